@@ -1,0 +1,13 @@
+"""ASGI entry point: Django for HTTP; WebSockets are added with the live dashboard."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter  # noqa: E402 - Django must be set up first
+
+application = ProtocolTypeRouter({"http": django_asgi_app})

@@ -1,0 +1,91 @@
+"""Shared test setup.
+
+Unit tests need no service. Tests that use the database run against the real PostgreSQL of DATABASE_URL
+(`make test` sets it); the run stops at once with a clear message when PostgreSQL or Redis is down.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+
+def _reachable(url: str, default_port: int) -> tuple[bool, str]:
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
+    try:
+        with socket.create_connection((host, port), timeout=3):
+            return True, f"{host}:{port}"
+    except OSError as exc:
+        return False, f"{host}:{port} ({exc.strerror or exc})"
+
+
+def _needs_db(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "fixturenames", ())
+    return (
+        item.get_closest_marker("django_db") is not None or "db" in fixtures or "transactional_db" in fixtures
+    )
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    if any(_needs_db(item) for item in items):
+        url = os.environ.get("DATABASE_URL", "")
+        if url.startswith("postgres"):
+            ok, where = _reachable(url, 5432)
+            if not ok:
+                pytest.exit(
+                    f"PostgreSQL is not reachable at {where}. The integration tests need it: start it "
+                    "(e.g. `pg_ctlcluster 15 main start`) or set DATABASE_URL.",
+                    returncode=3,
+                )
+    if any(item.get_closest_marker("redis") for item in items):
+        url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+        ok, where = _reachable(url, 6379)
+        if not ok:
+            pytest.exit(
+                f"Redis is not reachable at {where}. Start redis-server or set REDIS_URL.", returncode=3
+            )
+
+
+@pytest.fixture
+def cluster(db):
+    from pods.models import Cluster
+
+    return Cluster.objects.create(name="test")
+
+
+@pytest.fixture
+def user(db, django_user_model):
+    return django_user_model.objects.create_user(username="sre", password="correct-horse-battery")
+
+
+@pytest.fixture
+def logged_in_client(client, user):
+    client.force_login(user)
+    return client
+
+
+def import_files(cluster_name: str, *paths: Path) -> tuple[int, list[tuple[str, str]]]:
+    """Import recordings through the same code as `manage.py import_watch`; returns (records, rejected)."""
+    from pods.importing import import_paths
+
+    report = import_paths(cluster_name=cluster_name, paths=[str(p) for p in paths])
+    return report.records, report.rejected
+
+
+@pytest.fixture
+def imported_samples(db):
+    """All bundled sample recordings imported into cluster `samples`."""
+    paths = sorted(SAMPLES.glob("*.json")) + sorted(SAMPLES.glob("*.jsonl"))
+    paths = [p for p in paths if not p.name.endswith(".expected.json")]
+    import_files("samples", *paths)
+    return paths

@@ -1,0 +1,60 @@
+"""The timeline engine: pure functions from raw Pod and Event JSON to timelines (no Django, no I/O).
+
+Fold objects into a `PodState` with `apply_pod` / `apply_event` (both mutate and return the state they
+are given), read the kubectl STATUS with `kubectl_status`, the cause with `diagnose` / `is_stuck`, and the
+served document with `timeline_document`. See k8s-semantics.md for the facts it implements.
+"""
+
+from __future__ import annotations
+
+from .build import build_state
+from .diagnosis import compute_failure, diagnose, is_stuck
+from .document import timeline_document
+from .errors import MalformedObject
+from .fold import apply_event, apply_pod
+from .model import (
+    DIAGNOSIS_CODES,
+    Attempt,
+    Condition,
+    ContainerState,
+    Diagnosis,
+    EventRecord,
+    Owner,
+    PodSignal,
+    PodState,
+    Pull,
+)
+from .parse import compare_rv, event_record, pod_identity
+from .status import kubectl_status
+from .steps import step_label
+from .times import format_time, human_duration, parse_go_duration, parse_time
+
+__all__ = [
+    "DIAGNOSIS_CODES",
+    "Attempt",
+    "Condition",
+    "ContainerState",
+    "Diagnosis",
+    "EventRecord",
+    "MalformedObject",
+    "Owner",
+    "PodSignal",
+    "PodState",
+    "Pull",
+    "apply_event",
+    "apply_pod",
+    "build_state",
+    "compare_rv",
+    "compute_failure",
+    "diagnose",
+    "event_record",
+    "format_time",
+    "human_duration",
+    "is_stuck",
+    "kubectl_status",
+    "parse_go_duration",
+    "parse_time",
+    "pod_identity",
+    "step_label",
+    "timeline_document",
+]

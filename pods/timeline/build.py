@@ -1,0 +1,46 @@
+"""`build_state`: fold a recorded sequence of watch events / objects of one Pod (for tests and tools)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .fold import apply_event, apply_pod
+from .model import PodState
+from .parse import event_record
+
+
+def _is_event(obj: dict) -> bool:
+    kind = obj.get("kind")
+    if kind is not None:
+        return kind == "Event"
+    return "involvedObject" in obj or "regarding" in obj
+
+
+def build_state(records: Iterable[dict]) -> PodState | None:
+    """Fold `{"type", "object"}` watch events and/or bare Pod and Event objects of ONE Pod, in order.
+
+    BOOKMARK and ERROR watch events are skipped, and so are objects of another Pod (the first Pod or
+    Event fixes the uid). None when nothing could be folded. `MalformedObject` propagates.
+    """
+    state: PodState | None = None
+    for record in records:
+        if type(record) is not dict:
+            continue
+        kind = record.get("type")
+        obj = record.get("object") if "object" in record and type(record.get("object")) is dict else record
+        if obj is not record and kind not in ("ADDED", "MODIFIED", "DELETED"):
+            continue
+        if _is_event(obj):
+            event = event_record(obj)
+            if state is not None and event.pod_uid != state.uid:
+                continue
+            state, _ = apply_event(state, event)
+            continue
+        uid = obj.get("metadata", {}).get("uid") if type(obj.get("metadata")) is dict else None
+        if state is not None and uid != state.uid:
+            continue
+        state, _ = apply_pod(state, obj, deleted=kind == "DELETED")
+    return state
+
+
+__all__ = ["build_state"]

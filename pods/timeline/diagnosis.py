@@ -1,0 +1,334 @@
+"""Stuck and diagnosis (DESIGN.md "Stuck and diagnosis").
+
+`compute_failure` is the time-independent cause, stored in `PodState.failure` by every apply; `diagnose`
+adds `slow` (which needs `now`) and `is_stuck` decides the overview's stuck flag. Precedence:
+unschedulable > sandbox > mount > (the container holding the Pod back) image-pull > config-error >
+oom-killed > crash-loop > deadline > failed > slow.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from .attempts import latest_finished
+from .model import Attempt, ContainerState, Diagnosis, PodSignal, PodState
+from .steps import condition, current_init, is_initialized, is_ready, is_scheduled
+from .times import human_duration, parse_go_duration
+
+IMAGE_REASONS = frozenset(
+    {
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "InvalidImageName",
+        "ErrImageNeverPull",
+        "RegistryUnavailable",
+        "SignatureValidationFailed",
+    }
+)
+CONFIG_REASONS = frozenset({"CreateContainerConfigError", "CreateContainerError", "RunContainerError"})
+_BACKOFF = re.compile(r"back-off (\S+) restarting failed")
+_MAX_TEXT = 200
+
+
+def _short(text: str, limit: int = _MAX_TEXT) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def kind_word(container: ContainerState) -> str:
+    return {"init": "init container", "sidecar": "sidecar"}.get(container.kind, "container")
+
+
+@lru_cache(maxsize=1024)  # the same waiting message repeats in every object of a crash loop
+def backoff_of(message: str) -> str:
+    """The current crash-loop delay from the waiting message (`back-off 2m40s restarting failed ...`)."""
+    match = _BACKOFF.search(message)
+    if match and parse_go_duration(match.group(1)) is not None:
+        return match.group(1)
+    return ""
+
+
+def _signal(state: PodState, reason: str) -> PodSignal | None:
+    for signal in state.signals:
+        if signal.reason == reason:
+            return signal
+    return None
+
+
+def _unschedulable(state: PodState) -> Diagnosis | None:
+    if is_scheduled(state) and state.seen:
+        return None
+    cond = condition(state, "PodScheduled")
+    signal = _signal(state, "FailedScheduling")
+    if cond is not None and cond.status == "False" and cond.reason != "SchedulingGated":
+        message = cond.message or (signal.message if signal else "")
+        return Diagnosis("unschedulable", "", _scheduling_text(message), cond.last_transition_at)
+    if cond is None and signal is not None:
+        return Diagnosis("unschedulable", "", _scheduling_text(signal.message), signal.first_at)
+    return None
+
+
+def _scheduling_text(message: str) -> str:
+    # The scheduler appends its preemption verdict; the first sentence is what the SRE needs.
+    message = message.split(" preemption:", 1)[0].strip()
+    return _short(message) if message else "no node can run the Pod (Unschedulable)"
+
+
+def _started_after(state: PodState, at: datetime | None) -> bool:
+    """Whether any container of the current generation started after `at` (the signal is then past)."""
+    if at is None:
+        return False
+    for container in state.containers:
+        for attempt in reversed(container.attempts):
+            if attempt.generation == state.init_generation and attempt.started_at and attempt.started_at > at:
+                return True
+    return False
+
+
+def _pod_level(state: PodState) -> Diagnosis | None:
+    if is_initialized(state):
+        return None
+    sandbox = _signal(state, "FailedCreatePodSandBox")
+    if sandbox is not None and not _started_after(state, sandbox.last_at):
+        ready = condition(state, "PodReadyToStartContainers")
+        resolved = ready is not None and ready.status == "True"
+        if not resolved or (
+            ready.last_transition_at and sandbox.last_at and ready.last_transition_at < sandbox.last_at
+        ):
+            text = sandbox.message.removeprefix("Failed to create pod sandbox: ")
+            return Diagnosis("sandbox", "", _short("sandbox cannot be created: " + text), sandbox.first_at)
+    for reason in ("FailedMount", "FailedAttachVolume"):
+        mount = _signal(state, reason)
+        if mount is not None and not _started_after(state, mount.last_at):
+            return Diagnosis("mount", "", _short(mount.message or reason), mount.first_at)
+    return None
+
+
+def _will_restart(state: PodState, container: ContainerState) -> bool:
+    return container.kind == "sidecar" or state.restart_policy in ("Always", "OnFailure", "")
+
+
+def _streak_start(container: ContainerState) -> datetime | None:
+    """When the current run of failures began: the first failed attempt's finish."""
+    since = None
+    for attempt in reversed(container.attempts):
+        if attempt.generation != container.generation:
+            break
+        if attempt.known and attempt.exit_code == 0:
+            break
+        moment = attempt.finished_at or attempt.started_at
+        if moment is not None:
+            since = moment
+    return since or container.waiting_since
+
+
+def _attempt_count(container: ContainerState) -> int:
+    return sum(1 for a in container.attempts if a.generation == container.generation)
+
+
+def _crash(state: PodState, container: ContainerState) -> Diagnosis:
+    last = latest_finished(container)
+    oom = last is not None and last.reason == "OOMKilled"
+    who = f"{kind_word(container)} `{container.name}`"
+    text = _exit_text(who, last, oom)
+    count = _attempt_count(container)
+    text += f", {count} attempt{'s' if count != 1 else ''}"
+    backoff = backoff_of(container.state_message) if container.state == "waiting" else ""
+    if backoff:
+        text += f", back-off {backoff}"
+    if last is not None and last.message and not oom:
+        text += f"; last message: {_short(last.message, 120)}"
+    return Diagnosis("oom-killed" if oom else "crash-loop", container.name, text, _streak_start(container))
+
+
+def _exit_text(who: str, last: Attempt | None, oom: bool) -> str:
+    if last is None:
+        return f"{who} keeps restarting"
+    if oom:
+        code = f" (exit {last.exit_code})" if last.exit_code is not None else ""
+        return f"{who} was OOMKilled{code}"
+    if last.signal:
+        return f"{who} killed by signal {last.signal}"
+    reason = f" ({last.reason})" if last.reason else ""
+    return f"{who} exits {last.exit_code if last.exit_code is not None else '?'}{reason}"
+
+
+def _image_error(container: ContainerState) -> str:
+    if container.pull is not None and container.pull.last_error:
+        return container.pull.last_error
+    message = container.state_message
+    for marker in ("ErrImagePull: ", "ImagePullBackOff: "):
+        if marker in message:
+            return message.split(marker, 1)[1]
+    return message or container.state_reason
+
+
+def container_failure(state: PodState, container: ContainerState) -> Diagnosis | None:
+    """image-pull / config-error / oom-killed / crash-loop for one container, or None."""
+    reason = container.state_reason if container.state == "waiting" else ""
+    if reason in IMAGE_REASONS:
+        image = (container.pull.image if container.pull else "") or container.image
+        text = f'image "{image}" cannot be pulled: {_short(_image_error(container))}'
+        if reason in ("InvalidImageName", "ErrImageNeverPull"):
+            text = f'image "{image}" cannot be used ({reason}): {_short(container.state_message or reason)}'
+        return Diagnosis("image-pull", container.name, text, container.waiting_since)
+    if reason in CONFIG_REASONS:
+        who = f"{kind_word(container)} `{container.name}`"
+        text = f"{who} cannot start ({reason}): {_short(container.state_message or reason)}"
+        return Diagnosis("config-error", container.name, text, container.waiting_since)
+    if reason == "CrashLoopBackOff":
+        return _crash(state, container)
+    if container.state == "terminated" and _will_restart(state, container):
+        last = latest_finished(container)
+        if last is not None and last.exit_code not in (0, None):
+            return _crash(state, container)
+    return None
+
+
+def _holding(state: PodState) -> Diagnosis | None:
+    """Rule 3: the container holding the Pod back (current init container, else a failing sidecar or
+    app container, in start order)."""
+    if not is_initialized(state):
+        container, _, _ = current_init(state)
+        return container_failure(state, container) if container is not None else None
+    for kind in ("sidecar", "app"):
+        for container in state.containers:
+            if container.kind == kind:
+                found = container_failure(state, container)
+                if found is not None:
+                    return found
+    return None
+
+
+def _deadline(state: PodState) -> Diagnosis | None:
+    if state.reason != "DeadlineExceeded":
+        return None
+    signal = _signal(state, "DeadlineExceeded")
+    since = signal.first_at if signal else None
+    if since is None and state.started_at is not None and state.active_deadline_seconds is not None:
+        since = state.started_at + timedelta(seconds=state.active_deadline_seconds)
+    limit = f" ({state.active_deadline_seconds}s)" if state.active_deadline_seconds is not None else ""
+    text = f"Pod ran past activeDeadlineSeconds{limit} and was stopped"
+    container = ""
+    if not is_initialized(state):
+        current, _, _ = current_init(state)
+        if current is not None:
+            container = current.name
+            text += f" while waiting for {kind_word(current)} `{current.name}`"
+    return Diagnosis("deadline", container, text, since)
+
+
+def _failed(state: PodState) -> Diagnosis | None:
+    """The Pod failed because a regular init container failed under restartPolicy Never."""
+    if state.phase != "Failed" or state.restart_policy != "Never":
+        return None
+    for container in state.containers:
+        if container.kind != "init":
+            continue
+        last = latest_finished(container)
+        if last is None or last.exit_code in (0, None):
+            continue
+        if (
+            state.deletion_requested_at
+            and last.finished_at
+            and last.finished_at >= state.deletion_requested_at
+        ):
+            return None  # killed by the deletion, not a failure of its own
+        who = f"init container `{container.name}`"
+        text = _exit_text(who, last, last.reason == "OOMKilled") + " under restartPolicy Never"
+        if last.message:
+            text += f": {_short(last.message, 120)}"
+        return Diagnosis("failed", container.name, text, last.finished_at)
+    return None
+
+
+def compute_failure(state: PodState) -> Diagnosis | None:
+    """The time-independent cause that holds now (everything but `slow`), or None."""
+    if state.terminal:
+        return _deadline(state) or _failed(state)
+    if state.deleted_at is not None or state.deletion_requested_at is not None:
+        return None  # a Pod being deleted is not an init failure
+    if is_ready(state):
+        return None
+    return _unschedulable(state) or _pod_level(state) or _holding(state)
+
+
+def _slow_text(state: PodState, now: datetime) -> str:
+    took = human_duration(now - state.step_since) if state.step_since else "?"
+    if state.step == "scheduling":
+        cond = condition(state, "PodScheduled")
+        if cond is not None and cond.reason == "SchedulingGated":
+            return f"scheduling gated for {took}"
+        return f"waiting to be scheduled for {took}"
+    if state.step.startswith("init:"):
+        container = state.container(state.step[5:])
+        if container is not None:
+            return _slow_init_text(container, now, took)
+    if state.step == "containers":
+        waiting = [c for c in state.containers if c.kind != "init" and not c.ready]
+        names = ", ".join(f"`{c.name}` {c.state_reason or c.state or 'not reported'}" for c in waiting[:3])
+        return f"containers not ready after {took}" + (f": {names}" if names else "")
+    return f"in step {state.step} for {took}"
+
+
+def _slow_init_text(container: ContainerState, now: datetime, took: str) -> str:
+    name = f"`{container.name}`"
+    if container.state == "running":
+        running = container.state_since
+        ran = human_duration(now - running) if running else took
+        if container.kind == "sidecar":
+            return f"waiting for sidecar {name} to start (startup probe), running {ran}"
+        return f"blocked on init container {name}, running {ran}"
+    pull = container.pull
+    if (
+        pull is not None
+        and pull.started_at is not None
+        and pull.finished_at is None
+        and not pull.already_present
+    ):
+        return (
+            f'{kind_word(container)} {name} not started after {took}, pulling image "{pull.image}" for '
+            + (human_duration(now - pull.started_at))
+        )
+    reason = f" ({container.state_reason})" if container.state_reason else ""
+    return f"{kind_word(container)} {name} not started after {took}{reason}"
+
+
+def _can_be_stuck(state: PodState) -> bool:
+    return (
+        state.seen
+        and not state.terminal
+        and state.deleted_at is None
+        and state.deletion_requested_at is None
+        and not is_ready(state)
+    )
+
+
+def diagnose(state: PodState, *, now: datetime, threshold: timedelta) -> Diagnosis | None:
+    """The diagnosis at `now`: the stored kind of failure, else `slow` when the current step (scheduling,
+    an init container, the containers' start) has run longer than `threshold`. None for healthy, Ready,
+    Succeeded and deleted Pods."""
+    failure = compute_failure(state)
+    if failure is not None:
+        return failure
+    if not _can_be_stuck(state) or state.step_since is None:
+        return None
+    if state.step not in ("scheduling", "containers") and not state.step.startswith("init:"):
+        return None
+    if now - state.step_since <= threshold:
+        return None
+    container = state.step[5:] if state.step.startswith("init:") else ""
+    return Diagnosis("slow", container, _slow_text(state, now), state.step_since)
+
+
+def is_stuck(state: PodState, *, now: datetime, threshold: timedelta) -> bool:
+    """Not terminal, not deleted (nor being deleted), seen, not Ready; and a failure holds or the current
+    step has run past `threshold`."""
+    if not _can_be_stuck(state):
+        return False
+    return diagnose(state, now=now, threshold=threshold) is not None
+
+
+__all__ = ["backoff_of", "compute_failure", "container_failure", "diagnose", "is_stuck", "kind_word"]

@@ -1,0 +1,559 @@
+"""Folding raw Pod objects and Events into a `PodState` (pure; no I/O).
+
+Both `apply_pod` and `apply_event` MUTATE and return the given state (or return a new one when given
+None), and report whether anything that matters changed. Neither copies the input object; nothing from
+the spec is kept beyond container names, images, restartPolicy, probe presence, activeDeadlineSeconds and
+nodeName (never env or envFrom values).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from . import pulls
+from .attempts import Observation, needs_new_generation, observe
+from .diagnosis import compute_failure
+from .errors import MalformedObject
+from .model import Condition, ContainerState, EventRecord, Owner, PodSignal, PodState, Pull
+from .parse import as_dict, as_int, as_list, as_str, compare_rv, container_of_field_path, pod_identity
+from .status import PodFacts, named_observations, pod_facts, print_pod
+from .steps import compute_step
+from .times import parse_time
+
+SIGNAL_REASONS = frozenset(
+    {
+        "FailedScheduling",
+        "FailedMount",
+        "FailedAttachVolume",
+        "FailedCreatePodSandBox",
+        "SandboxChanged",
+        "DeadlineExceeded",
+    }
+)
+# Waiting reasons that continue one problem: ErrImagePull <-> ImagePullBackOff alternate while the same
+# pull keeps failing, so `waiting_since` must not restart at each flip.
+_WAITING_FAMILY = {
+    "ErrImagePull": "image",
+    "ImagePullBackOff": "image",
+    "RegistryUnavailable": "image",
+    "PodInitializing": "start",
+    "ContainerCreating": "start",
+}
+_CONDITION_MILESTONES = {
+    "PodScheduled": "scheduled_at",
+    "Initialized": "initialized_at",
+    "ContainersReady": "containers_ready_at",
+    "Ready": "ready_at",
+}
+
+
+def _set(obj: Any, name: str, value: Any) -> bool:
+    if getattr(obj, name) != value:
+        setattr(obj, name, value)
+        return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------- Pods
+
+
+def apply_pod(
+    state: PodState | None,
+    raw_pod: dict,
+    *,
+    deleted: bool = False,
+    observed_at: datetime | None = None,
+) -> tuple[PodState, bool]:
+    """Fold one Pod object (ADDED/MODIFIED, or the final object of DELETED with `deleted=True`).
+
+    Returns (state, changed). A new `PodState` when `state` is None; otherwise the given state is mutated
+    in place and returned. `changed` is False when nothing but `resource_version` moved (the returned
+    state still carries the new RV). Stale and duplicate objects (same RV, or a smaller integer RV for the
+    same uid, k8s-semantics §6 rule 6) are dropped, except that a DELETED one still marks the Pod deleted.
+    `observed_at` (when the watcher received the object) dates `waiting_since`, and `deleted_at` when the
+    object has no time of its own. Raises `MalformedObject` for an unusable object or a uid mismatch.
+    """
+    uid, namespace, name, rv = pod_identity(raw_pod)
+    if state is None:
+        state = PodState(uid=uid)
+    elif state.uid != uid:
+        raise MalformedObject(f"Pod uid {uid!r} folded into the timeline of {state.uid!r}")
+    if state.seen and state.resource_version:
+        order = compare_rv(rv, state.resource_version)
+        if order is not None and order <= 0:
+            if deleted and state.deleted_at is None:
+                _mark_deleted(state, raw_pod, observed_at)
+                _finish(state)
+                return state, True
+            return state, False
+    state.resource_version = rv
+    changed = _fold_pod(state, raw_pod, namespace, name, observed_at)
+    if deleted and state.deleted_at is None:
+        _mark_deleted(state, raw_pod, observed_at)
+        changed = True
+    if changed or not state.step:
+        # step and failure are functions of the state alone: unchanged state, unchanged result
+        changed |= _finish(state)
+    return state, changed
+
+
+def _finish(state: PodState) -> bool:
+    """Recompute the derived step and failure (after every apply)."""
+    step, since = compute_step(state)
+    changed = _set(state, "step", step)
+    changed |= _set(state, "step_since", since)
+    changed |= _set(state, "failure", compute_failure(state))
+    return changed
+
+
+def _mark_deleted(state: PodState, raw_pod: dict, observed_at: datetime | None) -> None:
+    # The object's own newest time (deletionTimestamp, last container finish) is the best estimate of
+    # when it went away and keeps replays deterministic; the watcher's clock is the fallback.
+    # (creationTimestamp alone says nothing about the deletion: then the watcher's clock is better.)
+    meta = as_dict(raw_pod.get("metadata"))
+    at = parse_time(meta.get("deletionTimestamp"))
+    newest = _newest_activity(state)
+    if newest is not None and (at is None or newest > at):
+        at = newest
+    state.deleted_at = at or observed_at or state.created_at or _EPOCH
+
+
+def _fold_pod(state: PodState, raw: dict, namespace: str, name: str, observed_at: datetime | None) -> bool:
+    meta = as_dict(raw.get("metadata"))
+    spec = as_dict(raw.get("spec"))
+    status = as_dict(raw.get("status"))
+    changed = _set(state, "seen", True)
+    changed |= _set(state, "namespace", namespace)
+    changed |= _set(state, "name", name)
+    changed |= _fold_meta(state, meta)
+    changed |= _fold_spec(state, spec)
+    changed |= _fold_status(state, status)
+    raw_conditions = as_list(status.get("conditions"))
+    changed |= _fold_conditions(state, raw_conditions)
+    inits = named_observations(status.get("initContainerStatuses"))
+    apps = named_observations(status.get("containerStatuses"))
+    changed |= _fold_containers(state, spec, status, inits + apps, observed_at)
+    text, restarts, last_at = print_pod(_facts(state, meta, raw, raw_conditions, inits), inits, apps)
+    changed |= _set(state, "status", text)
+    changed |= _set(state, "restarts", restarts)
+    changed |= _set(state, "restarts_last_at", last_at)
+    changed |= _set(state, "last_seen_at", _newest_time(state))
+    return changed
+
+
+def _facts(state: PodState, meta: Any, raw: dict, raw_conditions: Any, inits: list) -> PodFacts:
+    """printPod's inputs from the folded state (cheaper than re-reading the raw Pod)."""
+    spec = as_dict(raw.get("spec"))
+    if (
+        not raw_conditions
+        or len(state.conditions) != len(raw_conditions)
+        or not as_list(spec.get("containers"))
+        or (not as_list(spec.get("initContainers")) and inits)
+    ):
+        facts = pod_facts(raw, raw_conditions)  # odd object: read it exactly as kubectl would
+        return facts._replace(init_count=len(inits)) if not facts.init_count and inits else facts
+    gated = False
+    initialized = ready = None  # kubectl reads the first condition of each type
+    for cond in state.conditions:
+        kind = cond.type
+        if kind == "PodScheduled":
+            gated = gated or cond.reason == "SchedulingGated"
+        elif kind == "Initialized" and initialized is None:
+            initialized = cond.status == "True"
+        elif kind == "Ready" and ready is None:
+            ready = cond.status == "True"
+    sidecars = frozenset(c.name for c in state.containers if c.kind == "sidecar")
+    init_count = sum(1 for c in state.containers if c.kind != "app") or len(inits)
+    return PodFacts(
+        state.phase,
+        state.reason,
+        gated,
+        initialized is True,
+        ready is True,
+        bool(meta.get("deletionTimestamp")),
+        sidecars,
+        init_count,
+    )
+
+
+def _fold_meta(state: PodState, meta: Any) -> bool:
+    changed = _set(state, "created_at", parse_time(meta.get("creationTimestamp")))
+    changed |= _set(state, "deletion_requested_at", parse_time(meta.get("deletionTimestamp")))
+    labels = meta.get("labels")
+    if type(labels) is dict:
+        if labels != state.labels:
+            clean = {k: v for k, v in labels.items() if type(k) is str and type(v) is str}
+            changed |= _set(state, "labels", clean)
+    elif state.labels and labels is None and "labels" in meta:
+        changed |= _set(state, "labels", {})
+    controller = _controller_ref(meta.get("ownerReferences"))
+    if controller != state.controller:
+        state.controller = controller
+        state.owner = _workload(controller, state.labels)
+        changed = True
+    return changed
+
+
+def _controller_ref(refs: object) -> Owner | None:
+    for ref in as_list(refs):
+        if type(ref) is dict and ref.get("controller") is True:
+            kind, name = as_str(ref.get("kind")), as_str(ref.get("name"))
+            if kind or name:
+                return Owner(kind, name)
+    return None
+
+
+def _workload(controller: Owner | None, labels: dict[str, str]) -> Owner | None:
+    """The workload: a ReplicaSet named `<deploy>-<pod-template-hash>` stands for its Deployment (§7)."""
+    if controller is None:
+        return None
+    if controller.kind == "ReplicaSet":
+        template_hash = labels.get("pod-template-hash", "")
+        suffix = "-" + template_hash
+        if template_hash and controller.name.endswith(suffix) and len(controller.name) > len(suffix):
+            return Owner("Deployment", controller.name[: -len(suffix)])
+    return Owner(controller.kind, controller.name)
+
+
+def _fold_spec(state: PodState, spec: Any) -> bool:
+    changed = _set(state, "node", as_str(spec.get("nodeName")))
+    changed |= _set(state, "restart_policy", as_str(spec.get("restartPolicy")) or "Always")
+    deadline = as_int(spec.get("activeDeadlineSeconds"))
+    changed |= _set(state, "active_deadline_seconds", deadline)
+    return changed
+
+
+def _fold_status(state: PodState, status: Any) -> bool:
+    changed = _set(state, "phase", as_str(status.get("phase")))
+    changed |= _set(state, "reason", as_str(status.get("reason")))
+    changed |= _set(state, "message", as_str(status.get("message")))
+    changed |= _set(state, "started_at", parse_time(status.get("startTime")))
+    return changed
+
+
+def _same_conditions(raw_conditions: Any, current: list[Condition]) -> bool:
+    """Whether the raw conditions say exactly what `current` holds (checked without building objects)."""
+    if len(raw_conditions) != len(current):
+        return False
+    for raw, cond in zip(raw_conditions, current, strict=True):
+        if (
+            type(raw) is not dict
+            or raw.get("type") != cond.type
+            or raw.get("status") != cond.status
+            or (raw.get("reason") or "") != cond.reason
+            or (raw.get("message") or "") != cond.message
+            or parse_time(raw.get("lastTransitionTime")) != cond.last_transition_at
+        ):
+            return False
+    return True
+
+
+def _fold_conditions(state: PodState, raw_conditions: Any) -> bool:
+    if not raw_conditions:
+        return False  # an object without conditions says nothing about them: keep what we know
+    if _same_conditions(raw_conditions, state.conditions):
+        return False
+    conditions = []
+    for raw in raw_conditions:
+        if type(raw) is not dict or type(raw.get("type")) is not str:
+            continue
+        conditions.append(
+            Condition(
+                type=raw["type"],
+                status=as_str(raw.get("status")),
+                reason=as_str(raw.get("reason")),
+                message=as_str(raw.get("message")),
+                last_transition_at=parse_time(raw.get("lastTransitionTime")),
+            )
+        )
+    changed = False
+    if conditions != state.conditions:
+        state.conditions = conditions
+        changed = True
+    for cond in conditions:
+        attr = _CONDITION_MILESTONES.get(cond.type)
+        if attr is None:
+            continue
+        if cond.status == "True":
+            if cond.last_transition_at is not None:
+                changed |= _set(state, attr, cond.last_transition_at)
+        elif cond.status == "False" and not state.terminal and attr != "scheduled_at":
+            # A milestone mirrors its condition while the Pod lives (re-initialisation clears it);
+            # terminal Pods keep theirs for the waterfall.
+            changed |= _set(state, attr, None)
+    return changed
+
+
+def _newest_time(state: PodState) -> datetime | None:
+    newest = _newest_activity(state)
+    created = state.created_at
+    if created is not None and (newest is None or created > newest):
+        return created
+    return newest
+
+
+def _newest_activity(state: PodState) -> datetime | None:
+    """The newest time the object shows after its creation (deletion, start, conditions, containers)."""
+    newest = None
+    for value in (state.deletion_requested_at, state.started_at):
+        if value is not None and (newest is None or value > newest):
+            newest = value
+    for cond in state.conditions:
+        value = cond.last_transition_at
+        if value is not None and (newest is None or value > newest):
+            newest = value
+    for container in state.containers:
+        value = container.state_since
+        if value is not None and (newest is None or value > newest):
+            newest = value
+    return newest
+
+
+# ------------------------------------------------------------------------------------------ containers
+
+
+def _spec_containers(spec: Any) -> list[tuple[str, str, str, bool]]:
+    """(name, kind, image, has_startup_probe) in start order: init containers then app containers."""
+    out: list[tuple[str, str, str, bool]] = []
+    seen: set[str] = set()
+    for key, default_kind in (("initContainers", "init"), ("containers", "app")):
+        for c in as_list(spec.get(key)):
+            if type(c) is not dict:
+                continue
+            name = c.get("name")
+            if type(name) is not str or not name or name in seen:
+                continue
+            seen.add(name)
+            kind = (
+                "sidecar" if default_kind == "init" and c.get("restartPolicy") == "Always" else default_kind
+            )
+            probe = c.get("startupProbe")
+            out.append((name, kind, as_str(c.get("image")), type(probe) is dict and bool(probe)))
+    return out
+
+
+def _status_containers(status: Any) -> list[tuple[str, str, str, bool]]:
+    """Fallback when the spec names no container: what the statuses show (kinds can only be guessed)."""
+    out = []
+    seen: set[str] = set()
+    for key, kind in (("initContainerStatuses", "init"), ("containerStatuses", "app")):
+        for cs in as_list(status.get(key)):
+            name = as_dict(cs).get("name")
+            if type(name) is str and name and name not in seen:
+                seen.add(name)
+                out.append((name, kind, as_str(cs.get("image")), False))
+    return out
+
+
+def _sync_containers(state: PodState, wanted: list[tuple[str, str, str, bool]]) -> bool:
+    """Make `state.containers` match the spec, keeping each container's history by name."""
+    current = state.containers
+    if len(current) == len(wanted) and all(
+        c.name == w[0] and c.kind == w[1] for c, w in zip(current, wanted, strict=True)
+    ):
+        changed = False
+        for c, (_, _, image, probe) in zip(current, wanted, strict=True):
+            if c.image != image:
+                c.image = image
+                changed = True
+            if c.has_startup_probe != probe:
+                c.has_startup_probe = probe
+                changed = True
+        return changed
+    by_name = {c.name: c for c in current}
+    rebuilt = []
+    for index, (name, kind, image, probe) in enumerate(wanted):
+        c = by_name.get(name) or ContainerState(name=name, kind=kind, index=index)  # type: ignore[arg-type]
+        c.kind, c.index, c.image, c.has_startup_probe = kind, index, image, probe  # type: ignore[assignment]
+        c.generation = max(c.generation, state.init_generation)
+        rebuilt.append(c)
+    state.containers = rebuilt
+    return True
+
+
+def _fold_containers(
+    state: PodState,
+    spec: Any,
+    status: Any,
+    observed: list[tuple[str, Observation]],
+    observed_at: datetime | None,
+) -> bool:
+    wanted = _spec_containers(spec)
+    if not wanted:
+        wanted = _status_containers(status) if not state.containers else []
+    changed = _sync_containers(state, wanted) if wanted else False
+    by_name = {c.name: c for c in state.containers}
+    # statuses of containers the spec does not name are ignored
+    pairs = [(by_name[name], obs) for name, obs in observed if name in by_name]
+    if any(needs_new_generation(c, obs) for c, obs in pairs):
+        state.init_generation += 1
+        for c in state.containers:
+            c.generation = state.init_generation
+        changed = True
+    when = observed_at or _conditions_time(state) or state.created_at
+    for container, obs in pairs:
+        changed |= observe(container, obs, state.init_generation)
+        changed |= _fold_container_status(container, obs, when)
+    return changed
+
+
+def _conditions_time(state: PodState) -> datetime | None:
+    """The newest condition transition (a replay's stand-in for the watcher's clock)."""
+    newest = None
+    for cond in state.conditions:
+        value = cond.last_transition_at
+        if value is not None and (newest is None or value > newest):
+            newest = value
+    return newest
+
+
+def _fold_container_status(c: ContainerState, obs: Observation, when: datetime | None) -> bool:
+    changed = False
+    if c.state != obs.kind or c.state_reason != obs.reason:
+        if obs.kind == "waiting":
+            same_problem = c.state == "waiting" and _WAITING_FAMILY.get(
+                c.state_reason, c.state_reason
+            ) == _WAITING_FAMILY.get(obs.reason, obs.reason)
+            if not same_problem or c.waiting_since is None:
+                c.waiting_since = when
+        else:
+            c.waiting_since = None
+        c.state = obs.kind
+        c.state_reason = obs.reason
+        changed = True
+    since = None
+    if obs.current is not None:
+        since = obs.current.finished_at if obs.kind == "terminated" else obs.current.started_at
+    if c.state_since != since:
+        c.state_since = since
+        changed = True
+    if c.state_message != obs.message:
+        c.state_message = obs.message
+        changed = True
+    if c.restart_count != obs.rc:
+        c.restart_count = obs.rc
+        changed = True
+    if c.ready != obs.ready:
+        c.ready = obs.ready
+        changed = True
+    if c.started != obs.started:
+        c.started = obs.started
+        changed = True
+    return changed
+
+
+# -------------------------------------------------------------------------------------------- Events
+
+
+def apply_event(state: PodState | None, event: EventRecord) -> tuple[PodState, bool]:
+    """Fold one Event into the Pod's state (mutating and returning it; a placeholder with `seen=False`
+    when the Event arrives before any Pod object).
+
+    Image pulls per container (Pulling / Pulled / Failed to pull), and Pod-level signals (FailedScheduling,
+    FailedMount, FailedAttachVolume, FailedCreatePodSandBox, SandboxChanged, DeadlineExceeded; one
+    `PodSignal` per reason: count summed, message of the newest). Idempotent: each Event uid is folded
+    once per count it reached (`PodState.events_seen`), so the same Event twice changes nothing and a
+    repeat with a higher count adds only the difference.
+    """
+    if event.involved_kind and event.involved_kind != "Pod":
+        raise MalformedObject(f"Event {event.uid!r} is about a {event.involved_kind}, not a Pod")
+    if state is None:
+        state = PodState(uid=event.pod_uid, namespace=event.namespace, name=event.pod_name, seen=False)
+        if not _relevant(event):
+            _finish(state)
+            return state, True  # a new placeholder: the Pod is known to exist
+    elif state.uid != event.pod_uid:
+        raise MalformedObject(f"Event about Pod {event.pod_uid!r} folded into the timeline of {state.uid!r}")
+    if not _relevant(event):
+        return state, False  # nothing this engine folds: no need to remember the Event either
+    before = state.events_seen.get(event.uid, 0)
+    if event.count <= before:
+        return state, False
+    new_times = event.count - before
+    state.events_seen[event.uid] = event.count
+    changed = True  # events_seen moved: the state must be stored
+    if event.container:
+        _fold_container_event(state, event, new_times, first=before == 0)
+    elif event.reason in SIGNAL_REASONS:
+        _fold_signal(state, event, new_times)
+    changed |= _finish(state)
+    return state, changed
+
+
+def _relevant(event: EventRecord) -> bool:
+    if event.container:
+        return event.reason in ("Pulling", "Pulled", "Failed")
+    return event.reason in SIGNAL_REASONS
+
+
+def _fold_signal(state: PodState, event: EventRecord, times: int) -> None:
+    for signal in state.signals:
+        if signal.reason == event.reason:
+            signal.count += times
+            if event.first_at is not None and (signal.first_at is None or event.first_at < signal.first_at):
+                signal.first_at = event.first_at
+            if event.last_at is not None and (signal.last_at is None or event.last_at >= signal.last_at):
+                signal.last_at = event.last_at
+                signal.message = event.message
+            return
+    state.signals.append(
+        PodSignal(event.reason, event.message, event.first_at, event.last_at or event.first_at, times)
+    )
+
+
+def _event_container(state: PodState, event: EventRecord) -> ContainerState | None:
+    container = state.container(event.container)
+    if container is not None:
+        return container
+    _, kind = container_of_field_path(event.field_path)
+    if state.seen or kind not in ("init", "app"):
+        return None  # a container the spec does not name, or an ephemeral one
+    # Before the Pod arrives: a placeholder, put in place (kind, index) by the first Pod object.
+    container = ContainerState(name=event.container, kind=kind, index=len(state.containers))  # type: ignore[arg-type]
+    container.generation = state.init_generation
+    state.containers.append(container)
+    return container
+
+
+def _current_pull(state: PodState, container: ContainerState, at: datetime | None) -> Pull:
+    pull = container.pull
+    if pull is None:
+        pull = container.pull = Pull(generation=state.init_generation)
+    elif (
+        pull.generation < state.init_generation
+        and pull.finished_at is not None
+        and at is not None
+        and at > pull.finished_at
+    ):
+        # A new sandbox generation pulls again; an Event older than the kept pull is not that new pull.
+        pull = container.pull = Pull(generation=state.init_generation)
+    return pull
+
+
+def _fold_container_event(state: PodState, event: EventRecord, times: int, *, first: bool) -> None:
+    reason = event.reason
+    if reason not in ("Pulling", "Pulled", "Failed"):
+        return
+    container = _event_container(state, event)
+    if container is None:
+        return
+    message = event.message
+    if reason == "Pulling":
+        image = pulls.parse_pulling(message)
+        if image is not None:
+            pulls.apply_pulling(_current_pull(state, container, event.first_at), image, event.first_at)
+    elif reason == "Pulled":
+        parsed = pulls.parse_pulled(message)
+        if parsed is not None and first:
+            pulls.apply_pulled(_current_pull(state, container, event.first_at), parsed, event.first_at)
+    else:
+        failed = pulls.parse_failed_pull(message)
+        if failed is not None:
+            pull = _current_pull(state, container, event.first_at)
+            pulls.apply_failed(pull, failed[0], failed[1], times)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+__all__ = ["SIGNAL_REASONS", "apply_event", "apply_pod"]

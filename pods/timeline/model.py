@@ -1,0 +1,402 @@
+"""The timeline engine's data model: plain, JSON-serialisable dataclasses.
+
+`PodState` is the folded state of one Pod (keyed by `metadata.uid`). The engine folds raw Pod objects
+and Events into it with pure functions (`fold.apply_pod`, `fold.apply_event`); ingest stores
+`PodState.to_dict()` and rebuilds it with `PodState.from_dict()` before folding the next batch, and
+projects it into rows (containers, attempts, pulls) for queries and reports.
+
+Times are timezone-aware UTC `datetime`s (or None when unknown). Nothing here may hold a Secret value or a
+container environment value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from functools import cache, lru_cache
+from typing import Any, Literal
+
+ContainerKind = Literal["init", "sidecar", "app"]
+DiagnosisCode = Literal[
+    "image-pull",
+    "crash-loop",
+    "oom-killed",
+    "config-error",
+    "mount",
+    "sandbox",
+    "unschedulable",
+    "failed",
+    "deadline",
+    "slow",
+]
+DIAGNOSIS_CODES: tuple[str, ...] = (
+    "unschedulable",
+    "sandbox",
+    "mount",
+    "image-pull",
+    "config-error",
+    "oom-killed",
+    "crash-loop",
+    "failed",
+    "deadline",
+    "slow",
+)
+
+
+def _time_out(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@lru_cache(maxsize=65536)
+def _parse_stored_time(value: str) -> datetime:
+    # Stored times repeat across containers and batches; datetimes are immutable, so caching is safe.
+    return datetime.fromisoformat(value)  # Python 3.11+ reads the trailing "Z"
+
+
+def _time_in(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return _parse_stored_time(value)
+
+
+@cache
+def _field_plan(cls: type) -> tuple[tuple[str, bool], ...]:
+    """(name, is a time field) for each field of a dataclass; `fields()` is too slow to call per object."""
+    # `Diagnosis.since` is a time too
+    return tuple((f.name, f.name == "since" or f.name.endswith(("_at", "_since"))) for f in fields(cls))
+
+
+class _Serialisable:
+    """to_dict/from_dict for flat dataclasses whose datetime fields end in `_at` or `_since`."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {}
+        for name, _ in _field_plan(type(self)):
+            value = getattr(self, name)
+            out[name] = _time_out(value) if isinstance(value, datetime) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        kwargs = {}
+        for name, is_time in _field_plan(cls):
+            if name not in data:
+                continue
+            value = data[name]
+            if is_time and isinstance(value, str):
+                value = _time_in(value)
+            kwargs[name] = value
+        return cls(**kwargs)
+
+
+@dataclass(slots=True)
+class Attempt(_Serialisable):
+    """One run of one container.
+
+    `number` is the container's restartCount while the attempt ran (0 for the first). `generation` counts
+    init generations of the Pod's sandbox: it starts at 0 and grows when the sandbox is recreated
+    (SandboxChanged, or restartCount going down), so (generation, number) identifies an attempt.
+    `known` is False for an attempt that restartCount proves happened but whose details the API never
+    showed (k8s-semantics §2 rule 4): its times, exit code and reason stay None/"".
+    """
+
+    generation: int
+    number: int
+    container_id: str = ""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    exit_code: int | None = None
+    reason: str = ""
+    message: str = ""
+    signal: int | None = None
+    known: bool = True
+    # Filled by the watcher later: the last lines of the attempt's log, captured when it failed.
+    log_tail: str = ""
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.generation, self.number)
+
+    @property
+    def running(self) -> bool:
+        return self.known and self.started_at is not None and self.finished_at is None
+
+
+@dataclass(slots=True)
+class Pull(_Serialisable):
+    """The image pull of a container, from `Pulling`/`Pulled`/`Failed`/`BackOff` events.
+
+    From `Successfully pulled image "X" in 1.2s (3.4s including waiting). Image size: N bytes.`:
+    pull_seconds=1.2, wait_seconds=2.2 (queue wait = total - pull), image_bytes=N.
+    `Container image "X" already present on machine`: already_present=True, no durations.
+    """
+
+    image: str = ""
+    started_at: datetime | None = None  # Pulling event
+    finished_at: datetime | None = None  # Pulled event
+    pull_seconds: float | None = None
+    wait_seconds: float | None = None
+    image_bytes: int | None = None
+    already_present: bool = False
+    failures: int = 0  # ErrImagePull / Failed-to-pull events seen
+    last_error: str = ""
+    # Added by the engine: the init generation this pull belongs to (a new sandbox generation may pull
+    # again; the first successful pull of the current generation is kept).
+    generation: int = 0
+
+
+@dataclass(slots=True)
+class ContainerState:
+    """One container of the Pod, in start order (`index` 0..n-1 over init containers then app containers)."""
+
+    name: str
+    kind: ContainerKind
+    index: int
+    image: str = ""
+    restart_count: int = 0
+    state: str = ""  # "waiting" | "running" | "terminated" | "" (no status reported yet)
+    state_reason: str = ""
+    state_message: str = ""
+    state_since: datetime | None = None  # running.startedAt / terminated.finishedAt
+    ready: bool = False
+    started: bool | None = None
+    has_startup_probe: bool = False
+    generation: int = 0
+    attempts: list[Attempt] = field(default_factory=list)
+    pull: Pull | None = None
+    # When the container's current waiting reason (e.g. ImagePullBackOff) was first seen by us.
+    waiting_since: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "index": self.index,
+            "image": self.image,
+            "restart_count": self.restart_count,
+            "state": self.state,
+            "state_reason": self.state_reason,
+            "state_message": self.state_message,
+            "state_since": _time_out(self.state_since),
+            "ready": self.ready,
+            "started": self.started,
+            "has_startup_probe": self.has_startup_probe,
+            "generation": self.generation,
+            "attempts": [a.to_dict() for a in self.attempts],
+            "pull": self.pull.to_dict() if self.pull else None,
+            "waiting_since": _time_out(self.waiting_since),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ContainerState:
+        return cls(
+            name=data["name"],
+            kind=data["kind"],
+            index=data["index"],
+            image=data.get("image", ""),
+            restart_count=data.get("restart_count", 0),
+            state=data.get("state", ""),
+            state_reason=data.get("state_reason", ""),
+            state_message=data.get("state_message", ""),
+            state_since=_time_in(data.get("state_since")),
+            ready=data.get("ready", False),
+            started=data.get("started"),
+            has_startup_probe=data.get("has_startup_probe", False),
+            generation=data.get("generation", 0),
+            attempts=[Attempt.from_dict(a) for a in data.get("attempts", [])],
+            pull=Pull.from_dict(data["pull"]) if data.get("pull") else None,
+            waiting_since=_time_in(data.get("waiting_since")),
+        )
+
+
+@dataclass(slots=True)
+class Condition(_Serialisable):
+    type: str
+    status: str  # "True" | "False" | "Unknown"
+    reason: str = ""
+    message: str = ""
+    last_transition_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class PodSignal(_Serialisable):
+    """A Pod-level problem reported by an Event (FailedScheduling, FailedMount, FailedAttachVolume,
+    FailedCreatePodSandBox, SandboxChanged, DeadlineExceeded): what the diagnosis needs from Events."""
+
+    reason: str
+    message: str = ""
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    count: int = 1
+
+
+@dataclass(slots=True)
+class EventRecord(_Serialisable):
+    """A Kubernetes Event (core/v1 or events.k8s.io/v1) normalised to one shape.
+
+    `uid` is the Event's own metadata.uid (the key to deduplicate on); `pod_uid` is involvedObject.uid /
+    regarding.uid. `container` is parsed from fieldPath `spec.initContainers{c}` / `spec.containers{c}`
+    ("" for Pod-level events). Times: first_at/last_at from firstTimestamp/lastTimestamp, else eventTime /
+    series.lastObservedTime, else metadata.creationTimestamp.
+    """
+
+    uid: str
+    namespace: str
+    name: str
+    pod_uid: str
+    pod_name: str
+    type: str = ""
+    reason: str = ""
+    message: str = ""
+    count: int = 1
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    container: str = ""
+    field_path: str = ""
+    source: str = ""  # reportingComponent / source.component
+    resource_version: str = ""
+    involved_kind: str = "Pod"
+
+
+@dataclass(slots=True)
+class Owner(_Serialisable):
+    kind: str
+    name: str
+
+
+@dataclass(slots=True)
+class Diagnosis(_Serialisable):
+    code: str  # one of DIAGNOSIS_CODES
+    container: str  # "" when the cause is Pod-level
+    summary: str  # one line, plain text (escape when rendering)
+    since: datetime | None = None
+
+
+@dataclass(slots=True)
+class PodState:
+    """The folded state of one Pod.
+
+    `seen` is False for a placeholder made from Events before any Pod object arrived. `resource_version`
+    is the RV of the newest Pod object folded in (stale and duplicate objects are dropped against it).
+    `status`/`restarts`/`restarts_last_at` are kubectl's STATUS and RESTARTS columns for the newest object.
+    `step`/`step_since`: the step the Pod is in now ("scheduling", "init:<container>", "sidecar:<c>",
+    "containers", "running", "done") and since when; `failure` is the time-independent part of the
+    diagnosis (a failure cause that holds now), or None; the stuck-by-time part is decided at read time.
+    """
+
+    uid: str
+    namespace: str = ""
+    name: str = ""
+    seen: bool = False
+    resource_version: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    owner: Owner | None = None  # the workload (Deployment rather than ReplicaSet when the name shows it)
+    controller: Owner | None = None  # the direct controller from ownerReferences
+    node: str = ""
+    restart_policy: str = "Always"
+    active_deadline_seconds: int | None = None
+    phase: str = ""
+    reason: str = ""  # status.reason (DeadlineExceeded, Evicted, NodeLost)
+    message: str = ""  # status.message
+    created_at: datetime | None = None
+    started_at: datetime | None = None  # status.startTime
+    scheduled_at: datetime | None = None
+    initialized_at: datetime | None = None
+    containers_ready_at: datetime | None = None
+    ready_at: datetime | None = None
+    deletion_requested_at: datetime | None = None  # metadata.deletionTimestamp
+    deleted_at: datetime | None = None  # DELETED watch event / vanished at relist
+    conditions: list[Condition] = field(default_factory=list)
+    containers: list[ContainerState] = field(default_factory=list)
+    status: str = ""
+    restarts: int = 0
+    restarts_last_at: datetime | None = None
+    step: str = ""
+    step_since: datetime | None = None
+    failure: Diagnosis | None = None
+    signals: list[PodSignal] = field(default_factory=list)
+    init_generation: int = 0
+    last_seen_at: datetime | None = None  # newest time observed in the object (for "now" in replays)
+    # Added by the engine: Event uid -> the count folded so far, so that folding Events is idempotent
+    # (the same Event twice changes nothing; a repeat with a higher count adds only the difference).
+    events_seen: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase in ("Succeeded", "Failed")
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def container(self, name: str) -> ContainerState | None:
+        for c in self.containers:
+            if c.name == name:
+                return c
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in _pod_fields():
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                out[f.name] = _time_out(value)
+            elif f.name == "containers":
+                out[f.name] = [c.to_dict() for c in value]
+            elif f.name in ("conditions", "signals"):
+                out[f.name] = [v.to_dict() for v in value]
+            elif f.name in ("owner", "controller", "failure"):
+                out[f.name] = value.to_dict() if value else None
+            elif f.name in ("labels", "events_seen"):
+                out[f.name] = dict(value)
+            else:
+                out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PodState:
+        kwargs: dict[str, Any] = {}
+        for f in _pod_fields():
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            if f.name == "containers":
+                value = [ContainerState.from_dict(c) for c in value]
+            elif f.name == "conditions":
+                value = [Condition.from_dict(c) for c in value]
+            elif f.name == "signals":
+                value = [PodSignal.from_dict(s) for s in value]
+            elif f.name in ("owner", "controller"):
+                value = Owner.from_dict(value) if value else None
+            elif f.name == "failure":
+                value = Diagnosis.from_dict(value) if value else None
+            elif f.name in ("labels", "events_seen"):
+                value = dict(value) if value else {}
+            elif isinstance(value, str) and (f.name.endswith("_at") or f.name.endswith("_since")):
+                value = _time_in(value)
+            kwargs[f.name] = value
+        return cls(**kwargs)
+
+
+@lru_cache(maxsize=1)
+def _pod_fields() -> tuple:
+    return fields(PodState)
+
+
+__all__ = [
+    "Attempt",
+    "Condition",
+    "ContainerKind",
+    "ContainerState",
+    "DIAGNOSIS_CODES",
+    "Diagnosis",
+    "DiagnosisCode",
+    "EventRecord",
+    "Owner",
+    "PodSignal",
+    "PodState",
+    "Pull",
+    "asdict",
+]

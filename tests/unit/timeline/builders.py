@@ -1,0 +1,422 @@
+"""Builders of API-exact Pod and Event objects (k8s-semantics §2, §5), field by field as a 1.3x
+API server sends them: compact, so that each test reads as the sequence of objects a watcher saw."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+BASE = datetime(2025, 6, 1, 10, 0, 0, tzinfo=UTC)
+UID = "6f0c2a1e-3b7d-4c55-9a40-1d2e3f4a5b6c"
+NS = "shop"
+NAME = "api-7d9f8c6b5-x2x9q"
+NODE = "node-a"
+
+
+def at(seconds: float) -> datetime:
+    return BASE + timedelta(seconds=seconds)
+
+
+def ts(seconds: float) -> str:
+    return at(seconds).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cid(name: str, n: int, generation: int = 0) -> str:
+    return f"containerd://{name}-{generation}-{n:04d}" + "ab" * 24
+
+
+def spec_container(
+    name: str, image: str | None = None, *, sidecar: bool = False, startup_probe: bool = False
+) -> dict:
+    c: dict = {
+        "name": name,
+        "image": image or f"acme/{name}:1.4",
+        "imagePullPolicy": "IfNotPresent",
+        "env": [{"name": "DB_PASSWORD", "value": "hunter2"}],
+        "resources": {},
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+        "volumeMounts": [
+            {
+                "name": "kube-api-access-abcde",
+                "readOnly": True,
+                "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+            }
+        ],
+    }
+    if sidecar:
+        c["restartPolicy"] = "Always"
+    if startup_probe:
+        c["startupProbe"] = {"exec": {"command": ["true"]}, "periodSeconds": 1}
+    return c
+
+
+def waiting(
+    name: str,
+    reason: str = "PodInitializing",
+    message: str | None = None,
+    *,
+    rc: int = 0,
+    last: dict | None = None,
+    image: str | None = None,
+    container_id: str | None = None,
+) -> dict:
+    w: dict = {"reason": reason}
+    if message is not None:
+        w["message"] = message
+    s = {
+        "name": name,
+        "image": image or f"acme/{name}:1.4",
+        "imageID": "",
+        "ready": False,
+        "restartCount": rc,
+        "started": False,
+        "state": {"waiting": w},
+        "lastState": last or {},
+    }
+    if last and "terminated" in last:
+        s["containerID"] = container_id or last["terminated"].get("containerID", "")
+        s["imageID"] = f"docker.io/acme/{name}@sha256:9c1"
+    return s
+
+
+def running(
+    name: str,
+    started: float,
+    *,
+    rc: int = 0,
+    gen: int = 0,
+    ready: bool = False,
+    started_flag: bool | None = True,
+    last: dict | None = None,
+) -> dict:
+    s = {
+        "name": name,
+        "image": f"acme/{name}:1.4",
+        "imageID": f"docker.io/acme/{name}@sha256:9c1",
+        "containerID": cid(name, rc, gen),
+        "ready": ready,
+        "restartCount": rc,
+        "state": {"running": {"startedAt": ts(started)}},
+        "lastState": last or {},
+    }
+    if started_flag is not None:
+        s["started"] = started_flag
+    return s
+
+
+def term(
+    exit_code: int,
+    started: float,
+    finished: float,
+    *,
+    name: str,
+    n: int,
+    gen: int = 0,
+    reason: str | None = None,
+    message: str | None = None,
+) -> dict:
+    t: dict = {
+        "exitCode": exit_code,
+        "reason": reason or ("Completed" if exit_code == 0 else "Error"),
+        "startedAt": ts(started),
+        "finishedAt": ts(finished),
+        "containerID": cid(name, n, gen),
+    }
+    if message is not None:
+        t["message"] = message
+    return t
+
+
+def terminated(
+    name: str,
+    exit_code: int,
+    started: float,
+    finished: float,
+    *,
+    rc: int = 0,
+    gen: int = 0,
+    reason: str | None = None,
+    message: str | None = None,
+    last: dict | None = None,
+) -> dict:
+    t = term(exit_code, started, finished, name=name, n=rc, gen=gen, reason=reason, message=message)
+    return {
+        "name": name,
+        "image": f"acme/{name}:1.4",
+        "imageID": f"docker.io/acme/{name}@sha256:9c1",
+        "containerID": t["containerID"],
+        "ready": exit_code == 0,
+        "restartCount": rc,
+        "started": False,
+        "state": {"terminated": t},
+        "lastState": last or {},
+    }
+
+
+def last(
+    exit_code: int,
+    started: float,
+    finished: float,
+    *,
+    name: str,
+    n: int,
+    gen: int = 0,
+    reason: str | None = None,
+    message: str | None = None,
+) -> dict:
+    return {
+        "terminated": term(
+            exit_code, started, finished, name=name, n=n, gen=gen, reason=reason, message=message
+        )
+    }
+
+
+def cond(
+    kind: str, status: bool | str, when: float, reason: str | None = None, message: str | None = None
+) -> dict:
+    c = {
+        "type": kind,
+        "status": status if isinstance(status, str) else ("True" if status else "False"),
+        "lastProbeTime": None,
+        "lastTransitionTime": ts(when),
+    }
+    if reason:
+        c["reason"] = reason
+    if message:
+        c["message"] = message
+    return c
+
+
+def pod(
+    *,
+    rv: int | str,
+    init: list[str] = ("db", "migrate"),
+    apps: list[str] = ("app",),
+    sidecars: tuple[str, ...] = (),
+    startup_probes: tuple[str, ...] = (),
+    phase: str = "Pending",
+    conditions: list[dict] | None = None,
+    init_statuses: list[dict] | None = None,
+    statuses: list[dict] | None = None,
+    restart_policy: str = "Always",
+    node: str | None = NODE,
+    deletion: float | None = None,
+    reason: str | None = None,
+    message: str | None = None,
+    deadline: int | None = None,
+    uid: str = UID,
+    start_time: float | None = 1,
+    images: dict[str, str] | None = None,
+) -> dict:
+    """A Pod of a Deployment `api` (ReplicaSet `api-7d9f8c6b5`), as the API server serialises it."""
+    images = images or {}
+    init_specs = [
+        spec_container(n, images.get(n), sidecar=n in sidecars, startup_probe=n in startup_probes)
+        for n in init
+    ]
+    spec: dict = {
+        "containers": [spec_container(n, images.get(n)) for n in apps],
+        "dnsPolicy": "ClusterFirst",
+        "enableServiceLinks": True,
+        "preemptionPolicy": "PreemptLowerPriority",
+        "priority": 0,
+        "restartPolicy": restart_policy,
+        "schedulerName": "default-scheduler",
+        "securityContext": {},
+        "serviceAccountName": "default",
+        "terminationGracePeriodSeconds": 30,
+        "tolerations": [
+            {
+                "effect": "NoExecute",
+                "key": "node.kubernetes.io/not-ready",
+                "operator": "Exists",
+                "tolerationSeconds": 300,
+            }
+        ],
+        "volumes": [{"name": "kube-api-access-abcde", "projected": {"defaultMode": 420, "sources": []}}],
+    }
+    if init_specs:
+        spec["initContainers"] = init_specs
+    if node:
+        spec["nodeName"] = node
+    if deadline is not None:
+        spec["activeDeadlineSeconds"] = deadline
+    status: dict = {"phase": phase, "qosClass": "BestEffort"}
+    if conditions is not None:
+        status["conditions"] = conditions
+    if node:
+        status["hostIP"] = "10.0.0.7"
+        status["podIP"] = "10.244.1.9"
+    if start_time is not None and node:
+        status["startTime"] = ts(start_time)
+    if init_statuses is not None:
+        status["initContainerStatuses"] = init_statuses
+    if statuses is not None:
+        status["containerStatuses"] = statuses
+    if reason:
+        status["reason"] = reason
+    if message:
+        status["message"] = message
+    meta: dict = {
+        "name": NAME,
+        "generateName": "api-7d9f8c6b5-",
+        "namespace": NS,
+        "uid": uid,
+        "resourceVersion": str(rv),
+        "creationTimestamp": ts(0),
+        "labels": {"app": "api", "pod-template-hash": "7d9f8c6b5"},
+        "ownerReferences": [
+            {
+                "apiVersion": "apps/v1",
+                "kind": "ReplicaSet",
+                "name": "api-7d9f8c6b5",
+                "uid": "rs-uid",
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ],
+        "managedFields": [{"manager": "kubelet", "operation": "Update", "fieldsV1": {}}],
+    }
+    if deletion is not None:
+        meta["deletionTimestamp"] = ts(deletion)
+        meta["deletionGracePeriodSeconds"] = 30
+    return {"kind": "Pod", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": status}
+
+
+def pending_conditions(scheduled: float = 1, ready_to_start: bool | None = True) -> list[dict]:
+    out = []
+    if ready_to_start is not None:
+        out.append(cond("PodReadyToStartContainers", ready_to_start, scheduled + 1))
+    out += [
+        cond(
+            "Initialized",
+            False,
+            scheduled,
+            "ContainersNotInitialized",
+            "containers with incomplete status: [db migrate]",
+        ),
+        cond("Ready", False, scheduled, "ContainersNotReady", "containers with unready status: [app]"),
+        cond(
+            "ContainersReady", False, scheduled, "ContainersNotReady", "containers with unready status: [app]"
+        ),
+        cond("PodScheduled", True, scheduled),
+    ]
+    return out
+
+
+def initialized_conditions(scheduled: float, initialized: float, ready: float | None = None) -> list[dict]:
+    return [
+        cond("PodReadyToStartContainers", True, scheduled + 1),
+        cond("Initialized", True, initialized),
+        cond(
+            "Ready",
+            ready is not None,
+            ready if ready is not None else initialized,
+            None if ready is not None else "ContainersNotReady",
+        ),
+        cond(
+            "ContainersReady",
+            ready is not None,
+            ready if ready is not None else initialized,
+            None if ready is not None else "ContainersNotReady",
+        ),
+        cond("PodScheduled", True, scheduled),
+    ]
+
+
+def watch(kind: str, obj: dict) -> dict:
+    return {"type": kind, "object": obj}
+
+
+_EVENT_N = [0]
+
+
+def event(
+    reason: str,
+    message: str,
+    *,
+    when: float,
+    container: str | None = None,
+    init: bool = True,
+    etype: str = "Normal",
+    count: int = 1,
+    uid: str | None = None,
+    last_when: float | None = None,
+    pod_uid: str = UID,
+) -> dict:
+    """A core/v1 Event from the kubelet."""
+    _EVENT_N[0] += 1
+    involved = {
+        "kind": "Pod",
+        "namespace": NS,
+        "name": NAME,
+        "uid": pod_uid,
+        "apiVersion": "v1",
+        "resourceVersion": "100",
+    }
+    if container:
+        involved["fieldPath"] = f"spec.{'initContainers' if init else 'containers'}{{{container}}}"
+    return {
+        "kind": "Event",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": f"{NAME}.18{_EVENT_N[0]:06x}",
+            "namespace": NS,
+            "uid": uid or f"ev-{reason}-{container}-{_EVENT_N[0]}",
+            "resourceVersion": str(900 + _EVENT_N[0]),
+            "creationTimestamp": ts(when),
+        },
+        "involvedObject": involved,
+        "reason": reason,
+        "message": message,
+        "source": {"component": "kubelet", "host": NODE},
+        "firstTimestamp": ts(when),
+        "lastTimestamp": ts(last_when if last_when is not None else when),
+        "count": count,
+        "type": etype,
+        "eventTime": None,
+        "reportingComponent": "kubelet",
+        "reportingInstance": NODE,
+    }
+
+
+def events_k8s_io(
+    reason: str,
+    note: str,
+    *,
+    when: float,
+    uid: str,
+    series_count: int | None = None,
+    container: str | None = None,
+    etype: str = "Warning",
+    last_when: float | None = None,
+) -> dict:
+    """An events.k8s.io/v1 Event (as the scheduler writes them)."""
+    regarding = {"kind": "Pod", "namespace": NS, "name": NAME, "uid": UID, "apiVersion": "v1"}
+    if container:
+        regarding["fieldPath"] = f"spec.initContainers{{{container}}}"
+    obj = {
+        "kind": "Event",
+        "apiVersion": "events.k8s.io/v1",
+        "metadata": {
+            "name": f"{NAME}.17f",
+            "namespace": NS,
+            "uid": uid,
+            "resourceVersion": "555",
+            "creationTimestamp": ts(when),
+        },
+        "eventTime": at(when).strftime("%Y-%m-%dT%H:%M:%S.123456Z"),
+        "reportingController": "default-scheduler",
+        "reportingInstance": "default-scheduler-cp-1",
+        "action": "Scheduling",
+        "reason": reason,
+        "regarding": regarding,
+        "note": note,
+        "type": etype,
+    }
+    if series_count is not None:
+        obj["series"] = {
+            "count": series_count,
+            "lastObservedTime": at(last_when or when).strftime("%Y-%m-%dT%H:%M:%S.654321Z"),
+        }
+    return obj

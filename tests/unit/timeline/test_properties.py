@@ -1,0 +1,223 @@
+"""Property tests: random and malformed objects never crash, folding is idempotent, keys are unique,
+and the state round-trips through to_dict/from_dict."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pods.timeline import MalformedObject, PodState, apply_event, apply_pod, event_record
+
+from .builders import UID, event, last, pending_conditions, pod, running, terminated, waiting
+
+json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+    st.sampled_from(["2025-06-01T10:00:00Z", "Always", "True", "Error"]),
+)
+json_any = st.recursive(
+    json_leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+NAMES = ["db", "migrate", "app"]
+
+
+@st.composite
+def container_status(draw):
+    name = draw(st.sampled_from(NAMES))
+    rc = draw(st.integers(0, 6))
+    kind = draw(st.sampled_from(["waiting", "running", "terminated", "crash"]))
+    t0 = draw(st.integers(0, 500))
+    prev = last(draw(st.sampled_from([0, 1, 137])), t0, t0 + 3, name=name, n=max(rc - 1, 0)) if rc else None
+    if kind == "waiting":
+        return waiting(
+            name,
+            draw(st.sampled_from(["PodInitializing", "ImagePullBackOff", "CreateContainerConfigError"])),
+            rc=rc,
+        )
+    if kind == "running":
+        return running(name, t0 + 5, rc=rc, gen=draw(st.integers(0, 1)), last=prev)
+    if kind == "terminated":
+        return terminated(name, draw(st.sampled_from([0, 1, 137, 143])), t0 + 5, t0 + 9, rc=rc, last=prev)
+    return waiting(
+        name,
+        "CrashLoopBackOff",
+        "back-off 10s restarting failed",
+        rc=rc,
+        last=last(1, t0, t0 + 2, name=name, n=rc),
+    )
+
+
+@st.composite
+def pod_objects(draw):
+    objs = []
+    rv = draw(st.integers(1, 50))
+    for _ in range(draw(st.integers(1, 8))):
+        rv += draw(st.integers(-3, 5))
+        inits = [draw(container_status()) for _ in range(draw(st.integers(0, 3)))]
+        apps = [draw(container_status()) for _ in range(draw(st.integers(0, 1)))]
+        obj = pod(
+            rv=max(rv, 0),
+            phase=draw(st.sampled_from(["Pending", "Running", "Failed", "Succeeded"])),
+            conditions=pending_conditions() if draw(st.booleans()) else None,
+            init_statuses=inits,
+            statuses=apps,
+            restart_policy=draw(st.sampled_from(["Always", "Never"])),
+            deletion=draw(st.sampled_from([None, 300])),
+        )
+        objs.append((obj, draw(st.booleans()) and draw(st.booleans())))  # (object, deleted)
+    return objs
+
+
+def _corrupt(obj, path, value):
+    target = obj
+    for key in path[:-1]:
+        in_dict = isinstance(target, dict) and key in target
+        if in_dict or (isinstance(target, list) and isinstance(key, int) and key < len(target)):
+            target = target[key]
+        else:
+            return obj
+    if isinstance(target, dict):
+        target[path[-1]] = value
+    return obj
+
+
+PATHS = [
+    ("status",),
+    ("spec",),
+    ("metadata", "labels"),
+    ("status", "conditions"),
+    ("status", "initContainerStatuses"),
+    ("status", "initContainerStatuses", 0, "state"),
+    ("status", "initContainerStatuses", 0, "lastState"),
+    ("status", "initContainerStatuses", 0, "restartCount"),
+    ("status", "initContainerStatuses", 0, "name"),
+    ("spec", "initContainers"),
+    ("spec", "initContainers", 0, "restartPolicy"),
+    ("metadata", "ownerReferences"),
+    ("metadata", "resourceVersion"),
+    ("metadata", "creationTimestamp"),
+    ("metadata", "deletionTimestamp"),
+    ("status", "containerStatuses", 0, "state", "terminated"),
+]
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(pod_objects(), st.lists(st.tuples(st.integers(0, 20), st.sampled_from(PATHS), json_any), max_size=4))
+def test_random_and_malformed_pods_never_crash(objs, corruptions):
+    objs = [(copy.deepcopy(o), d) for o, d in objs]
+    for index, path, value in corruptions:
+        if objs:
+            _corrupt(objs[index % len(objs)][0], path, value)
+    state = None
+    for obj, deleted in objs:
+        with contextlib.suppress(MalformedObject):
+            state, _ = apply_pod(state, obj, deleted=deleted)
+    if state is not None:
+        PodState.from_dict(state.to_dict())
+
+
+@settings(max_examples=80)
+@given(json_any)
+def test_arbitrary_json_is_either_folded_or_refused(raw):
+    with contextlib.suppress(MalformedObject):
+        apply_pod(None, raw)
+    with contextlib.suppress(MalformedObject):
+        apply_event(None, event_record(raw))
+
+
+@settings(max_examples=80)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "count",
+                "firstTimestamp",
+                "lastTimestamp",
+                "eventTime",
+                "series",
+                "message",
+                "note",
+                "reason",
+                "type",
+                "source",
+                "deprecatedCount",
+            ]
+        ),
+        json_any,
+    )
+)
+def test_odd_event_fields_never_crash(fields):
+    raw = event(
+        "Pulled",
+        'Successfully pulled image "a" in 1s (2s including waiting). Image size: 3 bytes.',
+        when=1,
+        container="db",
+    )
+    raw.update(fields)
+    state, _ = apply_event(None, event_record(raw))
+    PodState.from_dict(state.to_dict())
+
+
+def _fold(objs):
+    state = None
+    for obj, deleted in objs:
+        state, _ = apply_pod(state, obj, deleted=deleted)
+    return state
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(pod_objects())
+def test_folding_the_same_sequence_twice_gives_the_same_state(objs):
+    once = _fold(objs).to_dict()
+    state = _fold(objs)
+    for obj, deleted in objs:
+        state, changed = apply_pod(state, obj, deleted=deleted)
+    assert state.to_dict()["containers"] == once["containers"]
+    twice = _fold(objs + objs)
+    assert twice.to_dict() == once
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(pod_objects())
+def test_attempt_keys_are_unique_and_sorted_per_container(objs):
+    state = _fold(objs)
+    for container in state.containers:
+        keys = [a.key for a in container.attempts]
+        assert len(keys) == len(set(keys))
+        assert keys == sorted(keys)
+        ids = [a.container_id for a in container.attempts if a.container_id]
+        assert len(ids) == len(set(ids))
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pod_objects(),
+    st.lists(st.sampled_from(["Pulling", "Pulled", "Failed", "FailedMount", "FailedScheduling"]), max_size=5),
+)
+def test_state_round_trips_through_to_dict(objs, reasons):
+    state = _fold(objs)
+    for n, reason in enumerate(reasons):
+        message = {
+            "Pulling": 'Pulling image "a"',
+            "Failed": 'Failed to pull image "a": x',
+            "Pulled": 'Container image "a" already present on machine',
+        }.get(reason, "m")
+        container = "db" if reason in ("Pulling", "Pulled", "Failed") else None
+        state, _ = apply_event(
+            state, event_record(event(reason, message, when=n, container=container, pod_uid=UID))
+        )
+    data = state.to_dict()
+    again = PodState.from_dict(data)
+    assert again.to_dict() == data
+    assert again == state

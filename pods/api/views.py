@@ -1,0 +1,74 @@
+"""The JSON API: thin views over `pods.selectors`."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pods import selectors
+from pods.api.serializers import PodDocumentSerializer, PodListQuerySerializer, PodSummarySerializer
+
+PodPageSerializer = inline_serializer(
+    name="PodPage",
+    fields={
+        "count": serializers.IntegerField(),
+        "page": serializers.IntegerField(),
+        "pages": serializers.IntegerField(),
+        "next": serializers.CharField(allow_null=True),
+        "previous": serializers.CharField(allow_null=True),
+        "results": PodSummarySerializer(many=True),
+    },
+)
+
+
+class PodListView(APIView):
+    @extend_schema(parameters=[PodListQuerySerializer], responses=PodPageSerializer)
+    def get(self, request: Request) -> Response:
+        """Pods (newest first, stuck ones first), filtered and paginated."""
+        query = PodListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        filters = selectors.PodFilters(
+            cluster=params.get("cluster", ""),
+            namespace=params.get("namespace", ""),
+            workload=params.get("workload", ""),
+            status=params.get("status", ""),
+            stuck=params.get("stuck"),
+            search=params.get("search", ""),
+        )
+        paginator = Paginator(selectors.pod_queryset(filters=filters), params["page_size"])
+        page = paginator.get_page(params["page"])
+        return Response(
+            {
+                "count": paginator.count,
+                "page": page.number,
+                "pages": paginator.num_pages,
+                "next": _page_url(request, page.next_page_number()) if page.has_next() else None,
+                "previous": _page_url(request, page.previous_page_number()) if page.has_previous() else None,
+                "results": [selectors.pod_summary(pod) for pod in page.object_list],
+            }
+        )
+
+
+def _page_url(request: Request, number: int) -> str:
+    query = request.query_params.copy()
+    query["page"] = str(number)
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+class PodDetailView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("cluster", str, description="Cluster name, when a uid is ambiguous.")],
+        responses=PodDocumentSerializer,
+    )
+    def get(self, request: Request, uid: str) -> Response:
+        """The timeline document of one Pod, by `metadata.uid`."""
+        pod = selectors.pod_get(uid=uid, cluster=request.query_params.get("cluster", ""))
+        if pod is None:
+            raise Http404("no Pod with this uid")
+        return Response(selectors.pod_document(pod))

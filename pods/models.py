@@ -1,0 +1,194 @@
+"""Storage of init-container timelines.
+
+`Pod.state` holds the timeline engine's folded `PodState` (the aggregate ingest folds the next object
+into); the other columns and the Container / Attempt / ImagePull rows are its projection for queries and
+reports, written in the same transaction. Events are stored as received (normalised), keyed by their uid.
+Nothing here holds a Secret or a container environment value: the engine never copies them.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Cluster(models.Model):
+    """A Kubernetes cluster, named as its kubeconfig context (or `import` for recordings)."""
+
+    name = models.CharField(max_length=253, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # A watched cluster's "now" is the wall clock; a recording's is the newest time it holds, so its
+    # stuck Pods, durations and waterfalls read as they did when the recording ended.
+    watched = models.BooleanField(default=False)
+    observed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WatchCursor(models.Model):
+    """Where a cluster's list+watch of one resource stands, and its health."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="cursors")
+    resource = models.CharField(max_length=32)  # "pods" | "events"
+    resource_version = models.CharField(max_length=64, blank=True, default="")
+    listed_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "resource"], name="cursor_unique_cluster_resource")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_id}/{self.resource}@{self.resource_version}"
+
+
+class Pod(models.Model):
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="pods")
+    uid = models.CharField(max_length=64)
+    namespace = models.CharField(max_length=253, blank=True, default="")
+    name = models.CharField(max_length=253, blank=True, default="")
+    seen = models.BooleanField(default=False)  # False: known only from Events so far
+    node = models.CharField(max_length=253, blank=True, default="")
+    owner_kind = models.CharField(max_length=63, blank=True, default="")
+    owner_name = models.CharField(max_length=253, blank=True, default="")
+    restart_policy = models.CharField(max_length=16, blank=True, default="")
+    phase = models.CharField(max_length=16, blank=True, default="")
+    status = models.CharField(max_length=128, blank=True, default="")
+    restarts = models.IntegerField(default=0)
+    resource_version = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(null=True, blank=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    initialized_at = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    step = models.CharField(max_length=300, blank=True, default="")
+    step_since = models.DateTimeField(null=True, blank=True)
+    terminal = models.BooleanField(default=False)
+    ready = models.BooleanField(default=False)
+    failure_code = models.CharField(max_length=32, blank=True, default="")
+    failure_container = models.CharField(max_length=253, blank=True, default="")
+    failure_summary = models.TextField(blank=True, default="")
+    failure_since = models.DateTimeField(null=True, blank=True)
+    init_container_count = models.SmallIntegerField(default=0)
+    # The engine's PodState as orjson bytes: read and written whole, never queried inside.
+    state = models.BinaryField(default=bytes)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "uid"], name="pod_unique_cluster_uid")]
+        indexes = [
+            models.Index(fields=["cluster", "namespace", "name"], name="pod_ns_name"),
+            models.Index(fields=["-created_at"], name="pod_created"),
+            models.Index(fields=["owner_kind", "owner_name"], name="pod_owner"),
+            models.Index(fields=["status"], name="pod_status"),
+            # The overview's hot set: Pods still starting or running.
+            models.Index(
+                fields=["step_since"],
+                name="pod_active_step",
+                condition=Q(deleted_at__isnull=True, terminal=False, ready=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name} ({self.uid})"
+
+
+class Container(models.Model):
+    pod = models.ForeignKey(Pod, on_delete=models.CASCADE, related_name="containers")
+    name = models.CharField(max_length=253)
+    kind = models.CharField(max_length=8)  # init | sidecar | app
+    index = models.SmallIntegerField()
+    image = models.CharField(max_length=1024, blank=True, default="")
+    restart_count = models.IntegerField(default=0)
+    state = models.CharField(max_length=16, blank=True, default="")
+    state_reason = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [models.UniqueConstraint(fields=["pod", "name"], name="container_unique_pod_name")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} container {self.name}"
+
+
+class Attempt(models.Model):
+    """One run of one container; (container, generation, number) identifies it."""
+
+    pod = models.ForeignKey(Pod, on_delete=models.CASCADE, related_name="attempts")
+    container = models.ForeignKey(Container, on_delete=models.CASCADE, related_name="attempts")
+    generation = models.IntegerField(default=0)
+    number = models.IntegerField()
+    known = models.BooleanField(default=True)
+    # The runtime's id of this attempt (`containerd://...`); Django's `container_id` is the FK column.
+    runtime_container_id = models.CharField(max_length=200, blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=128, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    signal = models.IntegerField(null=True, blank=True)
+    log_tail = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["generation", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["container", "generation", "number"], name="attempt_unique_container_gen_number"
+            )
+        ]
+        indexes = [models.Index(fields=["started_at"], name="attempt_started")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.generation}.{self.number} of container {self.container_id}"
+
+
+class ImagePull(models.Model):
+    """The image pull of a container (from Pulling/Pulled events), kept when the Events expire."""
+
+    container = models.OneToOneField(Container, on_delete=models.CASCADE, related_name="pull")
+    image = models.CharField(max_length=1024, blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pull_seconds = models.FloatField(null=True, blank=True)
+    wait_seconds = models.FloatField(null=True, blank=True)
+    image_bytes = models.BigIntegerField(null=True, blank=True)
+    already_present = models.BooleanField(default=False)
+    failures = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"pull of {self.image}"
+
+
+class Event(models.Model):
+    """A Kubernetes Event about a Pod, normalised from core/v1 or events.k8s.io/v1."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="events")
+    uid = models.CharField(max_length=64)
+    pod_uid = models.CharField(max_length=64)
+    namespace = models.CharField(max_length=253, blank=True, default="")
+    name = models.CharField(max_length=253, blank=True, default="")
+    type = models.CharField(max_length=16, blank=True, default="")
+    reason = models.CharField(max_length=128, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    count = models.IntegerField(default=1)
+    first_at = models.DateTimeField(null=True, blank=True)
+    last_at = models.DateTimeField(null=True, blank=True)
+    container = models.CharField(max_length=253, blank=True, default="")
+    field_path = models.CharField(max_length=512, blank=True, default="")
+    source = models.CharField(max_length=253, blank=True, default="")
+    resource_version = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "uid"], name="event_unique_cluster_uid")]
+        indexes = [models.Index(fields=["cluster", "pod_uid"], name="event_pod")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.reason} x{self.count}"

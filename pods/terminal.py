@@ -1,0 +1,143 @@
+"""Plain-text renderings of Pod lists and timeline documents for the terminal (`manage.py pods`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+LANE_WIDTH = 60
+NAME_WIDTH = 26
+
+
+def _t(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def human_duration(seconds: float | None) -> str:
+    """Like kubectl's ages: 45s, 7m12s, 3h4m, 2d5h."""
+    if seconds is None:
+        return "-"
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs}s" if secs else f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{minutes}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours}h" if hours else f"{days}d"
+
+
+def _clean(text: str) -> str:
+    # Cluster strings are untrusted: keep control characters (and terminal escapes) off the screen.
+    return "".join(ch if ch.isprintable() else "?" for ch in (text or ""))
+
+
+def render_list(rows: list[dict], *, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    header = ["NAMESPACE", "NAME", "STATUS", "RESTARTS", "STEP", "IN STEP", "STUCK", "DIAGNOSIS"]
+    table = [header]
+    for row in rows:
+        since = _t(row.get("step_since"))
+        diagnosis = row.get("diagnosis") or {}
+        table.append(
+            [
+                _clean(row["namespace"]),
+                _clean(row["name"]),
+                _clean(row["status"]),
+                str(row["restarts"]),
+                _clean(row.get("step") or ""),
+                human_duration((now - since).total_seconds()) if since else "-",
+                "yes" if row.get("stuck") else "",
+                _clean(diagnosis.get("code", "")),
+            ]
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in table
+    )
+
+
+def _span(doc: dict, now: datetime) -> tuple[datetime, datetime]:
+    times: list[datetime] = []
+    for key in ("created_at", "scheduled_at", "initialized_at", "ready_at", "deleted_at"):
+        if t := _t(doc.get(key)):
+            times.append(t)
+    for c in doc["containers"]:
+        for a in c["attempts"]:
+            times.extend(t for t in (_t(a.get("started_at")), _t(a.get("finished_at"))) if t)
+        pull = c.get("pull") or {}
+        times.extend(t for t in (_t(pull.get("started_at")), _t(pull.get("finished_at"))) if t)
+    if not times:
+        return now, now
+    start = min(times)
+    running = not doc.get("deleted_at") and doc.get("phase") not in ("Succeeded", "Failed")
+    end = max([*times, now]) if running else max(times)
+    return start, end
+
+
+def _lane(attempts: list[dict], start: datetime, scale: float, now: datetime) -> str:
+    cells = [" "] * LANE_WIDTH
+
+    def col(t: datetime) -> int:
+        return min(LANE_WIDTH - 1, max(0, int((t - start).total_seconds() * scale)))
+
+    for a in attempts:
+        began, ended = _t(a.get("started_at")), _t(a.get("finished_at"))
+        if not a.get("known", True) or began is None:
+            continue
+        code = a.get("exit_code")
+        mark = "=" if ended is None else ("#" if code == 0 else "x")
+        first, last = col(began), col(ended or now)
+        for i in range(first, last + 1):
+            cells[i] = mark
+    return "".join(cells)
+
+
+def render_document(doc: dict, *, now: datetime | None = None) -> str:
+    """A readable waterfall: one lane per container; `#` succeeded, `x` failed, `=` running."""
+    now = now or datetime.now(UTC)
+    start, end = _span(doc, now)
+    total = max((end - start).total_seconds(), 1.0)
+    scale = (LANE_WIDTH - 1) / total
+    owner = doc.get("owner") or {}
+    out = [
+        f"{_clean(doc['namespace'])}/{_clean(doc['name'])}  uid {doc['uid']}  "
+        f"cluster {_clean(doc['cluster'])}",
+        f"STATUS {_clean(doc['status'])}  RESTARTS {doc['restarts']}  phase {doc.get('phase') or '-'}  "
+        f"node {_clean(doc.get('node') or '-')}  owner {_clean(owner.get('kind', '-'))}/"
+        f"{_clean(owner.get('name', '-'))}",
+    ]
+    if doc.get("deleted_at"):
+        out.append(f"deleted at {doc['deleted_at']}")
+    diagnosis = doc.get("diagnosis")
+    if diagnosis:
+        out.append(f"diagnosis: {diagnosis['code']}: {_clean(diagnosis['summary'])}")
+    out.append("")
+    out.append(
+        " " * NAME_WIDTH + f"|0s{'':{LANE_WIDTH - 4 - len(human_duration(total))}}{human_duration(total)}|"
+    )
+    for c in doc["containers"]:
+        label = f"{c['kind']} {c['name']}"[: NAME_WIDTH - 1].ljust(NAME_WIDTH)
+        out.append(_clean(label) + "|" + _lane(c["attempts"], start, scale, now) + "|")
+    out.append("")
+    out.append("# succeeded  x failed  = running")
+    for c in doc["containers"]:
+        for a in c["attempts"]:
+            out.append(_attempt_line(c, a))
+    return "\n".join(out)
+
+
+def _attempt_line(container: dict, a: dict) -> str:
+    name = _clean(container["name"])
+    prefix = f"  {name} #{a['number']}" + (f" (gen {a['generation']})" if a.get("generation") else "")
+    if not a.get("known", True):
+        return f"{prefix}: happened, details unknown"
+    began, ended = _t(a.get("started_at")), _t(a.get("finished_at"))
+    took = human_duration((ended - began).total_seconds()) if began and ended else "running"
+    result = "" if a.get("exit_code") is None else f" exit {a['exit_code']} {_clean(a.get('reason') or '')}"
+    message = _clean(a.get("message") or "").strip().replace("\n", " ")[:100]
+    return f"{prefix}: {a.get('started_at') or '?'} {took}{result}" + (f" - {message}" if message else "")

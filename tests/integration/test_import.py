@@ -1,0 +1,168 @@
+"""`import_watch` and ingest against PostgreSQL, proven on the bundled sample recordings."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+from django.core.management import CommandError, call_command
+
+from pods import selectors
+from pods.models import Attempt, Cluster, Container, Event, Pod
+from pods.timeline import diagnose, is_stuck
+from tests.conftest import SAMPLES, import_files
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = sorted(SAMPLES.glob("*.expected.json"))
+
+
+def _recording_for(expected: Path) -> Path:
+    stem = expected.name.removesuffix(".expected.json")
+    candidates = [p for p in SAMPLES.glob(stem + ".*") if not p.name.endswith(".expected.json")]
+    assert len(candidates) == 1, f"one recording for {expected.name}, found {candidates}"
+    return candidates[0]
+
+
+def test_there_are_at_least_ten_sample_recordings():
+    assert len(EXPECTED) >= 10
+
+
+@pytest.mark.parametrize("expected_path", EXPECTED, ids=lambda p: p.name.removesuffix(".expected.json"))
+def test_sample_imports_into_the_expected_timeline(expected_path: Path):
+    expected = json.loads(expected_path.read_text())
+    records, rejected = import_files("samples", _recording_for(expected_path))
+    assert records > 0
+    assert rejected == []
+    for want in expected["pods"]:
+        pod = Pod.objects.get(uid=want["uid"])
+        document = selectors.pod_document(pod)
+        ended = datetime.fromisoformat(expected["evaluated_at"].replace("Z", "+00:00"))
+        state = selectors.pod_state(pod)
+        assert (pod.namespace, pod.name) == (want["namespace"], want["name"])
+        assert document["status"] == want["status"], "kubectl STATUS"
+        assert document["restarts"] == want["restarts"], "kubectl RESTARTS"
+        assert document["phase"] == want["phase"]
+        assert (document["deleted_at"] is not None) == want["deleted"]
+        if "owner" in want:
+            assert document["owner"] == want["owner"]
+        diagnosis = diagnose(state, now=ended, threshold=timedelta(minutes=5))
+        assert (diagnosis.code if diagnosis else None) == want["diagnosis_code"]
+        if diagnosis and want.get("diagnosis_container") is not None:
+            assert diagnosis.container == want["diagnosis_container"]
+        got = {c["name"]: c for c in document["containers"]}
+        assert list(got) == [c["name"] for c in want["containers"]], "containers in start order"
+        for want_container in want["containers"]:
+            container = got[want_container["name"]]
+            assert container["kind"] == want_container["kind"]
+            attempts = [
+                {k: a[k] for k in ("number", "generation", "exit_code", "reason", "known")}
+                for a in container["attempts"]
+            ]
+            wanted = [
+                {"generation": 0, "known": True, "exit_code": None, "reason": ""} | a
+                for a in want_container["attempts"]
+            ]
+            assert attempts == wanted, f"attempts of {want_container['name']}"
+
+
+@pytest.mark.parametrize("watched", [False, True], ids=["recording", "watched"])
+def test_stuck_in_sql_agrees_with_the_engine_on_every_sample(imported_samples, watched):
+    Cluster.objects.update(watched=watched)
+    now = datetime.now(UTC)
+    threshold = selectors.stuck_threshold()
+    in_sql = set(
+        Pod.objects.filter(selectors.stuck_q(now=now, threshold=threshold)).values_list("uid", flat=True)
+    )
+    pods = Pod.objects.filter(seen=True).select_related("cluster")
+    by_engine = {
+        pod.uid
+        for pod in pods
+        if is_stuck(
+            selectors.pod_state(pod), now=selectors.cluster_now(pod.cluster, now), threshold=threshold
+        )
+    }
+    assert in_sql == by_engine
+    assert by_engine, "the samples include stuck Pods"
+
+
+def test_a_recording_is_judged_at_its_own_end(imported_samples):
+    cluster = Cluster.objects.get(name="samples")
+    newest = max(selectors.pod_state(p).last_seen_at for p in Pod.objects.filter(cluster=cluster, seen=True))
+    assert cluster.observed_until == newest
+    assert selectors.cluster_now(cluster) == newest
+    cluster.watched = True
+    assert selectors.cluster_now(cluster) > newest
+
+
+def _snapshot() -> dict:
+    return {
+        "pods": sorted(Pod.objects.values_list("uid", "status", "restarts", "resource_version")),
+        "containers": Container.objects.count(),
+        "attempts": sorted(
+            Attempt.objects.values_list("container_id", "generation", "number", "known", "finished_at")
+        ),
+        "events": sorted(Event.objects.values_list("uid", "count")),
+        "documents": [
+            selectors.pod_document(p, now=datetime(2030, 1, 1).astimezone())
+            for p in Pod.objects.order_by("uid")
+        ],
+    }
+
+
+def test_importing_the_same_recordings_twice_changes_nothing(imported_samples):
+    before = _snapshot()
+    import_files("samples", *imported_samples)
+    assert _snapshot() == before
+
+
+def test_import_command_reports_bad_records_with_position_and_exits_non_zero(tmp_path, capsys):
+    pod = _any_pod_object()
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(
+        orjson.dumps({"type": "ADDED", "object": pod})
+        + b"\nthis is not json\n"
+        + orjson.dumps({"type": "MODIFIED", "object": {"kind": "Pod", "metadata": {}}})
+        + b"\n"
+    )
+    with pytest.raises(CommandError) as failure:
+        call_command("import_watch", "--cluster", "bad", str(path))
+    assert failure.value.returncode == 2
+    err = capsys.readouterr().err
+    assert "mixed.jsonl:line 2" in err
+    assert "mixed.jsonl:line 3" in err
+    assert Pod.objects.filter(cluster__name="bad", uid=pod["metadata"]["uid"]).exists(), (
+        "the good record is kept"
+    )
+
+
+def test_import_command_reads_standard_input(monkeypatch, capsys):
+    pod = _any_pod_object()
+    stream = io.TextIOWrapper(io.BytesIO(orjson.dumps(pod)))
+    monkeypatch.setattr("sys.stdin", stream)
+    call_command("import_watch", "--cluster", "stdin", "-")
+    assert "imported 1 records" in capsys.readouterr().out
+    assert Pod.objects.filter(cluster__name="stdin").count() == 1
+
+
+def test_import_command_names_a_missing_file():
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("import_watch", "--cluster", "x", "/nonexistent/recording.json")
+
+
+def _any_pod_object() -> dict:
+    """The first Pod object of the first sample recording."""
+    from pods.importer.reader import Record, iter_records
+
+    for path in sorted(SAMPLES.glob("*.json*")):
+        if path.name.endswith(".expected.json"):
+            continue
+        with path.open("rb") as fh:
+            for record in iter_records(fh, source=path.name):
+                if isinstance(record, Record) and record.kind == "pod":
+                    return record.object
+    raise AssertionError("no Pod in the samples")

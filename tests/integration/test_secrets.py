@@ -1,0 +1,58 @@
+"""Container environment values and Secret contents never reach the database."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
+
+pytestmark = pytest.mark.django_db
+
+SECRET_VALUE = "hunter2-do-not-store-8f3a"
+
+
+def _pod_with_secrets() -> dict:
+    container = {
+        "name": "migrate",
+        "image": "acme/migrate:1.4",
+        "env": [
+            {"name": "DB_PASSWORD", "value": SECRET_VALUE},
+            {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+        ],
+        "envFrom": [{"secretRef": {"name": "all-the-secrets"}}],
+        "args": ["--password", SECRET_VALUE],
+    }
+    return {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": "api-1",
+            "namespace": "shop",
+            "uid": "0c6b6a9e-5a70-4a55-9d0e-000000000001",
+            "resourceVersion": "100",
+            "creationTimestamp": "2025-06-01T10:00:00Z",
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": SECRET_VALUE},
+        },
+        "spec": {
+            "initContainers": [container],
+            "containers": [dict(container, name="api")],
+            "volumes": [{"name": "creds", "secret": {"secretName": "db"}}],
+        },
+        "status": {"phase": "Pending"},
+    }
+
+
+def test_env_values_args_and_annotations_are_never_stored():
+    cluster = cluster_get_or_create(name="secrets")
+    result = ingest_batch(
+        cluster=cluster, items=[WatchItem(kind="pod", type="ADDED", object=_pod_with_secrets())]
+    )
+    assert result.rejected == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'pods_%'")
+        tables = [row[0] for row in cursor.fetchall()]
+        assert tables
+        for table in tables:
+            cursor.execute(f'SELECT count(*) FROM "{table}" t WHERE t::text LIKE %s', [f"%{SECRET_VALUE}%"])
+            assert cursor.fetchone()[0] == 0, f"the secret value leaked into {table}"

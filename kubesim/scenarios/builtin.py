@@ -1,0 +1,490 @@
+"""Built-in scenarios: one per situation of k8s-semantics §1-§5, plus ``demo`` and ``churn``.
+
+Each single-situation scenario runs in namespace ``default`` and is written in the same dict
+format as scenario files (see kubesim/README.md), so they double as examples.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..behavior import ContainerBehavior, PodBehavior
+from . import Scenario, scenario_from_dict
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..sim import KubeSim
+
+DB_WAIT = {"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 2, "pull_time": 1.2}}
+APP = {"name": "app", "image": "acme/web:1.4.2", "behavior": {"pull_time": 2.5}}
+
+BUILTIN: dict[str, dict] = {
+    "healthy": {
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "web",
+                "replicas": 2,
+                "initContainers": [
+                    DB_WAIT,
+                    {
+                        "name": "migrate",
+                        "image": "acme/migrate:2.0",
+                        "behavior": {"duration": 3, "pull_time": 1.5},
+                    },
+                ],
+                "containers": [{**APP, "behavior": {"pull_time": 2.5, "ready_delay": 2}}],
+            }
+        ]
+    },
+    "crash-loop": {
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "api",
+                "initContainers": [
+                    DB_WAIT,
+                    {
+                        "name": "migrate",
+                        "image": "acme/migrate:2.0",
+                        "behavior": {
+                            "duration": 3,
+                            "exit_code": 1,
+                            "error_message": 'ERROR: relation "orders" does not exist',
+                        },
+                    },
+                ],
+                "containers": [APP],
+            }
+        ]
+    },
+    "image-pull": {
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "fetcher",
+                "initContainers": [
+                    {
+                        "name": "fetch-assets",
+                        "image": "registry.example.com/acme/assets:9.9",
+                        "behavior": {"pull_failures": 3, "duration": 2},
+                    }
+                ],
+                "containers": [APP],
+            }
+        ]
+    },
+    "oom": {
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "cache",
+                "initContainers": [
+                    {
+                        "name": "warm-cache",
+                        "image": "acme/warm:1.0",
+                        "behavior": {"durations": [4, 4, 3], "exit_codes": [137, 137, 0], "oom": True},
+                    }
+                ],
+                "containers": [APP],
+            }
+        ]
+    },
+    "config-error": {
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "settings",
+                "initContainers": [
+                    {
+                        "name": "render-config",
+                        "image": "acme/render:1.0",
+                        "behavior": {
+                            "missing_configmap": "app-settings",
+                            "config_error_for": 60,
+                            "duration": 1,
+                        },
+                    }
+                ],
+                "containers": [APP],
+            }
+        ]
+    },
+    "never-fails": {
+        "workloads": [
+            {
+                "kind": "Pod",
+                "name": "migrate-once",
+                "restartPolicy": "Never",
+                "initContainers": [
+                    DB_WAIT,
+                    {
+                        "name": "migrate",
+                        "image": "acme/migrate:2.0",
+                        "behavior": {"duration": 3, "exit_code": 2},
+                    },
+                ],
+                "containers": [{**APP, "behavior": {"duration": 5}}],
+            }
+        ]
+    },
+    "sidecar": {
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "mesh",
+                "initContainers": [
+                    {
+                        "name": "proxy",
+                        "image": "envoyproxy/envoy:v1.31.0",
+                        "sidecar": True,
+                        "behavior": {"startup_delay": 3},
+                    },
+                    {"name": "migrate", "image": "acme/migrate:2.0", "behavior": {"duration": 2}},
+                ],
+                "containers": [APP],
+            }
+        ]
+    },
+    "sidecar-crash": {
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "shipper",
+                "initContainers": [
+                    {
+                        "name": "log-shipper",
+                        "image": "fluent/fluent-bit:3.1",
+                        "sidecar": True,
+                        "behavior": {"durations": [15, 5], "exit_code": 1},
+                    },
+                    {"name": "migrate", "image": "acme/migrate:2.0", "behavior": {"duration": 2}},
+                ],
+                "containers": [APP],
+            }
+        ]
+    },
+    "sandbox-recreate": {
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "rebooted",
+                "pod": {"sandbox_recreate_after": 30},
+                "initContainers": [
+                    DB_WAIT,
+                    {"name": "migrate", "image": "acme/migrate:2.0", "behavior": {"duration": 2}},
+                ],
+                "containers": [APP],
+            }
+        ]
+    },
+    "deadline": {
+        "workloads": [
+            {
+                "kind": "Pod",
+                "name": "deadline",
+                "activeDeadlineSeconds": 30,
+                "restartPolicy": "Never",
+                "initContainers": [
+                    {"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": None}}
+                ],
+                "containers": [APP],
+            }
+        ]
+    },
+    "unschedulable": {
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "big",
+                "pod": {"unschedulable_for": 45},
+                "initContainers": [DB_WAIT],
+                "containers": [APP],
+            }
+        ]
+    },
+    "mount": {
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "mounty",
+                "pod": {
+                    "mount_failure": {"volume": "config", "configmap": "app-config", "resolve_after": 150}
+                },
+                "initContainers": [DB_WAIT],
+                "containers": [APP],
+            }
+        ]
+    },
+    "slow-init": {
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "slow",
+                "initContainers": [
+                    {"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 420}}
+                ],
+                "containers": [APP],
+            }
+        ]
+    },
+    "delete-during-init": {
+        "workloads": [
+            {
+                "kind": "Pod",
+                "name": "doomed",
+                "delete_after": 10,
+                "initContainers": [
+                    {"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 120}}
+                ],
+                "containers": [APP],
+            }
+        ]
+    },
+    "statefulset-recreate": {
+        "workloads": [
+            {
+                "kind": "StatefulSet",
+                "name": "db",
+                "replicas": 2,
+                "recreate_every": 60,
+                "initContainers": [
+                    {"name": "init-perms", "image": "busybox:1.36", "behavior": {"duration": 1}}
+                ],
+                "containers": [
+                    {"name": "postgres", "image": "postgres:16.4", "behavior": {"ready_delay": 3}}
+                ],
+            }
+        ]
+    },
+}
+
+
+def demo() -> Scenario:
+    """A lively cluster: several namespaces mixing healthy starts with every failure kind,
+    periodic rolling restarts, CronJobs and a StatefulSet; failures are mostly transient."""
+    mig = {"name": "migrate", "image": "acme/migrate:2.0"}
+    data = {
+        "namespaces": ["shop", "payments", "batch", "infra"],
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "web",
+                "namespace": "shop",
+                "replicas": 3,
+                "rollout_every": 240,
+                "initContainers": [DB_WAIT],
+                "containers": [{**APP, "behavior": {"ready_delay": 2}}],
+            },
+            {
+                "kind": "Deployment",
+                "name": "api",
+                "namespace": "shop",
+                "replicas": 2,
+                "rollout_every": 420,
+                "initContainers": [
+                    DB_WAIT,
+                    {**mig, "behavior": {"durations": [3], "exit_codes": [1, 1, 1, 0]}},
+                ],
+                "containers": [APP],
+            },
+            {
+                "kind": "Deployment",
+                "name": "cache",
+                "namespace": "shop",
+                "rollout_every": 600,
+                "initContainers": [
+                    {
+                        "name": "warm-cache",
+                        "image": "acme/warm:1.0",
+                        "behavior": {"durations": [5], "exit_codes": [137, 0], "oom": True},
+                    }
+                ],
+                "containers": [{"name": "redis", "image": "redis:7.4"}],
+            },
+            {
+                "kind": "StatefulSet",
+                "name": "ledger-db",
+                "namespace": "payments",
+                "replicas": 2,
+                "recreate_every": 500,
+                "initContainers": [{"name": "init-perms", "image": "busybox:1.36"}],
+                "containers": [
+                    {"name": "postgres", "image": "postgres:16.4", "behavior": {"ready_delay": 3}}
+                ],
+            },
+            {
+                "kind": "Deployment",
+                "name": "ledger",
+                "namespace": "payments",
+                "replicas": 2,
+                "rollout_every": 540,
+                "initContainers": [
+                    {
+                        "name": "proxy",
+                        "image": "envoyproxy/envoy:v1.31.0",
+                        "sidecar": True,
+                        "behavior": {"startup_delay": 2},
+                    },
+                    {
+                        "name": "render-config",
+                        "image": "acme/render:1.0",
+                        "behavior": {"missing_configmap": "ledger-settings", "config_error_for": 45},
+                    },
+                ],
+                "containers": [{"name": "ledger", "image": "acme/ledger:3.2"}],
+            },
+            {
+                "kind": "CronJob",
+                "name": "report",
+                "namespace": "batch",
+                "schedule_every": 180,
+                "initContainers": [
+                    {"name": "fetch-data", "image": "acme/fetch:1.1", "behavior": {"duration": 6}}
+                ],
+                "containers": [{"name": "report", "image": "acme/report:1.1", "behavior": {"duration": 20}}],
+            },
+            {
+                "kind": "Job",
+                "name": "backfill",
+                "namespace": "batch",
+                "backoff_limit": 3,
+                "ttl_after_finished": 900,
+                "initContainers": [{**mig, "behavior": {"duration": 4, "exit_code": 3}}],
+                "containers": [
+                    {"name": "backfill", "image": "acme/backfill:1.0", "behavior": {"duration": 30}}
+                ],
+            },
+            {
+                "kind": "Job",
+                "name": "deadline-check",
+                "namespace": "batch",
+                "activeDeadlineSeconds": 60,
+                "backoff_limit": 0,
+                "start_after": 20,
+                "initContainers": [
+                    {"name": "wait-for-lock", "image": "busybox:1.36", "behavior": {"duration": None}}
+                ],
+                "containers": [{"name": "check", "image": "busybox:1.36", "behavior": {"duration": 5}}],
+            },
+            {
+                "kind": "Deployment",
+                "name": "assets",
+                "namespace": "infra",
+                "rollout_every": 900,
+                "initContainers": [
+                    {
+                        "name": "fetch-assets",
+                        "image": "registry.example.com/acme/assets:9.9",
+                        "behavior": {"pull_failures": 2, "pull_time": 4},
+                    }
+                ],
+                "containers": [APP],
+            },
+            {
+                "kind": "Deployment",
+                "name": "shipper",
+                "namespace": "infra",
+                "initContainers": [
+                    {
+                        "name": "log-shipper",
+                        "image": "fluent/fluent-bit:3.1",
+                        "sidecar": True,
+                        "behavior": {"durations": [90, 30, 600], "exit_code": 1},
+                    }
+                ],
+                "containers": [APP],
+            },
+            {
+                "kind": "Deployment",
+                "name": "mounty",
+                "namespace": "infra",
+                "start_after": 30,
+                "pod": {
+                    "mount_failure": {"volume": "config", "configmap": "mounty-config", "resolve_after": 150}
+                },
+                "initContainers": [DB_WAIT],
+                "containers": [APP],
+            },
+            {
+                "kind": "Deployment",
+                "name": "big",
+                "namespace": "infra",
+                "start_after": 10,
+                "pod": {"unschedulable_for": 90},
+                "initContainers": [DB_WAIT],
+                "containers": [APP],
+            },
+            {
+                "kind": "Deployment",
+                "name": "rebooted",
+                "namespace": "infra",
+                "pod": {"sandbox_recreate_after": 120},
+                "initContainers": [DB_WAIT, {**mig, "behavior": {"duration": 2}}],
+                "containers": [APP],
+            },
+            {
+                "kind": "Deployment",
+                "name": "slow",
+                "namespace": "infra",
+                "rollout_every": 1200,
+                "initContainers": [
+                    {"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 380}}
+                ],
+                "containers": [APP],
+            },
+        ],
+    }
+    return scenario_from_dict(data, "demo")
+
+
+def churn(
+    pods_per_second: float = 50.0,
+    init_containers: int = 3,
+    namespace: str = "churn",
+    init_duration: float = 0.2,
+    app_duration: float = 1.0,
+) -> Scenario:
+    """``pods_per_second`` Pods with ``init_containers`` short init containers each; every Pod
+    runs to ``Succeeded`` and is deleted one second later, so the store stays bounded."""
+    inits = [{"name": f"init-{i}", "image": "busybox:1.36"} for i in range(init_containers)]
+    spec = {
+        "restartPolicy": "Never",
+        "terminationGracePeriodSeconds": 0,
+        "initContainers": [dict(c, imagePullPolicy="IfNotPresent") for c in inits],
+        "containers": [{"name": "app", "image": "busybox:1.36", "imagePullPolicy": "IfNotPresent"}],
+    }
+    if not inits:
+        del spec["initContainers"]
+    behaviors = {c["name"]: ContainerBehavior(durations=(init_duration,)) for c in inits}
+    behaviors["app"] = ContainerBehavior(durations=(app_duration,))
+    behavior = PodBehavior(containers=behaviors, delete_after_finish=1.0)
+    tick = 0.1
+
+    def driver(sim: KubeSim) -> None:
+        sim.ensure_namespace(namespace)
+        for node in sim.kubelet.nodes.values():
+            node.images.add("busybox:1.36")
+        start = sim.clock.now()
+        made = [0]
+
+        def generate(when: float) -> None:
+            # create however many Pods are due by now, so a late tick does not lower the rate
+            due = int(pods_per_second * (sim.clock.now() - start))
+            for _ in range(due - made[0]):
+                sim.create_pod(
+                    {
+                        "metadata": {
+                            "generateName": "churn-",
+                            "namespace": namespace,
+                            "labels": {"app": "churn"},
+                        },
+                        "spec": spec,
+                    },
+                    behavior,
+                )
+            made[0] = max(made[0], due)
+            sim.clock.call_at(when + tick, generate, when + tick)
+
+        sim.clock.call_at(start + tick, generate, start + tick)
+
+    return Scenario(name="churn", namespaces=[namespace], drivers=[driver])

@@ -1,0 +1,321 @@
+"""The object store: one global resourceVersion, bounded per-resource history, watches, snapshots.
+
+Contracts
+* Every write (create, update, delete) bumps the single global counter ``Store.rv`` by one and
+  stamps the written object (for deletes, the final state) with it as ``metadata.resourceVersion``.
+* Stored objects are **never mutated in place**: writers pass new dicts (nested dicts they did not
+  change may be shared). A list of stored references is therefore a consistent snapshot.
+* Each resource keeps the last ``history_size`` changes. ``compacted[resource]`` is the highest RV
+  no longer covered; a watch or exact list from an RV below it raises :class:`Expired` (410).
+* Watchers are fed synchronously inside the write; selectors are applied with the API server's
+  rules (an object that stops matching is sent as DELETED, one that starts matching as ADDED).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import Callable, Iterable
+
+import orjson
+
+Key = tuple[str, str]  # (namespace or "", name)
+
+
+class ApiError(Exception):
+    """An error the server turns into a ``Status`` object."""
+
+    code = 500
+    reason = "InternalError"
+
+    def __init__(self, message: str, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(ApiError):
+    code, reason = 404, "NotFound"
+
+
+class AlreadyExists(ApiError):
+    code, reason = 409, "AlreadyExists"
+
+
+class Expired(ApiError):
+    code, reason = 410, "Expired"
+
+
+class BadRequest(ApiError):
+    code, reason = 400, "BadRequest"
+
+
+class TooLargeResourceVersion(ApiError):
+    code, reason = 504, "Timeout"
+
+
+def obj_key(obj: dict) -> Key:
+    md = obj["metadata"]
+    return (md.get("namespace") or "", md["name"])
+
+
+class Change:
+    """One write in a resource's history. ``prev`` is the object before the write (None for ADDED)."""
+
+    __slots__ = ("rv", "type", "obj", "prev", "_line")
+
+    def __init__(self, rv: int, type_: str, obj: dict, prev: dict | None) -> None:
+        self.rv = rv
+        self.type = type_
+        self.obj = obj
+        self.prev = prev
+        self._line: bytes | None = None
+
+    def line(self) -> bytes:
+        """The watch-stream line for this change, encoded once and shared by every watcher."""
+        if self._line is None:
+            self._line = orjson.dumps({"type": self.type, "object": self.obj}) + b"\n"
+        return self._line
+
+
+class Watcher:
+    """A live subscription to one resource; the server drains :attr:`queue` into a stream.
+
+    Items are ``(type, obj, change)``; ``change`` is set when ``type``/``obj`` are the change's own,
+    so the cached line can be reused. ``overflowed`` is set (and the watcher closed) when the
+    client falls more than ``max_queue`` events behind.
+    """
+
+    def __init__(
+        self,
+        resource: str,
+        namespace: str | None,
+        label_pred,
+        field_pred,
+        after_rv: int = 0,
+        max_queue: int = 200_000,
+    ) -> None:
+        self.resource = resource
+        self.namespace = namespace
+        self.label_pred = label_pred
+        self.field_pred = field_pred
+        self.after_rv = after_rv
+        self.max_queue = max_queue
+        self.queue: deque = deque()
+        self.ready = asyncio.Event()
+        self.closed = False
+        self.overflowed = False
+        self.last_rv = after_rv
+
+    def matches(self, obj: dict | None) -> bool:
+        if obj is None:
+            return False
+        if self.namespace is not None and obj["metadata"].get("namespace") != self.namespace:
+            return False
+        if self.label_pred is not None and not self.label_pred(obj):
+            return False
+        return self.field_pred is None or self.field_pred(obj)
+
+    def offer(self, change: Change) -> None:
+        if self.closed or change.rv <= self.after_rv:
+            return
+        if self.label_pred is None and self.field_pred is None:
+            if self.namespace is not None and change.obj["metadata"].get("namespace") != self.namespace:
+                return
+            item = (change.type, change.obj, change)
+        else:
+            now_m = change.type != "DELETED" and self.matches(change.obj)
+            was_m = change.prev is not None and self.matches(change.prev)
+            if change.type == "DELETED":
+                if not was_m:
+                    return
+                item = ("DELETED", change.obj, change)
+            elif now_m and was_m:
+                item = ("MODIFIED", change.obj, change)
+            elif now_m:
+                item = ("ADDED", change.obj, change if change.type == "ADDED" else None)
+            elif was_m:
+                item = ("DELETED", change.obj, None)
+            else:
+                return
+        self.queue.append(item)
+        if len(self.queue) > self.max_queue:
+            self.overflowed = True
+            self.closed = True
+        self.ready.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self.ready.set()
+
+
+class Store:
+    """All objects by resource name (``pods``, ``events``, ``replicasets`` …) and key."""
+
+    def __init__(self, history_size: int = 10_000, snapshot_cache: int = 16) -> None:
+        self.rv = 0
+        self.history_size = history_size
+        self.objects: dict[str, dict[Key, dict]] = defaultdict(dict)
+        self.history: dict[str, deque[Change]] = defaultdict(lambda: deque(maxlen=self.history_size))
+        self.compacted: dict[str, int] = defaultdict(int)
+        self.floor = 0  # global compaction point (compact() of every resource)
+        self.watchers: dict[str, set[Watcher]] = defaultdict(set)
+        self.hooks: dict[str, list[Callable[[Change], None]]] = defaultdict(list)
+        self._snapshots: OrderedDict[tuple[str, int], list[tuple[Key, dict]]] = OrderedDict()
+        self._snapshot_cache = snapshot_cache
+        self.writes = 0
+
+    # ----------------------------------------------------------------- writes
+    def _stamp(self, obj: dict) -> dict:
+        self.rv += 1
+        self.writes += 1
+        return {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self.rv)}}
+
+    def _record(self, resource: str, change: Change) -> None:
+        hist = self.history[resource]
+        if len(hist) == hist.maxlen:
+            self.compacted[resource] = hist[0].rv
+        hist.append(change)
+        watchers = self.watchers.get(resource)
+        if watchers:
+            for w in tuple(watchers):
+                w.offer(change)
+        for hook in self.hooks.get(resource, ()):
+            hook(change)
+
+    def create(self, resource: str, obj: dict) -> dict:
+        key = obj_key(obj)
+        table = self.objects[resource]
+        if key in table:
+            raise AlreadyExists(f'{resource} "{key[1]}" already exists', {"name": key[1], "kind": resource})
+        obj = self._stamp(obj)
+        table[key] = obj
+        self._record(resource, Change(self.rv, "ADDED", obj, None))
+        return obj
+
+    def update(self, resource: str, obj: dict) -> dict:
+        key = obj_key(obj)
+        table = self.objects[resource]
+        prev = table.get(key)
+        if prev is None:
+            raise NotFound(f'{resource} "{key[1]}" not found', {"name": key[1], "kind": resource})
+        obj = self._stamp(obj)
+        table[key] = obj
+        self._record(resource, Change(self.rv, "MODIFIED", obj, prev))
+        return obj
+
+    def delete(self, resource: str, namespace: str, name: str) -> dict:
+        table = self.objects[resource]
+        prev = table.pop((namespace or "", name), None)
+        if prev is None:
+            raise NotFound(f'{resource} "{name}" not found', {"name": name, "kind": resource})
+        obj = self._stamp(prev)
+        self._record(resource, Change(self.rv, "DELETED", obj, prev))
+        return obj
+
+    def get(self, resource: str, namespace: str, name: str) -> dict | None:
+        return self.objects[resource].get((namespace or "", name))
+
+    def subscribe(self, resource: str, hook: Callable[[Change], None]) -> None:
+        """Call ``hook(change)`` synchronously after every write to ``resource`` (controllers)."""
+        self.hooks[resource].append(hook)
+
+    def compact(self, resource: str | None = None) -> None:
+        """Forget all history (like an etcd compaction at the current revision)."""
+        for res in [resource] if resource else list(self.history):
+            self.history[res].clear()
+            self.compacted[res] = self.rv
+        if resource is None:
+            self.floor = self.rv
+        self._snapshots.clear()
+
+    def compacted_rv(self, resource: str) -> int:
+        """The highest RV whose successors are no longer all in the history of ``resource``."""
+        return max(self.compacted[resource], self.floor)
+
+    # ------------------------------------------------------------------ reads
+    def items(self, resource: str, namespace: str | None = None) -> list[tuple[Key, dict]]:
+        """Current objects sorted by (namespace, name), the order etcd returns."""
+        table = self.objects[resource]
+        if namespace is None:
+            return sorted(table.items())
+        return sorted((k, v) for k, v in table.items() if k[0] == namespace)
+
+    def check_rv(self, resource: str, rv: int) -> None:
+        """Raise :class:`Expired` unless every change after ``rv`` is still in the history."""
+        if rv < self.compacted_rv(resource):
+            hist = self.history[resource]
+            oldest = hist[0].rv if hist else self.compacted_rv(resource) + 1
+            raise Expired(f"too old resource version: {rv} ({oldest})")
+
+    def snapshot(self, resource: str, rv: int | None = None) -> tuple[int, list[tuple[Key, dict]]]:
+        """All objects of ``resource`` as of ``rv`` (default: now), sorted, plus the snapshot RV.
+
+        Past snapshots are rebuilt by undoing history and cached (LRU) for continue tokens.
+        """
+        if rv is None or rv >= self.rv:
+            if rv is not None and rv > self.rv:
+                raise TooLargeResourceVersion(f"Too large resource version: {rv}, current: {self.rv}")
+            rv = self.rv
+            cache_key = (resource, rv)
+            snap = self._snapshots.get(cache_key)
+            if snap is None:
+                snap = self.items(resource)
+                self._remember(cache_key, snap)
+            return rv, snap
+        cache_key = (resource, rv)
+        snap = self._snapshots.get(cache_key)
+        if snap is not None:
+            self._snapshots.move_to_end(cache_key)
+            return rv, snap
+        if rv < self.compacted_rv(resource):
+            raise Expired("The resourceVersion for the provided list is too old.")
+        table = dict(self.objects[resource])
+        for change in reversed(self.history[resource]):
+            if change.rv <= rv:
+                break
+            key = obj_key(change.obj)
+            if change.type == "ADDED":
+                table.pop(key, None)
+            else:
+                table[key] = change.prev  # type: ignore[assignment]
+        snap = sorted(table.items())
+        self._remember(cache_key, snap)
+        return rv, snap
+
+    def _remember(self, key: tuple[str, int], snap: list) -> None:
+        self._snapshots[key] = snap
+        self._snapshots.move_to_end(key)
+        while len(self._snapshots) > self._snapshot_cache:
+            self._snapshots.popitem(last=False)
+
+    def snapshot_valid(self, resource: str, rv: int) -> bool:
+        return (resource, rv) in self._snapshots or rv >= self.compacted_rv(resource)
+
+    # ---------------------------------------------------------------- watches
+    def watch(self, watcher: Watcher, replay_from: int | None, initial: bool) -> None:
+        """Register ``watcher``: ``initial`` sends synthetic ADDED for current matches; else
+        ``replay_from`` replays history after that RV (raises :class:`Expired` if compacted)."""
+        resource = watcher.resource
+        if initial:
+            for _, obj in self.items(resource, watcher.namespace):
+                if watcher.matches(obj):
+                    watcher.queue.append(("ADDED", obj, None))
+            watcher.after_rv = self.rv
+        elif replay_from is not None:
+            self.check_rv(resource, replay_from)
+            watcher.after_rv = replay_from
+            for change in self.history[resource]:
+                if change.rv > replay_from:
+                    watcher.offer(change)
+        self.watchers[resource].add(watcher)
+        if watcher.queue:
+            watcher.ready.set()
+
+    def unwatch(self, watcher: Watcher) -> None:
+        watcher.closed = True
+        self.watchers[watcher.resource].discard(watcher)
+
+    def all_watchers(self) -> Iterable[Watcher]:
+        for ws in self.watchers.values():
+            yield from ws

@@ -1,0 +1,86 @@
+"""The server-rendered pages: the Pod list and the Pod page.
+
+Thin: read the request, call `pods.selectors` and the pure `pods.waterfall` layout, render. Every page
+needs a logged-in user (LoginRequiredMiddleware). Markup carries stable ids and `data-uid` /
+`data-field` attributes so a later script can patch rows and bars in place from live updates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from pods import selectors
+from pods.waterfall import waterfall_layout
+
+PAGE_SIZE = 50
+MAX_PARAM = 253  # the longest Kubernetes name; longer filter values cannot match anything
+TRUE_WORDS = ("1", "true", "on", "yes")
+FILTER_PARAMS = ("cluster", "namespace", "workload", "status", "stuck", "q")
+
+
+def filters_from_query(query: QueryDict) -> selectors.PodFilters:
+    """PodFilters from the list page's GET parameters: cluster, namespace, workload, status, stuck, q."""
+
+    def text(name: str) -> str:
+        return (query.get(name) or "").strip()[:MAX_PARAM]
+
+    return selectors.PodFilters(
+        cluster=text("cluster"),
+        namespace=text("namespace"),
+        workload=text("workload"),
+        status=text("status"),
+        stuck=True if text("stuck").lower() in TRUE_WORDS else None,
+        search=text("q"),
+    )
+
+
+def _active(filters: selectors.PodFilters) -> bool:
+    return any(
+        (filters.cluster, filters.namespace, filters.workload, filters.status, filters.stuck, filters.search)
+    )
+
+
+@require_GET
+def pod_list(request: HttpRequest) -> HttpResponse:
+    """Pods matching the filters, stuck first, 50 a page, with counts per status."""
+    now = datetime.now(UTC)
+    filters = filters_from_query(request.GET)
+    paginator = Paginator(selectors.pod_queryset(filters=filters, now=now), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    counts = selectors.status_counts(filters=replace(filters, status=""), now=now)
+    stuck_count = selectors.pod_queryset(filters=replace(filters, stuck=True), now=now).count()
+    context = {
+        "nav": "pods",
+        "now": now,
+        "filters": filters,
+        "filtered": _active(filters),
+        "page": page,
+        "rows": [selectors.pod_summary(pod, now=now) for pod in page.object_list],
+        "counts": sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
+        "total": sum(counts.values()),
+        "stuck_count": stuck_count,
+        "clusters": selectors.cluster_names(),
+        "namespaces": selectors.namespaces(cluster=filters.cluster),
+    }
+    return render(request, "pods/pod_list.html", context)
+
+
+@require_GET
+def pod_detail(request: HttpRequest, uid: str) -> HttpResponse:
+    """One Pod: header, diagnosis, startup waterfall, containers, attempts and Events. 404 if unknown."""
+    pod = selectors.pod_get(uid=uid, cluster=(request.GET.get("cluster") or "").strip()[:MAX_PARAM])
+    if pod is None:
+        raise Http404("No Pod with this uid has been seen.")
+    # A recording is drawn as it stood when it ended, and nothing on the page ticks.
+    now = selectors.cluster_now(pod.cluster)
+    document = selectors.pod_document(pod, now=now)
+    layout = waterfall_layout(document, now=now)
+    layout.live = layout.live and pod.cluster.watched
+    context = {"nav": "pods", "now": now, "doc": document, "layout": layout}
+    return render(request, "pods/pod_detail.html", context)

@@ -1,0 +1,280 @@
+"""The server-rendered pages, against PostgreSQL, with Pods written through the real ingest."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
+
+pytestmark = pytest.mark.django_db
+
+# Recent, so that a healthy Pod is not "slow" (past the 5-minute stuck threshold) when the test runs.
+T0 = (datetime.now(UTC) - timedelta(minutes=2)).replace(microsecond=0)
+XSS_SCRIPT = "<script>alert(1)</script>"
+XSS_IMG = "<img src=x onerror=alert(1)>"
+ATTEMPT_BAR = re.compile(r'class="wf-seg wf-attempt is-(\w+)"')
+
+
+def ts(seconds: float) -> str:
+    return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+
+def terminated(
+    code: int, started: float, finished: float, *, reason: str = "", message: str = "", cid: str = ""
+):
+    return {
+        "terminated": {
+            "exitCode": code,
+            "reason": reason or ("Completed" if code == 0 else "Error"),
+            "message": message,
+            "startedAt": ts(started),
+            "finishedAt": ts(finished),
+            "containerID": f"containerd://{cid}",
+        }
+    }
+
+
+def raw_pod(
+    uid: str, name: str, *, namespace: str = "shop", rv: int = 100, migrate: dict | None = None
+) -> dict:
+    """A Pod of Deployment `api` whose init container `wait-for-db` succeeded; `migrate` status as given."""
+    migrate = migrate or {"restartCount": 0, "state": {"running": {"startedAt": ts(21)}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "uid": uid,
+            "resourceVersion": str(rv),
+            "creationTimestamp": ts(0),
+            "labels": {"app": "api", "pod-template-hash": "7d9f5c"},
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": "api-7d9f5c",
+                    "uid": "rs-1",
+                    "controller": True,
+                }
+            ],
+        },
+        "spec": {
+            "nodeName": "node-1",
+            "restartPolicy": "Always",
+            "initContainers": [
+                {"name": "wait-for-db", "image": "busybox:1.36"},
+                {"name": "migrate", "image": "acme/migrate:1.4"},
+            ],
+            "containers": [{"name": "api", "image": "acme/api:1.4"}],
+        },
+        "status": {
+            "phase": "Pending",
+            "startTime": ts(1),
+            "conditions": [
+                {"type": "PodScheduled", "status": "True", "lastTransitionTime": ts(1)},
+                {
+                    "type": "Initialized",
+                    "status": "False",
+                    "reason": "ContainersNotInitialized",
+                    "lastTransitionTime": ts(1),
+                },
+            ],
+            "initContainerStatuses": [
+                {
+                    "name": "wait-for-db",
+                    "image": "busybox:1.36",
+                    "restartCount": 0,
+                    "ready": True,
+                    "started": False,
+                    "state": terminated(0, 3, 20, cid="w0"),
+                    "containerID": "containerd://w0",
+                },
+                {"name": "migrate", "image": "acme/migrate:1.4", "ready": False, "started": False, **migrate},
+            ],
+            "containerStatuses": [
+                {
+                    "name": "api",
+                    "image": "acme/api:1.4",
+                    "restartCount": 0,
+                    "ready": False,
+                    "started": False,
+                    "state": {"waiting": {"reason": "PodInitializing"}},
+                }
+            ],
+        },
+    }
+
+
+def crash_loop_objects(
+    uid: str, name: str, *, message: str = "relation x missing", restarts: int = 3
+) -> list[dict]:
+    """The Pod as a watcher sees it: `migrate` fails `restarts` times, each failure in its own object."""
+    objects = []
+    for rc in range(1, restarts + 1):
+        start = 21 + (rc - 1) * 30
+        migrate = {
+            "restartCount": rc,
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed"}},
+            "lastState": terminated(1, start, start + 3, message=message, cid=f"m{rc - 1}"),
+        }
+        objects.append(raw_pod(uid, name, rv=100 + rc, migrate=migrate))
+    return objects
+
+
+def raw_event(uid: str, name: str, *, message: str, reason: str = "BackOff", event_uid: str = "ev-1") -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{name}.18a1", "namespace": "shop", "uid": event_uid, "resourceVersion": "900"},
+        "involvedObject": {
+            "kind": "Pod",
+            "namespace": "shop",
+            "name": name,
+            "uid": uid,
+            "apiVersion": "v1",
+            "fieldPath": "spec.initContainers{migrate}",
+        },
+        "reason": reason,
+        "message": message,
+        "type": "Warning",
+        "count": 4,
+        "firstTimestamp": ts(24),
+        "lastTimestamp": ts(110),
+        "source": {"component": "kubelet", "host": "node-1"},
+    }
+
+
+def ingest(
+    objects: list[dict], events: list[dict] = (), *, cluster: str = "t", deleted: bool = False
+) -> None:
+    items = [WatchItem(kind="pod", type="MODIFIED", object=obj) for obj in objects]
+    if deleted:
+        items.append(WatchItem(kind="pod", type="DELETED", object=objects[-1]))
+    items += [WatchItem(kind="event", type="ADDED", object=ev) for ev in events]
+    result = ingest_batch(cluster=cluster_get_or_create(name=cluster), items=items)
+    assert not result.rejected, result.rejected
+
+
+def detail_url(uid: str) -> str:
+    return reverse("pods:detail", args=[uid])
+
+
+# --- access ----------------------------------------------------------------------------------------
+
+
+def test_anonymous_users_are_redirected_to_login(client):
+    for url in (reverse("pods:list"), detail_url("any-uid")):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login") + "?next=")
+
+
+def test_the_login_page_renders(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert b"Sign in to Initscope" in response.content
+
+
+def test_pages_offer_logout_as_a_post_form(logged_in_client):
+    content = logged_in_client.get(reverse("pods:list")).content.decode()
+    assert re.search(
+        r'<form class="logout" method="post" action="/logout/">\s*<input type="hidden" name="csrf', content
+    )
+    assert ">sre<" in content
+
+
+# --- the list ---------------------------------------------------------------------------------------
+
+
+def test_an_empty_list_tells_how_to_import_data(logged_in_client):
+    response = logged_in_client.get(reverse("pods:list"))
+    assert response.status_code == 200
+    assert b"python manage.py import_watch --cluster NAME FILE" in response.content
+
+
+def test_the_list_shows_pods_stuck_first_and_filters_them(logged_in_client):
+    ingest([raw_pod("uid-ok", "web-1", namespace="web")])
+    ingest(crash_loop_objects("uid-crash", "api-7d9f5c-x2x"))
+    content = logged_in_client.get(reverse("pods:list")).content.decode()
+    assert content.index("api-7d9f5c-x2x") < content.index("web-1")  # stuck first
+    assert 'id="pod-uid-crash" data-uid="uid-crash"' in content
+    assert "Init:CrashLoopBackOff" in content and "Init:1/2" in content
+    assert "crash-loop" in content  # the diagnosis of the stuck one
+    assert 'data-status-count="Init:CrashLoopBackOff">1<' in content
+    assert f'href="{detail_url("uid-crash")}?cluster=t"' in content
+
+    only_web = logged_in_client.get(reverse("pods:list"), {"namespace": "web"}).content.decode()
+    assert "web-1" in only_web and "api-7d9f5c-x2x" not in only_web
+    stuck = logged_in_client.get(reverse("pods:list"), {"stuck": "1"}).content.decode()
+    assert "api-7d9f5c-x2x" in stuck and "web-1" not in stuck
+    by_status = logged_in_client.get(reverse("pods:list"), {"status": "Init:1/2"}).content.decode()
+    assert "web-1" in by_status and "api-7d9f5c-x2x" not in by_status
+    search = logged_in_client.get(reverse("pods:list"), {"q": "x2x"}).content.decode()
+    assert "api-7d9f5c-x2x" in search and "web-1" not in search
+    none = logged_in_client.get(reverse("pods:list"), {"q": "nothing-like-this"}).content.decode()
+    assert "No Pods match these filters" in none
+
+
+def test_the_list_is_paginated_by_fifty_and_keeps_the_filters(logged_in_client):
+    ingest([raw_pod(f"uid-{i:03d}", f"web-{i:03d}", namespace="web") for i in range(55)])
+    first = logged_in_client.get(reverse("pods:list"), {"namespace": "web"}).content.decode()
+    assert first.count('<tr id="pod-') == 50
+    assert "Page 1 of 2" in first
+    assert 'href="?namespace=web&amp;page=2"' in first
+    second = logged_in_client.get(reverse("pods:list"), {"namespace": "web", "page": 2}).content.decode()
+    assert second.count('<tr id="pod-') == 5
+
+
+# --- the Pod page ------------------------------------------------------------------------------------
+
+
+def test_the_pod_page_draws_one_bar_per_attempt(logged_in_client):
+    ingest(
+        crash_loop_objects("uid-crash", "api-7d9f5c-x2x"),
+        [raw_event("uid-crash", "api-7d9f5c-x2x", message="x")],
+    )
+    response = logged_in_client.get(detail_url("uid-crash"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert ATTEMPT_BAR.findall(content) == ["succeeded", "failed", "failed", "failed"]
+    for lane in ('id="lane-scheduling"', 'id="lane-c0"', 'id="lane-c1"', 'id="lane-c2"'):
+        assert lane in content
+    assert 'id="c1-g0-a2"' in content and "back-off" in content
+    assert "Init:CrashLoopBackOff" in content and "Deployment/" in content and "node-1" in content
+    assert 'class="badge badge--crash-loop"' in content
+    assert "relation x missing" in content  # the termination message in the attempts list
+    assert "BackOff" in content  # the Events table
+    assert "history kept" not in content
+
+
+def test_a_deleted_pod_still_shows_its_history(logged_in_client):
+    ingest(crash_loop_objects("uid-gone", "api-7d9f5c-old"), deleted=True)
+    content = logged_in_client.get(detail_url("uid-gone")).content.decode()
+    assert "history kept" in content
+    assert len(ATTEMPT_BAR.findall(content)) == 4
+    listed = logged_in_client.get(reverse("pods:list")).content.decode()
+    assert "api-7d9f5c-old" in listed and ">deleted<" in listed
+
+
+def test_an_unknown_uid_is_404(logged_in_client):
+    assert logged_in_client.get(detail_url("no-such-uid")).status_code == 404
+    ingest([raw_pod("uid-ok", "web-1")])
+    assert logged_in_client.get(detail_url("uid-ok"), {"cluster": "other"}).status_code == 404
+
+
+def test_cluster_strings_are_escaped_everywhere(logged_in_client):
+    evil = f"migration failed {XSS_SCRIPT} {XSS_IMG}"
+    ingest(
+        crash_loop_objects("uid-evil", "api-7d9f5c-evil", message=evil),
+        [raw_event("uid-evil", "api-7d9f5c-evil", message=f"Back-off {XSS_IMG} {XSS_SCRIPT}")],
+    )
+    for url in (detail_url("uid-evil"), reverse("pods:list")):
+        content = logged_in_client.get(url).content.decode()
+        assert XSS_SCRIPT not in content and XSS_IMG not in content, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content, url
+        assert "&lt;img src=x onerror=alert(1)&gt;" in content, url

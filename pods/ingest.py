@@ -29,12 +29,14 @@ from pods.timeline import (
     ContainerState,
     EventRecord,
     MalformedObject,
+    Owner,
     PodState,
     Pull,
     apply_event,
     apply_pod,
     event_record,
     format_time,
+    mark_vanished,
     pod_identity,
     step_label,
 )
@@ -60,6 +62,9 @@ class WatchItem:
     type: str = ""
     position: str = ""
     observed_at: datetime | None = None
+    # The Pod's workload as resolved through the API (ReplicaSet -> Deployment, Job -> CronJob), when
+    # the watcher knows it; otherwise the engine's guess from ownerReferences and labels stands.
+    owner: Owner | None = None
 
 
 @dataclass(slots=True)
@@ -122,6 +127,59 @@ def ingest_batch(
     return result
 
 
+def pods_mark_vanished(*, cluster: Cluster, listed_uids: set[str], at: datetime) -> set[str]:
+    """After a relist: close the timelines of stored Pods the new list does not show.
+
+    Every Pod of `cluster` that is neither deleted nor in `listed_uids` was deleted while no watch saw it
+    (k8s-semantics §6 rule 4); it is marked deleted in one transaction and published. Returns their uids.
+    Pods known only from Events (never seen as objects) are left alone.
+    """
+    candidates = list(
+        Pod.objects.filter(cluster=cluster, deleted_at__isnull=True, seen=True)
+        .exclude(uid__in=listed_uids)
+        .values_list("uid", flat=True)
+    )
+    if not candidates:
+        return set()
+    with transaction.atomic():
+        states = _load_states(cluster, set(candidates))
+        before = {uid: _fingerprints(state) for uid, state in states.items()}
+        changed = {uid: state for uid, state in states.items() if mark_vanished(state, at=at)}
+        if changed:
+            summaries = _write_pods(cluster, changed, before, datetime.now(UTC))
+            transaction.on_commit(partial(live.publish_pod_changes, cluster.name, summaries))
+    return set(changed)
+
+
+def attempt_set_log_tail(
+    *, cluster: Cluster, uid: str, container: str, generation: int, number: int, text: str
+) -> bool:
+    """Keep the last log lines of a (failed) attempt with it, so the reason survives the Pod.
+
+    Returns False when the Pod or attempt is unknown or already holds exactly this text.
+    """
+    with transaction.atomic():
+        states = _load_states(cluster, {uid})
+        state = states.get(uid)
+        if state is None:
+            return False
+        target = state.container(container)
+        attempt = next(
+            (
+                a
+                for a in (target.attempts if target else ())
+                if (a.generation, a.number) == (generation, number)
+            ),
+            None,
+        )
+        if attempt is None or attempt.log_tail == text:
+            return False
+        before = {uid: _fingerprints(state)}
+        attempt.log_tail = text
+        _write_pods(cluster, {uid: state}, before, datetime.now(UTC))
+    return True
+
+
 def _advance_observed_until(cluster: Cluster, states: Iterable[PodState]) -> None:
     """Move the cluster's `observed_until` to the newest time its data holds (never backwards)."""
     newest = max((s.last_seen_at for s in states if s.last_seen_at), default=None)
@@ -160,6 +218,9 @@ def _fold(states: dict[str, PodState], uid: str, item: WatchItem, record: EventR
         state, changed = apply_pod(
             states.get(uid), item.object, deleted=item.type == "DELETED", observed_at=item.observed_at
         )
+        if item.owner is not None and state.owner != item.owner:
+            state.owner = item.owner
+            changed = True
     states[uid] = state
     return changed
 

@@ -11,7 +11,7 @@ from .build import build_state
 from .diagnosis import compute_failure, diagnose, is_stuck
 from .document import timeline_document
 from .errors import MalformedObject
-from .fold import apply_event, apply_pod
+from .fold import apply_event, apply_pod, mark_vanished
 from .model import (
     DIAGNOSIS_CODES,
     Attempt,
@@ -52,6 +52,7 @@ __all__ = [
     "human_duration",
     "is_stuck",
     "kubectl_status",
+    "mark_vanished",
     "parse_go_duration",
     "parse_time",
     "pod_identity",

@@ -98,6 +98,22 @@ def apply_pod(
     return state, changed
 
 
+def mark_vanished(state: PodState, *, at: datetime) -> bool:
+    """Close the timeline of a Pod that a relist no longer shows (deleted while no watch saw it).
+
+    k8s-semantics §6 rule 4 / §8: objects absent from a new list were deleted meanwhile. The deletion time
+    is the Pod's newest known activity if later than its deletion request, else `at` (when the relist ran).
+    Returns whether anything changed (False when it was already deleted).
+    """
+    if state.deleted_at is not None:
+        return False
+    state.deleted_at = state.deletion_requested_at or _newest_activity(state) or at
+    if state.deleted_at > at:
+        state.deleted_at = at
+    _finish(state)
+    return True
+
+
 def _finish(state: PodState) -> bool:
     """Recompute the derived step and failure (after every apply)."""
     step, since = compute_step(state)

@@ -106,6 +106,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it; collectstatic fills it in images
 STATICFILES_DIRS = [("app", BASE_DIR / "frontend")]
 WHITENOISE_USE_FINDERS = True
 

@@ -138,14 +138,20 @@ def pod_events(pod: Pod) -> list[EventRecord]:
 
 
 def pod_document(pod: Pod, *, now: datetime | None = None) -> dict:
-    """The timeline document of one Pod (see docs/api.md)."""
-    return timeline_document(
-        pod_state(pod),
-        pod_events(pod),
-        cluster=pod.cluster.name,
-        now=cluster_now(pod.cluster, now),
-        threshold=stuck_threshold(),
+    """The timeline document of one Pod (see docs/api.md), judged at its cluster's "now"."""
+    as_of = cluster_now(pod.cluster, now)
+    document = timeline_document(
+        pod_state(pod), pod_events(pod), cluster=pod.cluster.name, now=as_of, threshold=stuck_threshold()
     )
+    return _with_clock(document, pod.cluster, as_of)
+
+
+def _with_clock(document: dict, cluster: Cluster, as_of: datetime) -> dict:
+    # `live`: the cluster is watched, times move with the wall clock; otherwise it is a recording and
+    # durations, stuck and diagnosis are as of `as_of`, the end of its data.
+    document["live"] = cluster.watched
+    document["as_of"] = format_time(as_of)
+    return document
 
 
 def pod_summary(pod: Pod, *, now: datetime | None = None) -> dict:
@@ -193,13 +199,15 @@ def pod_documents(
             return
         events = _events_for(page)
         for pod in page:
-            yield timeline_document(
+            as_of = cluster_now(pod.cluster, now)
+            document = timeline_document(
                 pod_state(pod),
                 events.get((pod.cluster_id, pod.uid), []),
                 cluster=pod.cluster.name,
-                now=cluster_now(pod.cluster, now),
+                now=as_of,
                 threshold=stuck_threshold(),
             )
+            yield _with_clock(document, pod.cluster, as_of)
         last_id = page[-1].id
 
 

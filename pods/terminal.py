@@ -37,11 +37,12 @@ def _clean(text: str) -> str:
 
 
 def render_list(rows: list[dict], *, now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
+    """A kubectl-like table; time in step is measured at each row's `as_of` (a recording's end)."""
     header = ["NAMESPACE", "NAME", "STATUS", "RESTARTS", "STEP", "IN STEP", "STUCK", "DIAGNOSIS"]
     table = [header]
     for row in rows:
         since = _t(row.get("step_since"))
+        row_now = now or _t(row.get("as_of")) or datetime.now(UTC)
         diagnosis = row.get("diagnosis") or {}
         table.append(
             [
@@ -50,7 +51,7 @@ def render_list(rows: list[dict], *, now: datetime | None = None) -> str:
                 _clean(row["status"]),
                 str(row["restarts"]),
                 _clean(row.get("step") or ""),
-                human_duration((now - since).total_seconds()) if since else "-",
+                human_duration((row_now - since).total_seconds()) if since else "-",
                 "yes" if row.get("stuck") else "",
                 _clean(diagnosis.get("code", "")),
             ]
@@ -99,7 +100,7 @@ def _lane(attempts: list[dict], start: datetime, scale: float, now: datetime) ->
 
 def render_document(doc: dict, *, now: datetime | None = None) -> str:
     """A readable waterfall: one lane per container; `#` succeeded, `x` failed, `=` running."""
-    now = now or datetime.now(UTC)
+    now = now or _t(doc.get("as_of")) or datetime.now(UTC)
     start, end = _span(doc, now)
     total = max((end - start).total_seconds(), 1.0)
     scale = (LANE_WIDTH - 1) / total

@@ -7,7 +7,7 @@ aggregates identical kubelet Events (count + 1) the way client-go's recorder doe
 deterministic (fixed uids, ids and times), so regenerating gives byte-identical files.
 
 The `expected` dict of each scenario is written by hand from the situation built here (what really happened
-and what the API shows), not computed by any engine: it goes to `<name>.expected.json` for the integration
+and what the API shows), not computed by any engine: it goes to `expected/<name>.json` for the integration
 tests. No Secret values or secret-looking env values appear anywhere.
 """
 
@@ -963,7 +963,7 @@ MIGRATE_MSG = 'ERROR: relation "orders_v2" does not exist (migration 0042_split_
 
 
 def s02() -> Scenario:
-    cap = Capture("02-init-crashloop", T0 + timedelta(hours=1), 4_930_000)
+    cap = Capture("02-init-crashloop", T0 + timedelta(minutes=1), 4_930_000)
     pod = deployment_pod(
         cap,
         "orders",
@@ -1040,7 +1040,7 @@ def s02() -> Scenario:
 
 
 def s03() -> Scenario:
-    cap = Capture("03-missed-transitions", T0 + timedelta(hours=2), 5_010_000)
+    cap = Capture("03-missed-transitions", T0 + timedelta(minutes=2), 5_010_000)
     pod = deployment_pod(
         cap,
         "invoicer",
@@ -1183,7 +1183,7 @@ def s03() -> Scenario:
 
 
 def s04() -> Scenario:
-    cap = Capture("04-init-image-pull-backoff", T0 + timedelta(hours=3), 5_120_000)
+    cap = Capture("04-init-image-pull-backoff", T0 + timedelta(minutes=3), 5_120_000)
     image = "ghcr.io/acme/index-fetcher:3.2.0-rc1"
     pod = deployment_pod(
         cap,
@@ -1243,7 +1243,7 @@ def s04() -> Scenario:
 
 
 def s05() -> Scenario:
-    cap = Capture("05-init-oomkilled", T0 + timedelta(hours=4), 5_230_000)
+    cap = Capture("05-init-oomkilled", T0 + timedelta(minutes=4), 5_230_000)
     pod = deployment_pod(
         cap,
         "recommender",
@@ -1299,7 +1299,7 @@ def s05() -> Scenario:
 
 
 def s06() -> Scenario:
-    cap = Capture("06-create-container-config-error", T0 + timedelta(hours=5), 5_340_000)
+    cap = Capture("06-create-container-config-error", T0 + timedelta(minutes=5), 5_340_000)
     render = C(
         "render-config",
         "ghcr.io/acme/config-render:0.9.2",
@@ -1339,7 +1339,7 @@ def s06() -> Scenario:
 
 
 def s07() -> Scenario:
-    cap = Capture("07-job-init-failed-never", T0 + timedelta(hours=6), 5_450_000)
+    cap = Capture("07-job-init-failed-never", T0 + timedelta(minutes=6), 5_450_000)
     pod = job_pod(
         cap,
         "reindex-catalog",
@@ -1392,7 +1392,7 @@ def s07() -> Scenario:
 
 
 def s08() -> Scenario:
-    cap = Capture("08-native-sidecar", T0 + timedelta(hours=7), 5_560_000, kubelet="1.35")
+    cap = Capture("08-native-sidecar", T0 + timedelta(minutes=7), 5_560_000, kubelet="1.35")
     proxy = C(
         "proxy",
         "docker.io/istio/proxyv2:1.26.2",
@@ -1502,7 +1502,7 @@ def s08() -> Scenario:
 
 
 def s09() -> Scenario:
-    cap = Capture("09-sandbox-recreated", T0 + timedelta(hours=8), 5_670_000)
+    cap = Capture("09-sandbox-recreated", T0 + timedelta(minutes=8), 5_670_000)
     pod = deployment_pod(
         cap,
         "cart",
@@ -1566,7 +1566,7 @@ def s09() -> Scenario:
 
 
 def s10() -> Scenario:
-    cap = Capture("10-deleted-while-initializing", T0 + timedelta(hours=9), 5_780_000)
+    cap = Capture("10-deleted-while-initializing", T0 + timedelta(minutes=9), 5_780_000)
     pod = deployment_pod(
         cap,
         "catalog",
@@ -1624,7 +1624,7 @@ def s10() -> Scenario:
 
 
 def s11() -> Scenario:
-    cap = Capture("11-unschedulable", T0 + timedelta(hours=10), 5_890_000, node="node-4")
+    cap = Capture("11-unschedulable", T0 + timedelta(minutes=10), 5_890_000, node="node-4")
     pod = deployment_pod(
         cap,
         "trainer",
@@ -1689,7 +1689,7 @@ def s11() -> Scenario:
 
 
 def s12() -> Scenario:
-    cap = Capture("12-failed-mount", T0 + timedelta(hours=11), 6_000_000)
+    cap = Capture("12-failed-mount", T0 + timedelta(minutes=11), 6_000_000)
     creds = {"name": "smtp-credentials", "secret": {"secretName": "mailer-smtp", "defaultMode": 420}}
     mount = {"name": "smtp-credentials", "readOnly": True, "mountPath": "/etc/mailer/smtp"}
     pod = deployment_pod(
@@ -1756,7 +1756,7 @@ def s12() -> Scenario:
 
 
 def s13() -> Scenario:
-    cap = Capture("13-active-deadline-exceeded", T0 + timedelta(hours=12), 6_110_000)
+    cap = Capture("13-active-deadline-exceeded", T0 + timedelta(minutes=12), 6_110_000)
     pod = job_pod(
         cap,
         "export-orders",
@@ -1814,7 +1814,7 @@ def s13() -> Scenario:
 
 
 def s14() -> Scenario:
-    cap = Capture("14-slow-init", T0 + timedelta(hours=13), 6_220_000)
+    cap = Capture("14-slow-init", T0 + timedelta(minutes=13), 6_220_000)
     pod = deployment_pod(
         cap,
         "reports-api",
@@ -1851,7 +1851,7 @@ def s14() -> Scenario:
 
 
 def s15() -> Scenario:
-    cap = Capture("15-statefulset-recreated", T0 + timedelta(hours=14), 6_330_000)
+    cap = Capture("15-statefulset-recreated", T0 + timedelta(minutes=14), 6_330_000)
     sts_uid = uid(cap.name, "sts", "db")
 
     def make(rev: str, ip: str) -> Pod:
@@ -2055,7 +2055,7 @@ def main(argv: list[str]) -> int:
             "note": STUCK_NOTE,
             **expected,
         }
-        (HERE / f"{cap.name}.expected.json").write_bytes(
+        (HERE / "expected" / f"{cap.name}.json").write_bytes(
             orjson.dumps(expected, option=orjson.OPT_INDENT_2) + b"\n"
         )
         print(f"{path.name}: {len(cap.records)} records, {path.stat().st_size} bytes")

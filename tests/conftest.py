@@ -86,6 +86,5 @@ def import_files(cluster_name: str, *paths: Path) -> tuple[int, list[tuple[str, 
 def imported_samples(db):
     """All bundled sample recordings imported into cluster `samples`."""
     paths = sorted(SAMPLES.glob("*.json")) + sorted(SAMPLES.glob("*.jsonl"))
-    paths = [p for p in paths if not p.name.endswith(".expected.json")]
     import_files("samples", *paths)
     return paths

@@ -18,12 +18,11 @@ from tests.conftest import SAMPLES, import_files
 
 pytestmark = pytest.mark.django_db
 
-EXPECTED = sorted(SAMPLES.glob("*.expected.json"))
+EXPECTED = sorted((SAMPLES / "expected").glob("*.json"))
 
 
 def _recording_for(expected: Path) -> Path:
-    stem = expected.name.removesuffix(".expected.json")
-    candidates = [p for p in SAMPLES.glob(stem + ".*") if not p.name.endswith(".expected.json")]
+    candidates = list(SAMPLES.glob(expected.stem + ".*"))
     assert len(candidates) == 1, f"one recording for {expected.name}, found {candidates}"
     return candidates[0]
 
@@ -32,7 +31,7 @@ def test_there_are_at_least_ten_sample_recordings():
     assert len(EXPECTED) >= 10
 
 
-@pytest.mark.parametrize("expected_path", EXPECTED, ids=lambda p: p.name.removesuffix(".expected.json"))
+@pytest.mark.parametrize("expected_path", EXPECTED, ids=lambda p: p.stem)
 def test_sample_imports_into_the_expected_timeline(expected_path: Path):
     expected = json.loads(expected_path.read_text())
     records, rejected = import_files("samples", _recording_for(expected_path))
@@ -159,8 +158,6 @@ def _any_pod_object() -> dict:
     from pods.importer.reader import Record, iter_records
 
     for path in sorted(SAMPLES.glob("*.json*")):
-        if path.name.endswith(".expected.json"):
-            continue
         with path.open("rb") as fh:
             for record in iter_records(fh, source=path.name):
                 if isinstance(record, Record) and record.kind == "pod":

@@ -13,7 +13,7 @@ import pytest
 from pods.importer.reader import Notice, Record, Rejected, open_records
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
-EXPECTED = sorted(SAMPLES.glob("*.expected.json"))
+EXPECTED = sorted((SAMPLES / "expected").glob("*.json"))
 WHOLE_SECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 

@@ -236,12 +236,25 @@ def _load_states(cluster: Cluster, uids: set[str]) -> dict[str, PodState]:
     return {uid: decode_state(state) for uid, state in rows if state}
 
 
-def _fingerprints(state: PodState) -> dict[str, tuple[bytes, dict[tuple[int, int], bytes], bytes]]:
+def _attempt_facts(a: Attempt) -> tuple:
+    # Every stored field: a plain tuple compares far cheaper than serialising each attempt.
+    return (a.container_id, a.started_at, a.finished_at, a.exit_code, a.reason, a.message, a.signal,
+            a.known, a.log_tail)  # fmt: skip
+
+
+def _pull_facts(p: Pull | None) -> tuple | None:
+    if p is None:
+        return None
+    return (p.image, p.started_at, p.finished_at, p.pull_seconds, p.wait_seconds, p.image_bytes,
+            p.already_present, p.failures, p.generation, p.last_error)  # fmt: skip
+
+
+def _fingerprints(state: PodState) -> dict[str, tuple[bytes, dict[tuple[int, int], tuple], tuple | None]]:
     """Per container: its serialised form, its attempts' and its pull's, to write only what changed."""
     out = {}
     for c in state.containers:
-        attempts = {(a.generation, a.number): fingerprint(a) for a in c.attempts}
-        out[c.name] = (fingerprint(c), attempts, fingerprint(c.pull))
+        attempts = {(a.generation, a.number): _attempt_facts(a) for a in c.attempts}
+        out[c.name] = (fingerprint(c), attempts, _pull_facts(c.pull))
     return out
 
 
@@ -386,9 +399,9 @@ def _write_containers(states: dict[str, PodState], before: dict, pod_pks: dict[s
         container_pk = ids[(pod_pk, c.name[:253])]
         old_attempts = previous[1] if previous else {}
         for a in c.attempts:
-            if old_attempts.get((a.generation, a.number)) != fingerprint(a):
+            if old_attempts.get((a.generation, a.number)) != _attempt_facts(a):
                 attempts.append(_attempt_values(container_pk, pod_pk, a))
-        if c.pull and (previous is None or previous[2] != fingerprint(c.pull)):
+        if c.pull and (previous is None or previous[2] != _pull_facts(c.pull)):
             pulls.append(_pull_values(container_pk, c.pull))
     upsert(AttemptRow, ATTEMPT_COLUMNS, attempts, key=ATTEMPT_COLUMNS[:3], update=ATTEMPT_COLUMNS[3:])
     upsert(ImagePull, PULL_COLUMNS, pulls, key=["container_id"], update=PULL_COLUMNS[1:])

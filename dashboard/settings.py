@@ -116,7 +116,8 @@ if REDIS_URL:
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # In-process only; thread-safe so the embedded worker of `manage.py serve` can publish (see layers.py).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "dashboard.layers.ThreadSafeInMemoryChannelLayer"}}
 
 # Celery: with REDIS_URL, a real broker shared by web, worker and beat; without it, the all-in-one mode
 # runs tasks in-process (the memory transport only works inside one process).
@@ -154,6 +155,24 @@ SPECTACULAR_SETTINGS = {
 INITSCOPE_STUCK_THRESHOLD = timedelta(seconds=env_int("INITSCOPE_STUCK_THRESHOLD_SECONDS", 300, minimum=1))
 INITSCOPE_INGEST_BATCH_SIZE = env_int("INITSCOPE_INGEST_BATCH_SIZE", 2000, minimum=1)
 INITSCOPE_RECENT_HOURS = env_int("INITSCOPE_RECENT_HOURS", 24, minimum=1)
+
+# Watchers (pods.watch, pods.tasks): clusters are kubeconfig contexts (KUBECONFIG) or `in-cluster`.
+INITSCOPE_CLUSTERS = env_list("INITSCOPE_CLUSTERS", "")
+INITSCOPE_CLUSTER_NAMESPACES = env_str("INITSCOPE_CLUSTER_NAMESPACES", "")  # "ctx-a=ns1,ns2;ctx-b=ns3"
+INITSCOPE_WATCH_WINDOW_SECONDS = env_int("INITSCOPE_WATCH_WINDOW_SECONDS", 300, minimum=5)
+INITSCOPE_WATCH_LOCK_SECONDS = env_int("INITSCOPE_WATCH_LOCK_SECONDS", 30, minimum=3)
+INITSCOPE_WATCH_BACKOFF_MAX_SECONDS = env_int("INITSCOPE_WATCH_BACKOFF_MAX_SECONDS", 30, minimum=1)
+INITSCOPE_LIST_PAGE_SIZE = env_int("INITSCOPE_LIST_PAGE_SIZE", 500, minimum=1)
+INITSCOPE_FLUSH_EVENTS = env_int("INITSCOPE_FLUSH_EVENTS", 500, minimum=1)
+INITSCOPE_FLUSH_MS = env_int("INITSCOPE_FLUSH_MS", 200, minimum=1)
+INITSCOPE_CAPTURE_LOGS = env_bool("INITSCOPE_CAPTURE_LOGS", True)
+INITSCOPE_ENSURE_WATCHERS_SECONDS = env_int("INITSCOPE_ENSURE_WATCHERS_SECONDS", 15, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "ensure-watchers": {
+        "task": "pods.tasks.ensure_watchers",
+        "schedule": float(INITSCOPE_ENSURE_WATCHERS_SECONDS),
+    }
+}
 
 LOGGING = {
     "version": 1,

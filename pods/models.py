@@ -21,6 +21,12 @@ class Cluster(models.Model):
     # stuck Pods, durations and waterfalls read as they did when the recording ended.
     watched = models.BooleanField(default=False)
     observed_until = models.DateTimeField(null=True, blank=True)
+    # Watch health (pods.watch): who holds the cluster's watch lock, when it last proved alive, and the
+    # back-off after failed windows (a 403 waits instead of crash-looping).
+    watch_holder = models.CharField(max_length=200, blank=True, default="")
+    watch_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    watch_failures = models.IntegerField(default=0)
+    watch_retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -34,16 +40,22 @@ class WatchCursor(models.Model):
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="cursors")
     resource = models.CharField(max_length=32)  # "pods" | "events"
+    # The namespace of a namespace-scoped watch ("" for all namespaces).
+    namespace = models.CharField(max_length=63, blank=True, default="")
     resource_version = models.CharField(max_length=64, blank=True, default="")
     listed_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
+    # Last successful contact with the API for this stream (a list page, a watch line or a bookmark).
+    last_ok_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["cluster", "resource"], name="cursor_unique_cluster_resource")
+            models.UniqueConstraint(
+                fields=["cluster", "resource", "namespace"], name="cursor_unique_cluster_resource_ns"
+            )
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from pods.api import views
+from pods.api import clusters, logs, views
 
 app_name = "api"
 
@@ -9,4 +9,6 @@ app_name = "api"
 urlpatterns = [
     path("pods", login_not_required(views.PodListView.as_view()), name="pod-list"),
     path("pods/<str:uid>", login_not_required(views.PodDetailView.as_view()), name="pod-detail"),
+    path("pods/<str:uid>/logs", login_not_required(logs.PodLogsView.as_view()), name="pod-logs"),
+    path("clusters", login_not_required(clusters.ClusterListView.as_view()), name="cluster-list"),
 ]

@@ -39,7 +39,7 @@ def _capture(scenario: str, tmp_path: Path) -> tuple[list[Path], list[dict]]:
 
     with running_kubesim(scenario, clock=ManualClock(start=START), tls=True, seed=3) as ks:
         pods, events = tmp_path / "pods.json", tmp_path / "events.json"
-        watchers = [_watch(ks, "pods", pods, 12), _watch(ks, "events", events, 12)]
+        watchers = [_watch(ks, "pods", pods, 7), _watch(ks, "events", events, 7)]
         time.sleep(1.5)  # both watches connected before anything happens
         for _ in range(SIMULATED_SECONDS):
             ks.advance(1)

@@ -1,0 +1,165 @@
+"""List, watch, get and read logs over raw JSON through the official client's connection.
+
+Everything goes through `ApiClient.call_api(..., _preload_content=False)`: the client handles auth,
+TLS and proxies; the body is parsed with orjson, never into the client's model classes (~50x slower,
+and `EventsV1Api` models reject the null `eventTime` of kubelet events).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import urllib3
+from kubernetes.client.exceptions import ApiException
+
+from .errors import ApiError, ConnectionFailed
+
+# resource -> (API prefix, namespaced path segment)
+RESOURCES = {
+    "pods": "/api/v1",
+    "events": "/api/v1",
+    "replicasets": "/apis/apps/v1",
+    "deployments": "/apis/apps/v1",
+    "statefulsets": "/apis/apps/v1",
+    "daemonsets": "/apis/apps/v1",
+    "jobs": "/apis/batch/v1",
+    "cronjobs": "/apis/batch/v1",
+}
+CONNECT_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 60.0
+
+
+def resource_path(resource: str, namespace: str = "", name: str = "") -> str:
+    """`/api/v1/pods`, `/api/v1/namespaces/ns/pods`, `/apis/apps/v1/namespaces/ns/replicasets/x`."""
+    prefix = RESOURCES[resource]
+    path = f"{prefix}/namespaces/{namespace}/{resource}" if namespace else f"{prefix}/{resource}"
+    return f"{path}/{name}" if name else path
+
+
+class WatchStream:
+    """The lines of one watch response; iterate for raw `bytes` lines, `close()` from any thread."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from split_lines(self._response.stream(65536, decode_content=True))
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            raise ConnectionFailed(f"watch stream broke: {exc}") from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._response.release_conn()
+        with contextlib.suppress(Exception):
+            self._response.close()
+
+
+def split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Re-frame a byte stream into newline-separated lines (chunk borders fall anywhere)."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        if b"\n" not in chunk:
+            continue
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            if line.strip():
+                yield line
+    if pending.strip():
+        yield pending
+
+
+class KubeClient:
+    """One cluster's API, raw JSON in and out. Raises `ApiError` or `ConnectionFailed`, nothing else."""
+
+    def __init__(self, api_client: Any, name: str = "") -> None:
+        self.api = api_client
+        self.name = name
+
+    def list(self, resource: str, *, namespace: str = "", limit: int = 500, continue_token: str = "") -> dict:
+        """One page of a list: the raw `{"kind": "...List", "metadata": {...}, "items": [...]}`."""
+        query: list[tuple[str, Any]] = [("limit", limit)]
+        if continue_token:
+            query.append(("continue", continue_token))
+        return orjson.loads(self._get(resource_path(resource, namespace), query, REQUEST_TIMEOUT))
+
+    def watch(
+        self, resource: str, *, namespace: str = "", resource_version: str = "", timeout_seconds: int = 300
+    ) -> WatchStream:
+        """Open a watch from `resource_version` with bookmarks; the server ends it at `timeout_seconds`."""
+        query: list[tuple[str, Any]] = [
+            ("watch", "true"),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", timeout_seconds),
+        ]
+        if resource_version:
+            query.append(("resourceVersion", resource_version))
+        # The read timeout outlives the server's timeout a little: silence beyond it is a dead connection.
+        response = self._request(resource_path(resource, namespace), query, timeout_seconds + 15)
+        return WatchStream(response)
+
+    def get(self, resource: str, *, namespace: str, name: str) -> dict:
+        """One object as raw JSON (ApiError 404 when it is gone)."""
+        return orjson.loads(self._get(resource_path(resource, namespace, name), [], REQUEST_TIMEOUT))
+
+    def pod_log(
+        self,
+        *,
+        namespace: str,
+        name: str,
+        container: str,
+        previous: bool = False,
+        tail_lines: int = 100,
+        timeout: float = REQUEST_TIMEOUT,
+    ) -> str:
+        """The last `tail_lines` lines of a container's log (`previous`: the attempt before the current)."""
+        query: list[tuple[str, Any]] = [("container", container), ("tailLines", tail_lines)]
+        if previous:
+            query.append(("previous", "true"))
+        body = self._get(f"{resource_path('pods', namespace, name)}/log", query, timeout)
+        return body.decode("utf-8", errors="replace")
+
+    def _get(self, path: str, query: list, timeout: float) -> bytes:
+        response = self._request(path, query, timeout)
+        try:
+            return response.data
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ConnectionFailed(f"GET {path}: {exc}") from exc
+        finally:
+            response.release_conn()
+
+    def _request(self, path: str, query: list, read_timeout: float) -> Any:
+        try:
+            return self.api.call_api(
+                path,
+                "GET",
+                query_params=query,
+                header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=(CONNECT_TIMEOUT, read_timeout),
+            )
+        except ApiException as exc:
+            raise api_error(exc.status or 0, exc.reason or "", exc.body) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ConnectionFailed(f"GET {path}: {exc}") from exc
+
+
+def api_error(code: int, reason: str, body: bytes | str | None) -> ApiError:
+    """An ApiError from an HTTP error response, with the Status's reason and message when it has one."""
+    message = ""
+    try:
+        status = orjson.loads(body or b"{}")
+        if isinstance(status, dict):
+            reason = status.get("reason") or reason
+            message = status.get("message") or ""
+            code = status.get("code") or code
+    except orjson.JSONDecodeError:
+        message = (body or b"")[:200].decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+    return ApiError(int(code), str(reason), str(message))

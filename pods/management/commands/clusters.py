@@ -1,0 +1,37 @@
+"""`manage.py clusters [--json]`: the configured clusters and their watch health."""
+
+from __future__ import annotations
+
+import orjson
+from django.core.management.base import BaseCommand, CommandParser
+
+from pods import kube, watch
+from pods.timeline import format_time
+
+
+class Command(BaseCommand):
+    help = "List the configured clusters with their watch health (state, holder, last event, lag, error)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args, **options) -> None:
+        rows = watch.cluster_health()
+        if options["json"]:
+            self.stdout.write(orjson.dumps(rows, default=format_time, option=orjson.OPT_INDENT_2).decode())
+            return
+        if not rows:
+            self.stdout.write("no clusters configured (set INITSCOPE_CLUSTERS)")
+            return
+        contexts = set(kube.kubeconfig_contexts())
+        for config in kube.configured_clusters():
+            if config.name != kube.IN_CLUSTER and config.name not in contexts:
+                self.stderr.write(f"warning: {config.name!r} is not a context of the kubeconfig (KUBECONFIG)")
+        self.stdout.write(f"{'CLUSTER':<24} {'STATE':<15} {'LAST EVENT':<21} {'LAG':>8}  ERROR")
+        for row in rows:
+            lag = f"{row['lag_seconds']:.0f}s" if row["lag_seconds"] is not None else "-"
+            error = row["last_error"].splitlines()[0][:80] if row["last_error"] else ""
+            self.stdout.write(
+                f"{row['name']:<24} {row['state']:<15} {format_time(row['last_event_at']) or '-':<21} "
+                f"{lag:>8}  {error}"
+            )

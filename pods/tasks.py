@@ -1,0 +1,76 @@
+"""Celery tasks: thin wrappers over `pods.watch` (the steps live there).
+
+- `watch_cluster(cluster_name)` (queue `watch`): one bounded watch window under the cluster's lock, then
+  it re-enqueues itself (after a back-off when the API refused or could not be reached).
+- `ensure_watchers()` (beat, every INITSCOPE_ENSURE_WATCHERS_SECONDS): starts the watch of every
+  configured cluster whose lock is free, so a cluster whose watcher died is picked up within one lock
+  time to live plus one beat interval.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.signals import worker_ready, worker_shutting_down
+from django.conf import settings
+
+from pods import watch
+from pods.ingest import tune_gc_for_ingest
+
+log = logging.getLogger(__name__)
+_gc_tuned = False
+
+
+# acks_late is off on purpose: the lock and beat make the watch durable; a redelivered copy of a killed
+# run would only find the lock taken.
+@shared_task(name="pods.tasks.watch_cluster", acks_late=False, ignore_result=True)
+def watch_cluster(cluster_name: str) -> str:
+    """Watch one cluster for one window, then run again; returns the outcome's reason."""
+    global _gc_tuned
+    if not _gc_tuned:
+        tune_gc_for_ingest()
+        _gc_tuned = True
+    watch.release_enqueue(cluster_name)
+    outcome = watch.watch_cluster_once(cluster_name)
+    log.info("watch of %s ended: %s %s", cluster_name, outcome.reason, outcome.message)
+    if outcome.requeue:
+        enqueue_watch(cluster_name, countdown=outcome.countdown)
+    return outcome.reason
+
+
+@shared_task(name="pods.tasks.ensure_watchers", ignore_result=True)
+def ensure_watchers() -> list[str]:
+    """Enqueue `watch_cluster` for every configured cluster that has no running watch."""
+    started = [name for name in watch.clusters_to_start() if enqueue_watch(name)]
+    if started:
+        log.info("started the watch of %s", ", ".join(started))
+    return started
+
+
+def enqueue_watch(cluster_name: str, *, countdown: float = 0.0) -> bool:
+    """Queue one watch run unless one was queued moments ago (True when queued).
+
+    The guard lives only as long as the watch lock: a run lost with a killed worker's prefetched
+    message is replaced as soon as beat finds the cluster unwatched.
+    """
+    ttl = countdown + settings.INITSCOPE_WATCH_LOCK_SECONDS
+    if not watch.claim_enqueue(cluster_name, ttl=ttl):
+        return False
+    watch_cluster.apply_async((cluster_name,), countdown=countdown or None)
+    return True
+
+
+@worker_ready.connect
+def _start_watchers_now(**_: object) -> None:
+    """A worker that comes up starts unwatched clusters at once instead of at beat's next tick."""
+    try:
+        ensure_watchers.delay()
+    except Exception:  # noqa: BLE001 - the broker may still be starting; beat will do it
+        log.exception("could not enqueue ensure_watchers at worker start")
+
+
+@worker_shutting_down.connect
+def _end_windows(**_: object) -> None:
+    """Warm shutdown: running windows end now (flush, save, release the lock) and re-enqueue themselves."""
+    watch.STOP.set()

@@ -1,0 +1,338 @@
+"""The watch steps driven with recorded streams (kopf-style), with the Kubernetes API and ingest faked at
+their seams: no services needed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import orjson
+import pytest
+
+from pods import watch
+from pods.ingest import IngestResult
+from pods.kube import ApiError, ConnectionFailed, parse_namespaces, split_lines
+from pods.models import Cluster
+
+PODS = watch.Stream("pods")
+EVENTS = watch.Stream("events")
+
+
+def pod(name: str, rv: int, uid: str = "") -> dict:
+    return {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "uid": uid or f"uid-{name}",
+            "resourceVersion": str(rv),
+        },
+        "spec": {"containers": [{"name": "app"}]},
+        "status": {"phase": "Pending"},
+    }
+
+
+def line(type_: str, obj: dict) -> bytes:
+    return orjson.dumps({"type": type_, "object": obj})
+
+
+def bookmark(rv: int) -> bytes:
+    return line("BOOKMARK", {"kind": "Pod", "apiVersion": "v1", "metadata": {"resourceVersion": str(rv)}})
+
+
+ERROR_410 = line(
+    "ERROR",
+    {"kind": "Status", "status": "Failure", "reason": "Expired", "code": 410,
+     "message": "too old resource version: 1 (3171407)"},
+)  # fmt: skip
+ERROR_500 = line("ERROR", {"kind": "Status", "status": "Failure", "reason": "InternalError", "code": 500})
+
+STREAM_WITH_ERROR_410GONE = [line("ADDED", pod("a", 11)), line("MODIFIED", pod("a", 12)), ERROR_410]
+STREAM_WITH_BOOKMARK = [line("ADDED", pod("b", 21)), bookmark(25)]
+STREAM_WITH_GARBAGE = [
+    b'{"type":"MODIFIED","object":{"kind":"Pod","apiVersion":"v1","metad',
+    line("SURPRISE", pod("x", 30)),
+    b"[1, 2]",
+    line("ADDED", pod("c", 31)),
+]
+
+
+class RecordedStream:
+    """A recorded watch response: its lines, then a normal end; `close()` as on a real one."""
+
+    def __init__(self, lines: list[bytes]) -> None:
+        self.lines, self.closed = lines, False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for raw in self.lines:
+            if self.closed:
+                return
+            yield raw
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeKube:
+    """Answers lists from `lists` (per resource, one body per call) and watches from `watches` (per
+    resource, one entry per call: a list of lines, or an exception to raise); records every call."""
+
+    def __init__(self, *, lists=None, watches=None) -> None:
+        self.lists = {k: list(v) for k, v in (lists or {}).items()}
+        self.watches = {k: list(v) for k, v in (watches or {}).items()}
+        self.calls: list[tuple] = []
+
+    def list(self, resource, *, namespace="", limit=500, continue_token=""):
+        self.calls.append(("list", resource, continue_token))
+        bodies = self.lists.get(resource) or [{"metadata": {"resourceVersion": "10"}, "items": []}]
+        body = bodies.pop(0) if len(bodies) > 1 else bodies[0]
+        if isinstance(body, Exception):
+            raise body
+        return body
+
+    def watch(self, resource, *, namespace="", resource_version="", timeout_seconds=300):
+        self.calls.append(("watch", resource, resource_version))
+        queue = self.watches.get(resource) or []
+        entry = queue.pop(0) if queue else []
+        if isinstance(entry, Exception):
+            raise entry
+        return RecordedStream(entry)
+
+    def get(self, resource, *, namespace, name):
+        raise ApiError(404, "NotFound", "")
+
+    def pod_log(self, **kw):
+        raise ApiError(403, "Forbidden", "")
+
+    def watched_from(self, resource: str) -> list[str]:
+        return [rv for kind, res, rv in self.calls if kind == "watch" and res == resource]
+
+
+@pytest.fixture
+def ingested(monkeypatch) -> list[list]:
+    """Every batch `apply_batch` hands to ingest; cursor saves and reconciles are recorded, not stored."""
+    batches: list[list] = []
+    monkeypatch.setattr(
+        watch, "ingest_batch", lambda *, cluster, items: batches.append(items) or IngestResult()
+    )
+    monkeypatch.setattr(watch, "pods_mark_vanished", lambda *, cluster, listed_uids, at: set())
+    monkeypatch.setattr(watch, "save_cursors", lambda w, force=False: None)
+    monkeypatch.setattr(watch.ClusterWatch, "heartbeat", lambda self: None)
+    return batches
+
+
+def make_watch(kube: FakeKube, streams=(PODS,), **settings) -> watch.ClusterWatch:
+    defaults = {"flush_ms": 20, "backoff_base": 0.01, "backoff_max": 0.05, "capture_logs": False}
+    return watch.ClusterWatch(
+        Cluster(pk=1, name="unit"), kube, list(streams), watch.WatchSettings(**(defaults | settings))
+    )
+
+
+def objects(batches: list[list]) -> list[tuple[str, str]]:
+    return [(i.type, i.object["metadata"]["resourceVersion"]) for batch in batches for i in batch]
+
+
+# --------------------------------------------------------------------------------------------- decode
+
+
+@pytest.mark.parametrize(
+    ("raw", "action", "rv"),
+    [
+        (line("ADDED", pod("a", 5)), "object", "5"),
+        (line("DELETED", pod("a", 6)), "object", "6"),
+        (bookmark(7), "bookmark", "7"),
+        (ERROR_410, "expired", ""),
+        (ERROR_500, "error", ""),
+        (line("SURPRISE", pod("a", 8)), "skip", ""),
+        (b'{"type":"ADDED","object":{"kind":"Pod"', "skip", ""),
+        (b'{"type":"ADDED"}', "skip", ""),
+        (b"null", "skip", ""),
+    ],
+)
+def test_decode_line_says_what_a_watch_line_means(raw, action, rv):
+    decoded = watch.decode_line(PODS, raw)
+    assert (decoded.action, decoded.resource_version) == (action, rv)
+    assert (decoded.item is not None) == (action == "object")
+    if action == "skip":
+        assert decoded.message
+
+
+def test_an_expired_event_is_only_a_new_resource_version():
+    event = {"kind": "Event", "metadata": {"uid": "e1", "resourceVersion": "9"}}
+    decoded = watch.decode_line(EVENTS, line("DELETED", event))
+    assert (decoded.action, decoded.resource_version) == ("bookmark", "9")
+
+
+def test_the_410_error_message_names_the_expired_version():
+    assert "too old resource version" in watch.decode_line(PODS, ERROR_410).message
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+@pytest.mark.parametrize("failures", range(1, 12))
+def test_backoff_is_exponential_capped_and_jittered(failures):
+    low = watch.backoff_delay(failures, base=0.5, cap=30, rand=lambda: 0.0)
+    high = watch.backoff_delay(failures, base=0.5, cap=30, rand=lambda: 1.0)
+    assert low == high / 2
+    assert high == min(30, 0.5 * 2 ** (failures - 1))
+
+
+def test_no_backoff_before_the_first_failure():
+    assert watch.backoff_delay(0, base=1, cap=30) == 0
+
+
+def test_lines_are_reframed_across_chunk_borders():
+    chunks = [b'{"a":', b'1}\n{"b"', b":2}\n\n", b'{"c":3}']
+    assert list(split_lines(iter(chunks))) == [b'{"a":1}', b'{"b":2}', b'{"c":3}']
+
+
+def test_namespace_filters_are_parsed_per_cluster():
+    assert parse_namespaces("a=shop, payments;b=batch;") == {"a": ("payments", "shop"), "b": ("batch",)}
+    with pytest.raises(ValueError):
+        parse_namespaces("a")
+
+
+def test_streams_cover_pods_and_events_per_namespace():
+    assert watch.streams_for([]) == [PODS, EVENTS]
+    scoped = watch.streams_for(["x", "y"])
+    assert [(s.resource, s.namespace) for s in scoped] == [
+        ("pods", "x"), ("pods", "y"), ("events", "x"), ("events", "y"),
+    ]  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------- list
+
+
+def test_list_once_follows_continue_tokens_and_restarts_an_expired_list(ingested):
+    page1 = {"metadata": {"resourceVersion": "40", "continue": "t1"}, "items": [pod("a", 38)]}
+    restart1 = {"metadata": {"resourceVersion": "50", "continue": "t2"}, "items": [pod("a", 38)]}
+    restart2 = {"metadata": {"resourceVersion": "50"}, "items": [pod("b", 45)]}
+    expired = ApiError(410, "Expired", "The provided continue parameter is too old")
+    kube = FakeKube(lists={"pods": [page1, expired, restart1, restart2, restart2]})
+    w = make_watch(kube)
+    assert watch.list_once(w, PODS) == "50"
+    assert [c[2] for c in kube.calls] == ["", "t1", "", "t2"]
+    assert w.state[PODS].resource_version == "50"
+    assert objects(ingested) == [("", "38"), ("", "38"), ("", "45")]
+
+
+def test_list_once_reconciles_with_every_listed_uid(ingested, monkeypatch):
+    seen = {}
+
+    def mark_vanished(*, cluster, listed_uids, at):
+        seen["uids"] = listed_uids
+        return {"uid-gone"}
+
+    monkeypatch.setattr(watch, "pods_mark_vanished", mark_vanished)
+    body = {"metadata": {"resourceVersion": "5"}, "items": [pod("a", 1), pod("b", 2)]}
+    w = make_watch(FakeKube(lists={"pods": [body]}))
+    watch.list_once(w, PODS)
+    assert seen["uids"] == {"uid-a", "uid-b"}
+    assert w.stats["vanished"] == 1
+
+
+# ---------------------------------------------------------------------------------------------- watch
+
+
+def test_a_410_in_the_stream_relists_and_resumes_from_the_new_list(ingested):
+    relisted = {"metadata": {"resourceVersion": "60"}, "items": [pod("a", 59)]}
+    kube = FakeKube(
+        lists={"pods": [{"metadata": {"resourceVersion": "10"}, "items": []}, relisted]},
+        watches={"pods": [STREAM_WITH_ERROR_410GONE, [line("MODIFIED", pod("a", 61))]]},
+    )
+    w = make_watch(kube)
+    result = watch.watch_window(w, seconds=0.5)
+    assert result.reason == "window"
+    assert kube.watched_from("pods")[:2] == ["10", "60"]
+    assert objects(ingested) == [("ADDED", "11"), ("MODIFIED", "12"), ("", "59"), ("MODIFIED", "61")]
+    assert w.stats["expired"] == 1 and w.stats["lists"] == 2
+
+
+def test_a_plain_http_410_on_resume_relists(ingested):
+    kube = FakeKube(watches={"pods": [ApiError(410, "Expired", "too old"), []]})
+    w = make_watch(kube)
+    w.state[PODS].resource_version = "3"
+    watch.watch_window(w, seconds=0.3)
+    assert [c[:2] for c in kube.calls[:3]] == [("watch", "pods"), ("list", "pods"), ("watch", "pods")]
+
+
+def test_the_watch_resumes_from_the_newest_version_bookmarks_included(ingested):
+    kube = FakeKube(watches={"pods": [STREAM_WITH_BOOKMARK, []]})
+    w = make_watch(kube)
+    w.state[PODS].resource_version = "20"
+    watch.watch_window(w, seconds=0.3)
+    assert kube.watched_from("pods")[:2] == ["20", "25"]
+    assert w.state[PODS].resource_version == "25"
+    assert objects(ingested) == [("ADDED", "21")]
+
+
+def test_malformed_lines_and_unknown_types_are_skipped_and_the_watch_goes_on(ingested, caplog):
+    kube = FakeKube(watches={"pods": [STREAM_WITH_GARBAGE]})
+    w = make_watch(kube)
+    w.state[PODS].resource_version = "29"
+    watch.watch_window(w, seconds=0.3)
+    assert objects(ingested) == [("ADDED", "31")]
+    assert w.stats["skipped"] == 3
+    assert "malformed watch line" in caplog.text and "unknown watch event type 'SURPRISE'" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "failure", [ConnectionFailed("reset by peer"), ApiError(503, "ServiceUnavailable", "")]
+)
+def test_connection_errors_and_5xx_reconnect_from_the_cursor_with_backoff(ingested, failure):
+    kube = FakeKube(watches={"pods": [failure, failure, [line("ADDED", pod("d", 41))]]})
+    w = make_watch(kube)
+    w.state[PODS].resource_version = "40"
+    watch.watch_window(w, seconds=0.5)
+    assert kube.watched_from("pods")[:3] == ["40", "40", "40"]
+    assert objects(ingested) == [("ADDED", "41")]
+    assert "kubernetes" not in str(type(failure))
+    assert w.stats["reconnects"] >= 2
+
+
+def test_an_error_event_relists_after_a_backoff(ingested):
+    kube = FakeKube(watches={"pods": [[ERROR_500], []]})
+    w = make_watch(kube)
+    w.state[PODS].resource_version = "7"
+    watch.watch_window(w, seconds=0.3)
+    assert ("list", "pods", "") in kube.calls
+    assert w.state[PODS].error.startswith("watch ERROR: 500")
+
+
+def test_a_403_ends_the_window_as_denied(ingested):
+    kube = FakeKube(
+        watches={"pods": [ApiError(403, "Forbidden", 'pods is forbidden: User "x" cannot watch')]}
+    )
+    w = make_watch(kube)
+    w.state[PODS].resource_version = "7"
+    result = watch.watch_window(w, seconds=2)
+    assert result.reason == "denied" and "403: cannot watch pods" in result.message
+    assert [c[0] for c in kube.calls] == ["watch"], "no retry inside the window"
+
+
+def test_batches_flush_every_n_events(ingested):
+    stream = [line("MODIFIED", pod("e", rv)) for rv in range(100, 105)]
+    kube = FakeKube(watches={"pods": [stream]})
+    w = make_watch(kube, flush_events=2, flush_ms=10_000)
+    w.state[PODS].resource_version = "99"
+    watch.watch_window(w, seconds=0.3)
+    assert [len(b) for b in ingested] == [2, 2, 1]
+
+
+def test_pods_and_events_are_watched_side_by_side(ingested):
+    event = {"kind": "Event", "metadata": {"uid": "ev", "resourceVersion": "71"}}
+    kube = FakeKube(watches={"pods": [[line("ADDED", pod("f", 70))]], "events": [[line("ADDED", event)]]})
+    w = make_watch(kube, streams=(PODS, EVENTS))
+    for s in (PODS, EVENTS):
+        w.state[s].resource_version = "69"
+    watch.watch_window(w, seconds=0.3)
+    assert sorted(i.kind for b in ingested for i in b) == ["event", "pod"]
+
+
+def test_a_stream_that_ends_at_once_again_and_again_is_backed_off(ingested):
+    kube = FakeKube()  # every watch ends immediately with nothing
+    w = make_watch(kube, backoff_base=0.05, backoff_max=0.2)
+    w.state[PODS].resource_version = "1"
+    watch.watch_window(w, seconds=0.6)
+    assert len(kube.watched_from("pods")) < 15

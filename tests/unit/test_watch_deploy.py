@@ -1,0 +1,52 @@
+"""deploy/rbac*.yaml grant exactly what the watcher reads, and nothing more."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pods.kube.client import RESOURCES
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+EXPECTED = {
+    ("", "pods"): {"get", "list", "watch"},
+    ("", "events"): {"get", "list", "watch"},
+    ("events.k8s.io", "events"): {"get", "list", "watch"},
+    ("", "pods/log"): {"get"},
+    **{("apps", r): {"get", "list"} for r in ("replicasets", "deployments", "statefulsets", "daemonsets")},
+    **{("batch", r): {"get", "list"} for r in ("jobs", "cronjobs")},
+}
+
+
+def grants(path: Path, kind: str) -> dict[tuple[str, str], set[str]]:
+    (role,) = [d for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] == kind]
+    out: dict[tuple[str, str], set[str]] = {}
+    for rule in role["rules"]:
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                out.setdefault((group, resource), set()).update(rule["verbs"])
+    return out
+
+
+@pytest.mark.parametrize(("name", "kind"), [("rbac.yaml", "ClusterRole"), ("rbac-namespaced.yaml", "Role")])
+def test_the_role_grants_exactly_what_initscope_reads(name, kind):
+    assert grants(DEPLOY / name, kind) == EXPECTED
+
+
+def test_every_resource_the_client_reads_is_granted():
+    groups = {"/api/v1": "", "/apis/apps/v1": "apps", "/apis/batch/v1": "batch"}
+    for resource, prefix in RESOURCES.items():
+        assert (groups[prefix], resource) in EXPECTED
+
+
+def test_the_manifests_bind_the_service_account_the_deployments_use():
+    docs = [d for d in yaml.safe_load_all((DEPLOY / "initscope.yaml").read_text()) if d]
+    accounts = {
+        d["spec"]["template"]["spec"]["serviceAccountName"] for d in docs if d["kind"] == "Deployment"
+    }
+    (binding,) = [
+        d for d in yaml.safe_load_all((DEPLOY / "rbac.yaml").read_text()) if d["kind"].endswith("Binding")
+    ]
+    assert accounts == {s["name"] for s in binding["subjects"]} == {"initscope"}

@@ -1,8 +1,9 @@
-"""The server-rendered pages: the Pod list and the Pod page.
+"""The server-rendered pages: the Pod list and the Pod page, and their live fragments.
 
 Thin: read the request, call `pods.selectors` and the pure `pods.waterfall` layout, render. Every page
 needs a logged-in user (LoginRequiredMiddleware). Markup carries stable ids and `data-uid` /
-`data-field` attributes so a later script can patch rows and bars in place from live updates.
+`data-field` attributes so list.js / pod.js patch rows in place from live updates; the `*_fragment` views
+render the live part of each page alone, for the scripts to swap in (no JSON-to-HTML in the browser).
 """
 
 from __future__ import annotations
@@ -46,16 +47,15 @@ def _active(filters: selectors.PodFilters) -> bool:
     )
 
 
-@require_GET
-def pod_list(request: HttpRequest) -> HttpResponse:
-    """Pods matching the filters, stuck first, 50 a page, with counts per status."""
+def _list_context(request: HttpRequest) -> dict:
+    """What the Pod list and its live rows fragment render: one page of rows, counts per status."""
     now = datetime.now(UTC)
     filters = filters_from_query(request.GET)
     paginator = Paginator(selectors.pod_queryset(filters=filters, now=now), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     counts = selectors.status_counts(filters=replace(filters, status=""), now=now)
     stuck_count = selectors.pod_queryset(filters=replace(filters, stuck=True), now=now).count()
-    context = {
+    return {
         "nav": "pods",
         "now": now,
         "filters": filters,
@@ -66,14 +66,26 @@ def pod_list(request: HttpRequest) -> HttpResponse:
         "total": sum(counts.values()),
         "stuck_count": stuck_count,
         "clusters": selectors.cluster_names(),
-        "namespaces": selectors.namespaces(cluster=filters.cluster),
+        "stuck_threshold": int(selectors.stuck_threshold().total_seconds()),
     }
+
+
+@require_GET
+def pod_list(request: HttpRequest) -> HttpResponse:
+    """Pods matching the filters, stuck first, 50 a page, with counts per status; list.js makes it live."""
+    context = _list_context(request)
+    context["namespaces"] = selectors.namespaces(cluster=context["filters"].cluster)
     return render(request, "pods/pod_list.html", context)
 
 
 @require_GET
-def pod_detail(request: HttpRequest, uid: str) -> HttpResponse:
-    """One Pod: header, diagnosis, startup waterfall, containers, attempts and Events. 404 if unknown."""
+def pod_list_fragment(request: HttpRequest) -> HttpResponse:
+    """The live part of the Pod list (counts, rows, pager) for the same query string, as an HTML
+    fragment: list.js swaps it in when Pods appear, change order or on resynchronisation."""
+    return _no_store(render(request, "pods/_list_live.html", _list_context(request)))
+
+
+def _detail_context(request: HttpRequest, uid: str) -> dict:
     pod = selectors.pod_get(uid=uid, cluster=(request.GET.get("cluster") or "").strip()[:MAX_PARAM])
     if pod is None:
         raise Http404("No Pod with this uid has been seen.")
@@ -82,5 +94,23 @@ def pod_detail(request: HttpRequest, uid: str) -> HttpResponse:
     document = selectors.pod_document(pod, now=now)
     layout = waterfall_layout(document, now=now)
     layout.live = layout.live and pod.cluster.watched
-    context = {"nav": "pods", "now": now, "doc": document, "layout": layout}
-    return render(request, "pods/pod_detail.html", context)
+    return {"nav": "pods", "now": now, "doc": document, "layout": layout, "watched": pod.cluster.watched}
+
+
+@require_GET
+def pod_detail(request: HttpRequest, uid: str) -> HttpResponse:
+    """One Pod: header, diagnosis, startup waterfall, containers, attempts, Events and logs. 404 if
+    unknown."""
+    return render(request, "pods/pod_detail.html", _detail_context(request, uid))
+
+
+@require_GET
+def pod_detail_fragment(request: HttpRequest, uid: str) -> HttpResponse:
+    """The live part of the Pod page (header, diagnosis, waterfall, tables) as an HTML fragment: pod.js
+    swaps it in when this Pod changes and on resynchronisation."""
+    return _no_store(render(request, "pods/_pod_live.html", _detail_context(request, uid)))
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    return response

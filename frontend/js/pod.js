@@ -1,8 +1,14 @@
-// The Pod page: local times, ticking durations, and the waterfall's zoom and bar details.
+// The Pod page: local times, ticking durations, the waterfall's zoom and bar details, live updates
+// and logs on demand.
 //
 // The waterfall's shapes are in <svg class="wf-plot"> in layout units (0..data-width); zooming only
 // changes that viewBox. Text sits in the outer <svg> at percentage x with its layout x in data-x, and
-// is re-placed here. Everything written from data uses textContent or setAttribute, never innerHTML.
+// is re-placed here. While the Pod is live, the axis runs on to "now": the plot widens at the layout's
+// units per second and running bars (data-live) grow with it, so they move between server updates.
+// Live: on a change message for this Pod (and on every reconnect), the server-rendered fragment of the
+// page is fetched and swapped in, keeping the zoom, the open sections and the focus.
+// Everything written from data uses textContent or setAttribute, never innerHTML.
+import { coalesce, connectLive, fetchFragment } from "./live.js";
 import { formatDuration, localizeTimes, tickDurations } from "./time.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -13,6 +19,8 @@ const STEPS = [
 const MIN_TICK_PX = 90;
 const DRAG_MIN_PX = 5;
 const MIN_VIEW_SECONDS = 0.5;
+const GROW_INTERVAL_MS = 250;
+const REFRESH_GAP_MS = 250;
 
 function tickLabel(seconds) {
   if (seconds === 0) return "0";
@@ -28,7 +36,7 @@ function svg(name, attrs) {
 }
 
 class Waterfall {
-  constructor(root) {
+  constructor(root, serverNow) {
     this.root = root;
     this.chart = root.querySelector(".wf-chart");
     this.plot = root.querySelector(".wf-plot");
@@ -43,6 +51,57 @@ class Waterfall {
     this.span = Number(root.dataset.span) || 1;
     this.view = [0, this.width];
     this.selected = null;
+    // Growth: the layout was drawn at `serverNow`; the client's clock only measures time since then.
+    this.live = root.dataset.live === "1";
+    this.width0 = this.width;
+    this.span0 = this.span;
+    this.drawnAt = performance.now();
+    this.growing = [...this.plot.querySelectorAll("[data-live]")].map((seg) => ({
+      seg,
+      shapes: [...seg.querySelectorAll("rect"), ...(seg.tagName === "rect" ? [seg] : [])],
+      lines: [...seg.querySelectorAll("line")],
+      widths: null,
+    }));
+    for (const g of this.growing) {
+      g.widths = g.shapes.map((r) => Number(r.getAttribute("width")) || 0);
+      g.x2 = g.lines.map((l) => Number(l.getAttribute("x2")) || 0);
+    }
+    this.rows = [...this.plot.querySelectorAll(".wf-row")];
+    this.serverNow = serverNow;
+  }
+
+  /** Seconds since the view was drawn (the time the axis has to run on by). */
+  elapsed() {
+    return (performance.now() - this.drawnAt) / 1000;
+  }
+
+  /** Widen the axis to "now" and grow the running bars; keeps a zoomed view where it is. */
+  grow() {
+    if (!this.live) return;
+    const unit = this.width0 / this.span0;
+    const extra = this.elapsed() * unit;
+    const full = !this.zoomed;
+    this.width = this.width0 + extra;
+    this.span = this.span0 + this.elapsed();
+    for (const g of this.growing) {
+      g.shapes.forEach((r, i) => r.setAttribute("width", (g.widths[i] + extra).toFixed(2)));
+      g.lines.forEach((l, i) => l.setAttribute("x2", (g.x2[i] + extra).toFixed(2)));
+    }
+    for (const row of this.rows) row.setAttribute("width", this.width.toFixed(2));
+    if (full) this.setView(0, this.width);
+    else this.render();
+  }
+
+  /** The visible range in seconds from the axis start (to carry a zoom over to a fresh layout). */
+  viewSeconds() {
+    const toSeconds = this.span / this.width;
+    return this.zoomed ? [this.view[0] * toSeconds, this.view[1] * toSeconds] : null;
+  }
+
+  showSeconds(range) {
+    if (!range) return;
+    const toUnits = this.width / this.span;
+    this.setView(range[0] * toUnits, range[1] * toUnits);
   }
 
   init() {
@@ -52,15 +111,6 @@ class Waterfall {
     this.root.addEventListener("keydown", (event) => this.onKey(event));
     this.bindDrag();
     this.bindDetails();
-    let pending = false;
-    window.addEventListener("resize", () => {
-      if (pending) return;
-      pending = true;
-      requestAnimationFrame(() => {
-        pending = false;
-        this.render();
-      });
-    });
     this.render();
   }
 
@@ -238,7 +288,123 @@ class Waterfall {
   }
 }
 
-localizeTimes();
+// --- the page ----------------------------------------------------------------------------------------
+let waterfall = null;
+
+function setUp(live) {
+  localizeTimes(live);
+  const root = live.querySelector("#waterfall");
+  waterfall = root ? new Waterfall(root, live.dataset.now) : null;
+  waterfall?.init();
+}
+
+/** Swap in the server's current fragment of the page, keeping zoom, open sections and focus. */
+async function reload(url) {
+  const fresh = await fetchFragment(url);
+  const current = document.getElementById("pod-live");
+  if (!fresh || !current || fresh.id !== "pod-live") return;
+  const zoom = waterfall?.viewSeconds();
+  const open = new Map([...current.querySelectorAll("details[id]")].map((d) => [d.id, d.open]));
+  const focusedId = current.contains(document.activeElement) ? document.activeElement.id : "";
+  for (const details of fresh.querySelectorAll("details[id]")) {
+    if (open.has(details.id)) details.open = open.get(details.id);
+  }
+  current.replaceWith(fresh);
+  setUp(fresh);
+  waterfall?.showSeconds(zoom);
+  if (focusedId) document.getElementById(focusedId)?.focus({ preventScroll: true });
+  document.dispatchEvent(new CustomEvent("initscope:refreshed", { detail: { scope: "pod" } }));
+}
+
+function startLive(page) {
+  const refresh = coalesce(() => reload(page.dataset.fragmentUrl), REFRESH_GAP_MS);
+  const uid = page.dataset.uid;
+  const path = `/ws/pods/${encodeURIComponent(uid)}/?cluster=${encodeURIComponent(page.dataset.cluster)}`;
+  window.initscopeLive = connectLive({
+    path,
+    onHello: () => refresh(), // resynchronise on every (re)connect
+    onMessage: (message) => {
+      if (message.type === "pods.changed" && (message.pods || []).some((p) => p.uid === uid)) refresh();
+    },
+  });
+}
+
+// --- logs on demand ------------------------------------------------------------------------------
+const LOG_FALLBACK_STATUSES = [404, 405, 409, 410, 501, 502, 503];
+
+async function capturedTail(apiUrl, container, previous) {
+  const response = await fetch(apiUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!response.ok) return null;
+  const doc = await response.json();
+  const c = (doc.containers || []).find((x) => x.name === container);
+  const attempts = (c?.attempts || []).filter((a) => a.known !== false);
+  const attempt = attempts[attempts.length - (previous ? 2 : 1)];
+  if (!attempt) return null;
+  return { attempt, text: attempt.log_tail || "" };
+}
+
+function logText(body, contentType) {
+  if (!contentType.includes("json")) return body;
+  const data = JSON.parse(body);
+  if (typeof data === "string") return data;
+  if (Array.isArray(data.lines)) return data.lines.join("\n");
+  return data.log ?? data.text ?? data.content ?? "";
+}
+
+async function loadLog(page, form, previous) {
+  const status = page.querySelector("[data-logs-status]");
+  const out = page.querySelector("[data-logs-output]");
+  const container = form.elements.container.value;
+  const which = previous ? "previous attempt" : "current attempt";
+  status.textContent = `Fetching the ${which} of ${container}…`;
+  const params = new URLSearchParams({ container, cluster: page.dataset.cluster });
+  if (previous) params.set("previous", "1");
+  const response = await fetch(`${page.dataset.logsUrl}?${params}`, { credentials: "same-origin" });
+  let text = null;
+  let source = `${which} of ${container}, from the cluster`;
+  if (response.ok) {
+    text = logText(await response.text(), response.headers.get("content-type") || "");
+  } else if (LOG_FALLBACK_STATUSES.includes(response.status)) {
+    const detail = await response.text().catch(() => "");
+    const tail = await capturedTail(page.dataset.apiUrl, container, previous);
+    if (tail && tail.text) {
+      text = tail.text;
+      source = `${which} of ${container} (#${tail.attempt.number}), lines captured when it ended — the cluster did not serve it (HTTP ${response.status})`;
+    } else {
+      status.textContent = `No log for the ${which} of ${container}: HTTP ${response.status} ${detail.slice(0, 200)}`;
+      out.hidden = true;
+      return;
+    }
+  } else {
+    status.textContent = `Could not fetch the log: HTTP ${response.status}`;
+    return;
+  }
+  status.textContent = text ? `Showing the ${source}.` : `The ${source} is empty.`;
+  out.textContent = text;
+  out.hidden = !text;
+  out.dataset.container = container;
+  out.dataset.previous = previous ? "1" : "0";
+}
+
+function bindLogs(page) {
+  const form = page.querySelector("[data-logs-form]");
+  if (!form) return;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const previous = event.submitter?.value === "1";
+    loadLog(page, form, previous).catch((error) => {
+      page.querySelector("[data-logs-status]").textContent = `Could not fetch the log: ${error}`;
+    });
+  });
+}
+
 tickDurations();
-const root = document.getElementById("waterfall");
-if (root) new Waterfall(root).init();
+window.addEventListener("resize", () => requestAnimationFrame(() => waterfall?.render()));
+setInterval(() => waterfall?.grow(), GROW_INTERVAL_MS);
+const page = document.getElementById("pod");
+const live = document.getElementById("pod-live");
+if (live) setUp(live);
+if (page) {
+  bindLogs(page);
+  if (page.dataset.watched === "1") startLive(page);
+}

@@ -1,14 +1,23 @@
-"""`manage.py serve [--demo] [--host H] [--port P]`: run Initscope in one command.
+"""`manage.py serve [--demo] [--host H] [--port P]`: run all of Initscope in one command.
 
-Migrates, then serves the ASGI application with Daphne. With `--demo` it also imports the bundled sample
-recordings into cluster `samples` (idempotent) and makes the demo login (user `demo`, password `demo` or
-INITSCOPE_DEMO_PASSWORD) — only when serving on a loopback address.
+One process: Daphne serves the ASGI application (pages, API, WebSockets) in the main thread; a Celery
+worker (queues `watch` and `default`) and beat run in threads beside it, because the embedded defaults
+(the in-memory channel layer, the memory:// broker) only work inside one process. With REDIS_URL and
+DATABASE_URL set, the same command uses them. `--demo` (loopback addresses only) also imports the bundled
+sample recordings as cluster `samples`, starts kubesim's `demo` scenario in-process as the watched cluster
+`demo` (kubeconfig under var/), and makes the login `demo` / `demo` (or INITSCOPE_DEMO_PASSWORD); outside
+demo mode there is no default user. Ctrl-C (or SIGTERM) stops Daphne, then beat, the worker and kubesim;
+nothing is left running.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import logging
 import os
+import sys
+import threading
 from pathlib import Path
 
 from daphne.cli import CommandLineInterface
@@ -18,8 +27,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pods.importing import import_paths
+from pods.management.commands._allinone import DemoCluster, EmbeddedBeat, EmbeddedWorker
 
 SAMPLES = Path(settings.BASE_DIR) / "samples"
+STOP_TIMEOUT = 3.0
+log = logging.getLogger("initscope.serve")
 
 
 def sample_paths() -> list[str]:
@@ -36,31 +48,96 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _tasks_module():
+    """`pods.tasks` (the watchers), or None when this build has none yet."""
+    try:
+        from pods import tasks
+    except ImportError:
+        return None
+    return tasks
+
+
 class Command(BaseCommand):
-    help = "Migrate and serve Initscope (ASGI). --demo loads the bundled recordings and a demo login."
+    help = "Serve Initscope: ASGI server, Celery worker and beat in one process. --demo adds kubesim."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--demo", action="store_true")
+        parser.add_argument("--demo", action="store_true", help="samples, kubesim's demo cluster, demo login")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--speed",
+            type=float,
+            default=float(os.environ.get("INITSCOPE_DEMO_SPEED", "1")),
+            help="kubesim's clock speed in --demo (default 1: real time; above 1 its times run ahead of "
+            "the wall clock, so times in step read short)",
+        )
+        parser.add_argument("--no-worker", action="store_true", help="serve only (workers run elsewhere)")
 
     def handle(self, *args, **options) -> None:
-        host, port = options["host"], options["port"]
+        host, port, demo = options["host"], options["port"], options["demo"]
+        if demo and not _is_loopback(host):
+            raise CommandError("--demo creates a known login, so it only serves on a loopback address")
         Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
-        login = ""
-        if options["demo"]:
-            if not _is_loopback(host):
-                raise CommandError("--demo creates a known login, so it only serves on a loopback address")
-            report = import_paths(cluster_name="samples", paths=sample_paths())
-            self.stdout.write(
-                f"loaded {report.records:,} records from {len(sample_paths())} sample recordings"
-            )
-            password = os.environ.get("INITSCOPE_DEMO_PASSWORD", "demo")
-            user, _ = get_user_model().objects.get_or_create(username="demo")
-            user.set_password(password)
-            user.save()
-            login = f"  login: demo / {password}"
-        self.stdout.write(f"\nInitscope is serving on http://{host}:{port}/\n{login}\n(Ctrl-C stops it)\n")
+        parts: list = []
+        try:
+            login = self._prepare_demo(options, parts) if demo else ""
+            if not options["no_worker"]:
+                self._start_celery(parts)
+            self._banner(host, port, login)
+            CommandLineInterface().run(["--bind", host, "--port", str(port), "dashboard.asgi:application"])
+        finally:
+            self._stop(parts)
+
+    def _prepare_demo(self, options: dict, parts: list) -> str:
+        """Import the samples, start kubesim's demo cluster, make the demo login; returns the login line."""
+        report = import_paths(cluster_name="samples", paths=sample_paths())
+        self.stdout.write(f"loaded {report.records:,} records from {len(sample_paths())} sample recordings")
+        cluster = DemoCluster(speed=options["speed"])
+        parts.append(("kubesim", cluster))
+        url = cluster.start()
+        self.stdout.write(f"kubesim is playing the demo scenario at {url} (speed {options['speed']:g}x)")
+        password = os.environ.get("INITSCOPE_DEMO_PASSWORD", "demo")
+        user, _ = get_user_model().objects.get_or_create(username="demo")
+        user.set_password(password)
+        user.save()
+        return f"  login: demo / {password}\n"
+
+    def _start_celery(self, parts: list) -> None:
+        from dashboard.celery import app
+
+        tasks = _tasks_module()
+        if tasks is None:
+            self.stderr.write("pods.tasks is missing: no watchers run, only recordings are shown")
+        clusters = len(getattr(settings, "INITSCOPE_CLUSTERS", []) or [])
+        worker = EmbeddedWorker(app, concurrency=clusters + 2)
+        parts.append(("worker", worker))
+        worker.start()
+        beat = EmbeddedBeat(app)
+        parts.append(("beat", beat))
+        beat.start()
+        if tasks is not None and hasattr(tasks, "ensure_watchers"):
+            tasks.ensure_watchers.delay()  # start watching now rather than at beat's first tick
+
+    def _banner(self, host: str, port: int, login: str) -> None:
+        shown = f"[{host}]" if ":" in host else host
+        self.stdout.write(f"\nInitscope is serving on http://{shown}:{port}/\n{login}(Ctrl-C stops it)\n")
         self.stdout.flush()
-        CommandLineInterface().run(["--bind", host, "--port", str(port), "dashboard.asgi:application"])
+
+    def _stop(self, parts: list) -> None:
+        """Stop beat, the worker and kubesim (newest first), each within STOP_TIMEOUT seconds."""
+        stuck = []
+        for name, part in reversed(parts):
+            with contextlib.suppress(Exception):
+                if not part.stop(STOP_TIMEOUT):
+                    stuck.append(name)
+        self.stdout.write("Initscope stopped.\n")
+        self.stdout.flush()
+        busy = [t.name for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
+        if stuck or busy:
+            # A watch task in the middle of its window would keep the interpreter alive (Celery's thread
+            # pool is joined at exit) until the window ends; everything it wrote is committed, so leave.
+            log.info("leaving %d busy thread(s) behind (%s)", len(busy), ", ".join(stuck) or "tasks")
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)

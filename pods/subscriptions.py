@@ -1,0 +1,88 @@
+"""What a live overview socket asked to see: a pure filter over `pods.changed` summaries.
+
+The overview page sends its filters after connecting (`{"type": "subscribe", "filters": {...},
+"uids": [...]}`); `OverviewSubscription.select` keeps the summaries a page showing those filters cares
+about: the Pods that match, plus the Pods it already shows (so a row that stops matching, e.g. a stuck Pod
+that recovers, is still patched or removed). Matching is deliberately generous where a summary lacks the
+data (workload, the stuck-by-time rule): the page re-fetches its rows from the server, which decides.
+No Django, no Channels: the consumer calls it, tests call it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from pods.timeline.times import parse_time
+
+MAX_TEXT = 253
+MAX_UIDS = 500  # a page shows 50 rows; anything more is a confused or hostile client
+TERMINAL_PHASES = ("Succeeded", "Failed")
+TERMINAL_FAILURES = ("failed", "deadline")
+NOT_STUCK_STEPS = ("done", "deleting")
+SEARCHED = ("name", "namespace")
+
+
+def _text(value: object) -> str:
+    return value.strip()[:MAX_TEXT] if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewSubscription:
+    """Filters of the overview page, as sent by its script. Empty strings match everything."""
+
+    cluster: str = ""
+    namespace: str = ""
+    status: frozenset[str] = frozenset()
+    stuck: bool = False
+    search: str = ""
+    uids: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_message(cls, message: dict) -> OverviewSubscription:
+        """Parse a client's `subscribe` message; unknown keys and wrong types are ignored, never raised."""
+        filters = message.get("filters") if isinstance(message.get("filters"), dict) else {}
+        uids = message.get("uids") if isinstance(message.get("uids"), list) else []
+        status = {s.strip() for s in _text(filters.get("status")).split(",") if s.strip()}
+        stuck = filters.get("stuck")
+        return cls(
+            cluster=_text(filters.get("cluster")),
+            namespace=_text(filters.get("namespace")),
+            status=frozenset(status),
+            stuck=stuck is True or _text(stuck).lower() in ("1", "true", "on", "yes"),
+            search=_text(filters.get("q") or filters.get("search")).lower(),
+            uids=frozenset(u for u in uids[:MAX_UIDS] if isinstance(u, str)),
+        )
+
+    def select(
+        self, pods: Iterable[dict], *, now: datetime | None = None, threshold: timedelta
+    ) -> list[dict]:
+        """The summaries this subscriber should get: shown on its page, or possibly matching its filters."""
+        now = now or datetime.now(UTC)
+        return [p for p in pods if p.get("uid") in self.uids or self.matches(p, now=now, threshold=threshold)]
+
+    def matches(self, pod: dict, *, now: datetime, threshold: timedelta) -> bool:
+        if self.cluster and pod.get("cluster") != self.cluster:
+            return False
+        if self.namespace and pod.get("namespace") != self.namespace:
+            return False
+        if self.status and pod.get("status") not in self.status:
+            return False
+        if self.search and not any(
+            self.search in str(pod.get(k) or "").lower() for k in ("name", "namespace")
+        ):
+            return False
+        return not self.stuck or maybe_stuck(pod, now=now, threshold=threshold)
+
+
+def maybe_stuck(pod: dict, *, now: datetime, threshold: timedelta) -> bool:
+    """Whether a change summary may describe a stuck Pod (a superset of `pods.timeline.is_stuck`: a
+    summary does not say whether the Pod is Ready)."""
+    if pod.get("deleted") or pod.get("phase") in TERMINAL_PHASES or pod.get("step") in NOT_STUCK_STEPS:
+        return False
+    failure = pod.get("failure_code") or ""
+    if failure and failure not in TERMINAL_FAILURES:
+        return True
+    since = parse_time(pod.get("step_since"))
+    return since is not None and now - since > threshold

@@ -1,0 +1,294 @@
+"""Browser tests: Playwright drives Debian's chromium against the real product.
+
+One session-wide setup: kubesim (ManualClock, so the tests decide when time passes) plays SCENARIO in this
+process; `manage.py serve` runs in a subprocess on a free port, pointed at the test
+database and Redis, with its embedded Celery worker and beat watching kubesim as cluster `browser`. The
+tests log in through the form, read pages, and compare with kubesim's ground truth. Screenshots go to
+test-artifacts/. Without chromium the suite fails in CI (CI=true) and is skipped elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CLUSTER = "browser"
+USERNAME, PASSWORD = "sre", "browser-test-password"
+XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">'
+SERVER_START_TIMEOUT = 60
+
+SCENARIO = {
+    "name": "browser",
+    "namespaces": ["shop"],
+    "workloads": [
+        {
+            "kind": "Pod",
+            "name": "api-crashloop",
+            "namespace": "shop",
+            "initContainers": [
+                {"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 1}},
+                {
+                    "name": "migrate",
+                    "image": "acme/migrate:2.0",
+                    "behavior": {
+                        "duration": 2,
+                        "exit_code": 1,
+                        "error_message": 'ERROR: relation "orders" does not exist',
+                        "termination_message": f"migration failed {XSS}",
+                    },
+                },
+            ],
+            "containers": [{"name": "app", "image": "acme/api:1.4"}],
+        },
+        {
+            "kind": "Pod",
+            "name": "fetcher",
+            "namespace": "shop",
+            "initContainers": [
+                {
+                    "name": "fetch-assets",
+                    "image": "registry.example.com/acme/assets:9.9",
+                    "behavior": {"pull_failures": 1000, "pull_error": f"manifest unknown {XSS}"},
+                }
+            ],
+            "containers": [{"name": "app", "image": "acme/web:1.0"}],
+        },
+        {
+            "kind": "Pod",
+            "name": "web-healthy",
+            "namespace": "shop",
+            "initContainers": [{"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 1}}],
+            "containers": [{"name": "app", "image": "acme/web:1.0", "behavior": {"ready_delay": 1}}],
+        },
+    ],
+}
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def _chromium_present() -> None:
+    """Without chromium: a failure in CI (CI=true), a skip elsewhere."""
+    if Path(CHROMIUM).exists():
+        return
+    message = f"chromium is not installed at {CHROMIUM} (apt-get install chromium); the browser tests need it"
+    if _in_ci():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def browser_database() -> Iterator[str]:
+    """A PostgreSQL database of its own (`test_<name>_browser`), created empty and dropped afterwards.
+
+    Not pytest-django's test database: Playwright's event loop runs in this thread, so Django here could
+    not touch a database while pages are open; the server and `manage.py` subprocesses own this one.
+    """
+    import psycopg
+
+    url = urlparse(os.environ.get("DATABASE_URL", ""))
+    if not url.scheme.startswith("postgres"):
+        pytest.skip("the browser tests need PostgreSQL (DATABASE_URL), as `make test` sets it")
+    name = f"test_{url.path.lstrip('/') or 'initscope'}_browser"
+    admin = urlunparse(url._replace(scheme="postgresql", path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunparse(url._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# Package scope, not session: Playwright's sync API runs an event loop in the main thread while the
+# browser is open, and pytest-asyncio cannot run the later async tests until it is closed.
+@pytest.fixture(scope="package")
+def kubesim():
+    from kubesim.testing import running_kubesim
+
+    with running_kubesim(SCENARIO, manual=True, context=CLUSTER, seed=7) as ks:
+        yield ks
+
+
+@pytest.fixture(scope="package")
+def server_url(kubesim, tmp_path_factory) -> Iterator[str]:
+    """`manage.py serve` in a subprocess (Daphne + Celery worker + beat), watching kubesim."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = free_port()
+    var = tmp_path_factory.mktemp("serve-var")
+    with browser_database() as database_url:
+        env = {
+            **os.environ,
+            "DEBUG": "1",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
+            "KUBECONFIG": kubesim.kubeconfig_path,
+            "INITSCOPE_CLUSTERS": CLUSTER,
+            "INITSCOPE_VAR_DIR": str(var),
+            "INITSCOPE_ENSURE_WATCHERS_SECONDS": "2",
+            "INITSCOPE_FLUSH_MS": "50",
+            "PYTHONUNBUFFERED": "1",
+            "DATABASE_CONN_MAX_AGE": "0",
+            "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
+        }
+        manage = [sys.executable, "manage.py"]
+        subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [*manage, "createsuperuser", "--noinput", "--username", USERNAME, "--email", "sre@example.com"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        log_path = ARTIFACTS / "browser-server.log"
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(
+                [*manage, "serve", "--port", str(port)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_serving(process, url, log_path)
+            _play_scenario(kubesim, database_url)
+            yield url
+        finally:
+            _stop(process)
+
+
+def _stored_pods(database_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1)) as conn:
+        return conn.execute("SELECT count(*) FROM pods_pod WHERE seen").fetchone()[0]
+
+
+def _play_scenario(kubesim, database_url: str) -> None:
+    """Once the watcher has listed the Pods, run 40 simulated seconds: the watch sees every transition,
+    so every attempt is stored with its details (attempts before the list would be "details unknown")."""
+    wait_for(lambda: _stored_pods(database_url) >= len(SCENARIO["workloads"]), 40, message="the first list")
+    for _ in range(4):
+        kubesim.advance(10)
+        time.sleep(0.3)
+
+
+def _wait_until_serving(process: subprocess.Popen, url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"manage.py serve exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/login/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(
+        f"manage.py serve did not answer within {SERVER_START_TIMEOUT}s:\n{log_path.read_text()[-3000:]}"
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Ctrl-C, as a user would; kill the process group only if it does not stop in time."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="package")
+def browser(server_url):
+    """Chromium. Started after the server: Playwright's loop would make Django refuse database setup."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="package")
+def login_state(browser, server_url, tmp_path_factory) -> str:
+    """Storage state (session cookie) of a login through the form."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{server_url}/login/")
+    page.fill("#id_username", USERNAME)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server_url}/")
+    path = tmp_path_factory.mktemp("state") / "state.json"
+    context.storage_state(path=str(path))
+    context.close()
+    return str(path)
+
+
+@pytest.fixture
+def page(browser, login_state):
+    """A logged-in page; console errors are collected in `page.errors`."""
+    context = browser.new_context(storage_state=login_state, viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.2, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {message}")

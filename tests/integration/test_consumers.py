@@ -1,0 +1,259 @@
+"""The live dashboard's WebSocket consumers, through the real ASGI application (`dashboard.asgi`).
+
+Sessions come from a real login; changes come from `pods.ingest.ingest_batch`, the one broadcast path.
+Transactional database: the auth middleware and the consumers read it from other threads.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import connections
+from django.test import Client
+
+from dashboard.asgi import application
+from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
+from pods.subscriptions import OverviewSubscription, maybe_stuck
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+HOST = (b"host", b"127.0.0.1:8000")
+TIMEOUT = 3
+
+
+def raw_pod(
+    uid: str, *, name: str = "api-1", namespace: str = "shop", rv: int = 1, crash: bool = False
+) -> dict:
+    """A minimal Pod with one init container: running, or crash-looping (exit 1, back-off)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    started = (now - timedelta(seconds=30)).isoformat().replace("+00:00", "Z")
+    init_state = (
+        {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s restarting failed container"}}
+        if crash
+        else {"running": {"startedAt": started}}
+    )
+    last_state = (
+        {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": started, "finishedAt": started}}
+        if crash
+        else {}
+    )
+    return {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": {
+            "uid": uid,
+            "name": name,
+            "namespace": namespace,
+            "resourceVersion": str(rv),
+            "creationTimestamp": started,
+        },
+        "spec": {
+            "nodeName": "node-1",
+            "restartPolicy": "Always",
+            "initContainers": [{"name": "migrate", "image": "acme/migrate:1"}],
+            "containers": [{"name": "app", "image": "acme/app:1"}],
+        },
+        "status": {
+            "phase": "Pending",
+            "startTime": started,
+            "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": started}],
+            "initContainerStatuses": [
+                {
+                    "name": "migrate",
+                    "image": "acme/migrate:1",
+                    "ready": False,
+                    "restartCount": 1 if crash else 0,
+                    "state": init_state,
+                    "lastState": last_state,
+                }
+            ],
+            "containerStatuses": [
+                {
+                    "name": "app",
+                    "image": "acme/app:1",
+                    "ready": False,
+                    "restartCount": 0,
+                    "state": {"waiting": {"reason": "PodInitializing"}},
+                }
+            ],
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+async def close_thread_connections():
+    """The consumers' database thread keeps a connection; close it so the test database can be dropped."""
+    yield
+    await database_sync_to_async(connections.close_all)()
+
+
+@sync_to_async
+def ingest(cluster_name: str, *pods: dict) -> None:
+    cluster = cluster_get_or_create(name=cluster_name)
+    ingest_batch(cluster=cluster, items=[WatchItem(kind="pod", type="MODIFIED", object=p) for p in pods])
+
+
+@sync_to_async
+def session_cookie() -> bytes:
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user(username="sre", password="correct-horse-battery")
+    client = Client()
+    assert client.login(username="sre", password="correct-horse-battery")
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def connect(
+    path: str, cookie: bytes | None, origin: tuple[bytes, bytes] = ORIGIN
+) -> WebsocketCommunicator:
+    headers = [HOST, origin] + ([(b"cookie", cookie)] if cookie else [])
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect(timeout=TIMEOUT)
+    assert connected
+    return communicator
+
+
+async def hello(communicator: WebsocketCommunicator, scope: str) -> None:
+    assert await communicator.receive_json_from(timeout=TIMEOUT) == {"type": "hello", "scope": scope}
+
+
+@pytest.mark.parametrize("path", ["/ws/pods/", "/ws/pods/some-uid/?cluster=live"])
+async def test_an_anonymous_socket_is_closed_with_4401(path):
+    communicator = await connect(path, cookie=None)
+    output = await communicator.receive_output(timeout=TIMEOUT)
+    assert output == {"type": "websocket.close", "code": 4401}
+    await communicator.disconnect()
+
+
+async def test_a_socket_from_another_origin_is_refused():
+    cookie = await session_cookie()
+    communicator = WebsocketCommunicator(
+        application, "/ws/pods/", headers=[HOST, (b"origin", b"https://evil.example"), (b"cookie", cookie)]
+    )
+    connected, _ = await communicator.connect(timeout=TIMEOUT)
+    assert not connected
+
+
+async def test_the_overview_gets_what_changed_after_an_ingest():
+    cookie = await session_cookie()
+    overview = await connect("/ws/pods/", cookie)
+    await hello(overview, "overview")
+    await ingest("live", raw_pod("uid-a", crash=True))
+    message = await overview.receive_json_from(timeout=TIMEOUT)
+    assert message["type"] == "pods.changed" and message["cluster"] == "live"
+    (pod,) = message["pods"]
+    assert pod["uid"] == "uid-a"
+    assert pod["status"] == "Init:CrashLoopBackOff"
+    assert pod["restarts"] == 1
+    assert pod["failure_code"] == "crash-loop"
+    await overview.disconnect()
+
+
+async def test_the_overview_forwards_only_pods_matching_its_subscription():
+    cookie = await session_cookie()
+    overview = await connect("/ws/pods/", cookie)
+    await hello(overview, "overview")
+    await overview.send_json_to({"type": "subscribe", "filters": {"namespace": "payments", "stuck": "1"}})
+    await ingest("live", raw_pod("uid-shop", namespace="shop", crash=True))
+    await ingest("live", raw_pod("uid-pay-ok", name="ok", namespace="payments"))
+    await ingest("live", raw_pod("uid-pay-stuck", name="stuck", namespace="payments", crash=True))
+    message = await overview.receive_json_from(timeout=TIMEOUT)
+    assert [p["uid"] for p in message["pods"]] == ["uid-pay-stuck"]
+    assert await overview.receive_nothing(timeout=0.3)
+    await overview.disconnect()
+
+
+async def test_the_overview_still_hears_about_the_pods_it_shows():
+    """A stuck Pod that recovers no longer matches `stuck`, but the page showing it must learn that."""
+    cookie = await session_cookie()
+    overview = await connect("/ws/pods/", cookie)
+    await hello(overview, "overview")
+    subscribe = {"type": "subscribe", "filters": {"stuck": "1"}, "uids": ["uid-a"]}
+    await overview.send_json_to(subscribe)
+    await ingest("live", raw_pod("uid-a", rv=2))  # running again: not stuck
+    message = await overview.receive_json_from(timeout=TIMEOUT)
+    assert [p["uid"] for p in message["pods"]] == ["uid-a"]
+    await overview.disconnect()
+
+
+async def test_a_pod_socket_gets_only_its_pod():
+    cookie = await session_cookie()
+    pod_socket = await connect("/ws/pods/uid-b/?cluster=live", cookie)
+    await hello(pod_socket, "pod")
+    await ingest("live", raw_pod("uid-a", crash=True), raw_pod("uid-b", name="api-2", crash=True))
+    message = await pod_socket.receive_json_from(timeout=TIMEOUT)
+    assert [p["uid"] for p in message["pods"]] == ["uid-b"]
+    await ingest("other", raw_pod("uid-b", name="api-2", rv=5))  # same uid, another cluster: not ours
+    await ingest("live", raw_pod("uid-a", rv=3))
+    assert await pod_socket.receive_nothing(timeout=0.3)
+    await pod_socket.disconnect()
+
+
+async def test_a_pod_socket_finds_the_cluster_when_the_url_has_none():
+    cookie = await session_cookie()
+    await ingest("live", raw_pod("uid-c"))
+    pod_socket = await connect("/ws/pods/uid-c/", cookie)
+    await hello(pod_socket, "pod")
+    await ingest("live", raw_pod("uid-c", rv=2, crash=True))
+    message = await pod_socket.receive_json_from(timeout=TIMEOUT)
+    assert message["pods"][0]["status"] == "Init:CrashLoopBackOff"
+    await pod_socket.disconnect()
+
+
+async def test_a_pod_socket_for_an_unknown_pod_is_closed_with_4404():
+    cookie = await session_cookie()
+    communicator = await connect("/ws/pods/nobody/", cookie)
+    assert await communicator.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4404}
+
+
+async def test_a_reconnected_socket_says_hello_and_the_fragment_holds_what_it_missed():
+    """While a page is disconnected it misses messages; on reconnect the server says hello and the page
+    re-fetches its fragment, which reflects everything committed meanwhile."""
+    cookie = await session_cookie()
+    first = await connect("/ws/pods/uid-d/?cluster=live", cookie)
+    await hello(first, "pod")
+    await first.disconnect()
+    await ingest("live", raw_pod("uid-d", crash=True))  # missed: nobody listening
+    second = await connect("/ws/pods/uid-d/?cluster=live", cookie)
+    await hello(second, "pod")
+    fragment = await sync_to_async(_get)(cookie, "/pods/uid-d/fragment/?cluster=live")
+    assert fragment.status_code == 200
+    assert "Init:CrashLoopBackOff" in fragment.content.decode()
+    rows = await sync_to_async(_get)(cookie, "/fragments/pods/?stuck=1")
+    assert 'id="pod-uid-d"' in rows.content.decode()
+    await second.disconnect()
+
+
+def _get(cookie: bytes, path: str):
+    client = Client()
+    client.cookies["sessionid"] = cookie.decode().split("=", 1)[1]
+    return client.get(path)
+
+
+def test_fragments_need_a_login(client):
+    assert client.get("/fragments/pods/").status_code == 302
+    assert client.get("/pods/x/fragment/").status_code == 302
+
+
+def test_the_subscription_ignores_malformed_messages():
+    sub = OverviewSubscription.from_message({"filters": "nope", "uids": [1, "a", None]})
+    assert sub == OverviewSubscription(uids=frozenset({"a"}))
+    assert OverviewSubscription.from_message({}) == OverviewSubscription()
+
+
+def test_maybe_stuck_follows_failures_and_the_threshold():
+    now = datetime(2025, 6, 1, 12, tzinfo=UTC)
+    threshold = timedelta(minutes=5)
+    base = {"phase": "Pending", "step": "init 1/1: migrate", "deleted": False, "failure_code": ""}
+    assert maybe_stuck({**base, "failure_code": "crash-loop"}, now=now, threshold=threshold)
+    assert not maybe_stuck({**base, "failure_code": "failed"}, now=now, threshold=threshold)
+    assert maybe_stuck({**base, "step_since": "2025-06-01T11:50:00Z"}, now=now, threshold=threshold)
+    assert not maybe_stuck({**base, "step_since": "2025-06-01T11:58:00Z"}, now=now, threshold=threshold)
+    assert not maybe_stuck(
+        {**base, "failure_code": "crash-loop", "deleted": True}, now=now, threshold=threshold
+    )

@@ -19,8 +19,10 @@ setup: $(STAMP) ## Create .venv and install everything (fast when nothing change
 
 $(STAMP): pyproject.toml scripts/get-kubectl
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@echo "installing into $(VENV) (once, and again when pyproject.toml changes)"
+	@( $(PY) -m pip install -q --disable-pip-version-check --upgrade pip \
+	  && $(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' ) > $(VENV)/pip.log 2>&1 \
+	  || { cat $(VENV)/pip.log; echo "make setup: pip failed (log above)"; exit 1; }
 	@scripts/get-kubectl $(VENV)/bin >/dev/null || echo "warning: kubectl could not be installed; its tests will be skipped"
 	@touch $(STAMP)
 

@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml scripts/get-kubectl
 	@( $(PY) -m pip install -q --disable-pip-version-check --upgrade pip \
 	  && $(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' ) > $(VENV)/pip.log 2>&1 \
 	  || { cat $(VENV)/pip.log; echo "make setup: pip failed (log above)"; exit 1; }
-	@scripts/get-kubectl $(VENV)/bin >/dev/null || echo "warning: kubectl could not be installed; its tests will be skipped"
+	@scripts/get-kubectl $(VENV)/bin >> $(VENV)/pip.log 2>&1 || echo "warning: kubectl could not be installed; its tests will be skipped"
 	@touch $(STAMP)
 
 demo: setup ## Run the whole product on the embedded defaults and the bundled recordings

@@ -20,7 +20,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from pods.timeline.times import parse_time
+from pods.timeline.times import human_duration, parse_time
 
 MIN_BAR = 2.0
 MIN_UNKNOWN = 6.0
@@ -199,17 +199,7 @@ def format_duration(seconds: float | None) -> str:
     seconds = max(0.0, seconds)
     if seconds < 10 and seconds != int(seconds):
         return f"{seconds:.1f}s"
-    total = int(seconds)
-    if total < 60:
-        return f"{total}s"
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d{hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h{minutes}m" if minutes else f"{hours}h"
-    return f"{minutes}m{secs}s" if secs else f"{minutes}m"
+    return human_duration(seconds)
 
 
 def format_utc(value: datetime | None) -> str:

@@ -6,6 +6,8 @@ these classes describe them (drf-spectacular reads them) rather than rebuilding 
 
 from rest_framework import serializers
 
+from pods.timeline import DIAGNOSIS_CODES
+
 
 class OwnerSerializer(serializers.Serializer):
     kind = serializers.CharField()
@@ -13,20 +15,7 @@ class OwnerSerializer(serializers.Serializer):
 
 
 class DiagnosisSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(
-        choices=[
-            "unschedulable",
-            "sandbox",
-            "mount",
-            "image-pull",
-            "config-error",
-            "oom-killed",
-            "crash-loop",
-            "failed",
-            "deadline",
-            "slow",
-        ]
-    )
+    code = serializers.ChoiceField(choices=list(DIAGNOSIS_CODES))
     container = serializers.CharField(allow_blank=True)
     summary = serializers.CharField()
     since = serializers.DateTimeField(allow_null=True)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO
 
 from django.conf import settings
 
-from pods.importer.reader import Notice, Rejected, iter_records
+from pods.importer.reader import Notice, Rejected, iter_records, open_records
 from pods.ingest import IngestResult, WatchItem, cluster_get_or_create, ingest_batch, tune_gc_for_ingest
 
 
@@ -34,32 +30,20 @@ class ImportReport:
 Progress = Callable[[ImportReport, str], None]
 
 
-@contextmanager
-def _open(path: str) -> Iterator[BinaryIO]:
-    if path == "-":
-        yield sys.stdin.buffer
-    elif path.endswith(".gz"):
-        with gzip.open(path, "rb") as fh:
-            yield fh  # type: ignore[misc]
-    else:
-        with open(path, "rb") as fh:
-            yield fh
-
-
 def _items(paths: Iterable[str], report: ImportReport) -> Iterator[WatchItem]:
     for path in paths:
-        source = "stdin" if path == "-" else Path(path).name
-        with _open(path) as stream:
-            for record in iter_records(stream, source=source):
-                if isinstance(record, Rejected):
-                    report.rejected.append((record.position, record.reason))
-                    continue
-                if isinstance(record, Notice):
-                    report.notices.append((record.position, record.message))
-                    continue
-                yield WatchItem(
-                    kind=record.kind, type=record.event_type, object=record.object, position=record.position
-                )
+        # The reader gunzips by itself (a `.gz` name or gzip's magic bytes).
+        records = iter_records(sys.stdin.buffer, source="stdin") if path == "-" else open_records(path)
+        for record in records:
+            if isinstance(record, Rejected):
+                report.rejected.append((record.position, record.reason))
+                continue
+            if isinstance(record, Notice):
+                report.notices.append((record.position, record.message))
+                continue
+            yield WatchItem(
+                kind=record.kind, type=record.event_type, object=record.object, position=record.position
+            )
 
 
 def import_paths(

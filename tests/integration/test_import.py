@@ -163,3 +163,17 @@ def _any_pod_object() -> dict:
                 if isinstance(record, Record) and record.kind == "pod":
                     return record.object
     raise AssertionError("no Pod in the samples")
+
+
+def test_a_gzipped_recording_imports_like_the_plain_one(tmp_path, capsys):
+    import gzip
+
+    plain = SAMPLES / "02-init-crashloop.json"
+    packed = tmp_path / "02-init-crashloop.json.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    call_command("import_watch", "--cluster", "gz", str(packed))
+    assert "0 rejected" in capsys.readouterr().out
+    expected = json.loads((SAMPLES / "expected" / "02-init-crashloop.json").read_text())
+    assert set(Pod.objects.filter(cluster__name="gz").values_list("uid", flat=True)) == {
+        p["uid"] for p in expected["pods"]
+    }

@@ -370,12 +370,8 @@ def _sync_containers(state: PodState, wanted: list[tuple[str, str, str, bool]]) 
     ):
         changed = False
         for c, (_, _, image, probe) in zip(current, wanted, strict=True):
-            if c.image != image:
-                c.image = image
-                changed = True
-            if c.has_startup_probe != probe:
-                c.has_startup_probe = probe
-                changed = True
+            changed |= _set(c, "image", image)
+            changed |= _set(c, "has_startup_probe", probe)
         return changed
     by_name = {c.name: c for c in current}
     rebuilt = []
@@ -441,21 +437,11 @@ def _fold_container_status(c: ContainerState, obs: Observation, when: datetime |
     since = None
     if obs.current is not None:
         since = obs.current.finished_at if obs.kind == "terminated" else obs.current.started_at
-    if c.state_since != since:
-        c.state_since = since
-        changed = True
-    if c.state_message != obs.message:
-        c.state_message = obs.message
-        changed = True
-    if c.restart_count != obs.rc:
-        c.restart_count = obs.rc
-        changed = True
-    if c.ready != obs.ready:
-        c.ready = obs.ready
-        changed = True
-    if c.started != obs.started:
-        c.started = obs.started
-        changed = True
+    changed |= _set(c, "state_since", since)
+    changed |= _set(c, "state_message", obs.message)
+    changed |= _set(c, "restart_count", obs.rc)
+    changed |= _set(c, "ready", obs.ready)
+    changed |= _set(c, "started", obs.started)
     return changed
 
 

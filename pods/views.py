@@ -22,7 +22,6 @@ from pods.waterfall import waterfall_layout
 PAGE_SIZE = 50
 MAX_PARAM = 253  # the longest Kubernetes name; longer filter values cannot match anything
 TRUE_WORDS = ("1", "true", "on", "yes")
-FILTER_PARAMS = ("cluster", "namespace", "workload", "status", "stuck", "q")
 
 
 def filters_from_query(query: QueryDict) -> selectors.PodFilters:
@@ -63,10 +62,8 @@ def _list_context(request: HttpRequest) -> dict:
         "page": page,
         "rows": [selectors.pod_summary(pod, now=now) for pod in page.object_list],
         "counts": sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
-        "total": sum(counts.values()),
         "stuck_count": stuck_count,
         "clusters": selectors.cluster_names(),
-        "stuck_threshold": int(selectors.stuck_threshold().total_seconds()),
     }
 
 
@@ -93,7 +90,6 @@ def _detail_context(request: HttpRequest, uid: str) -> dict:
     now = selectors.cluster_now(pod.cluster)
     document = selectors.pod_document(pod, now=now)
     layout = waterfall_layout(document, now=now)
-    layout.live = layout.live and pod.cluster.watched
     return {"nav": "pods", "now": now, "doc": document, "layout": layout, "watched": pod.cluster.watched}
 
 

@@ -164,6 +164,9 @@ class Layout:
     lanes: list[Lane]
     markers: list[Marker]
     skew: int  # negative durations/gaps clamped to zero
+    # `live`: the Pod's times move with the wall clock (a watched cluster, a Pod not finished);
+    # `grows`: also the axis ends at now, so running bars and the now-marker advance in the browser.
+    grows: bool = False
     lane_height: int = LANE_HEIGHT
     bar_height: int = BAR_HEIGHT
     axis_height: int = AXIS_HEIGHT
@@ -691,11 +694,13 @@ def waterfall_layout(document: dict, *, now: datetime, width: int = 1000) -> Lay
     """Lay out the startup waterfall of `document` (see the module docstring) at `now`."""
     start, end = axis_bounds(document, now=now)
     axis = _Axis(start, end, width)
-    live = is_live(document)
+    # A recording (document "live": false) is drawn as it stood when it ended and never moves.
+    live = is_live(document) and document.get("live", True)
+    grows = live and end == now
     ctx = _Context(
         axis=axis,
         now=now,
-        live=live,
+        live=grows,
         deleting=bool(document.get("deleted_at") or document.get("deletion_requested_at"))
         or document.get("status") == "Terminating"
         or document.get("reason") == "DeadlineExceeded",
@@ -716,6 +721,7 @@ def waterfall_layout(document: dict, *, now: datetime, width: int = 1000) -> Lay
         live=live,
         ticks=nice_ticks((end - start).total_seconds(), width),
         lanes=lanes,
-        markers=_markers(document, axis, lanes=len(lanes), now=now if live and end == now else None),
+        markers=_markers(document, axis, lanes=len(lanes), now=now if grows else None),
         skew=ctx.skew,
+        grows=grows,
     )

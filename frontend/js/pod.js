@@ -313,7 +313,6 @@ async function reload(url) {
   setUp(fresh);
   waterfall?.showSeconds(zoom);
   if (focusedId) document.getElementById(focusedId)?.focus({ preventScroll: true });
-  document.dispatchEvent(new CustomEvent("initscope:refreshed", { detail: { scope: "pod" } }));
 }
 
 function startLive(page) {
@@ -330,25 +329,14 @@ function startLive(page) {
 }
 
 // --- logs on demand ------------------------------------------------------------------------------
-const LOG_FALLBACK_STATUSES = [404, 405, 409, 410, 501, 502, 503];
-
-async function capturedTail(apiUrl, container, previous) {
-  const response = await fetch(apiUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  if (!response.ok) return null;
-  const doc = await response.json();
-  const c = (doc.containers || []).find((x) => x.name === container);
-  const attempts = (c?.attempts || []).filter((a) => a.known !== false);
-  const attempt = attempts[attempts.length - (previous ? 2 : 1)];
-  if (!attempt) return null;
-  return { attempt, text: attempt.log_tail || "" };
-}
-
-function logText(body, contentType) {
-  if (!contentType.includes("json")) return body;
-  const data = JSON.parse(body);
-  if (typeof data === "string") return data;
-  if (Array.isArray(data.lines)) return data.lines.join("\n");
-  return data.log ?? data.text ?? data.content ?? "";
+// The logs API answers live text from the cluster, or (Pod gone, RBAC, cluster not watched) the lines
+// kept when the attempt failed; `source` says which, `reason` why not live.
+function describeLog(data, which, container) {
+  if (data.source === "live") return `${which} of ${container}, from the cluster`;
+  const kept = data.attempt ? ` (#${data.attempt.number})` : "";
+  const why = data.reason ? ` — not served live: ${data.reason}` : "";
+  if (data.source === "stored") return `lines of ${container}${kept} kept when it failed${why}`;
+  return `${which} of ${container}${why}`;
 }
 
 async function loadLog(page, form, previous) {
@@ -359,27 +347,18 @@ async function loadLog(page, form, previous) {
   status.textContent = `Fetching the ${which} of ${container}…`;
   const params = new URLSearchParams({ container, cluster: page.dataset.cluster });
   if (previous) params.set("previous", "1");
-  const response = await fetch(`${page.dataset.logsUrl}?${params}`, { credentials: "same-origin" });
-  let text = null;
-  let source = `${which} of ${container}, from the cluster`;
-  if (response.ok) {
-    text = logText(await response.text(), response.headers.get("content-type") || "");
-  } else if (LOG_FALLBACK_STATUSES.includes(response.status)) {
-    const detail = await response.text().catch(() => "");
-    const tail = await capturedTail(page.dataset.apiUrl, container, previous);
-    if (tail && tail.text) {
-      text = tail.text;
-      source = `${which} of ${container} (#${tail.attempt.number}), lines captured when it ended — the cluster did not serve it (HTTP ${response.status})`;
-    } else {
-      status.textContent = `No log for the ${which} of ${container}: HTTP ${response.status} ${detail.slice(0, 200)}`;
-      out.hidden = true;
-      return;
-    }
-  } else {
+  const response = await fetch(`${page.dataset.logsUrl}?${params}`, {
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  });
+  if (!response.ok) {
     status.textContent = `Could not fetch the log: HTTP ${response.status}`;
     return;
   }
-  status.textContent = text ? `Showing the ${source}.` : `The ${source} is empty.`;
+  const data = await response.json();
+  const text = data.text || "";
+  const source = describeLog(data, which, container);
+  status.textContent = text ? `Showing the ${source}.` : `No log: the ${source} is empty.`;
   out.textContent = text;
   out.hidden = !text;
   out.dataset.container = container;

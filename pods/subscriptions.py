@@ -20,8 +20,7 @@ MAX_TEXT = 253
 MAX_UIDS = 500  # a page shows 50 rows; anything more is a confused or hostile client
 TERMINAL_PHASES = ("Succeeded", "Failed")
 TERMINAL_FAILURES = ("failed", "deadline")
-NOT_STUCK_STEPS = ("done", "deleting")
-SEARCHED = ("name", "namespace")
+NOT_STUCK_STEPS = ("done", "deleting", "running")  # "running" only once Ready: never stuck
 
 
 def _text(value: object) -> str:

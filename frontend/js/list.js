@@ -151,7 +151,6 @@ class LiveList {
     root.replaceWith(fresh);
     this.restoreFocus(fresh, focused);
     this.subscribe();
-    document.dispatchEvent(new CustomEvent("initscope:refreshed", { detail: { scope: "list" } }));
   }
 
   focusKey(root) {

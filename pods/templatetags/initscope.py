@@ -37,12 +37,6 @@ def _time(value: object) -> datetime | None:
 
 
 @register.filter
-def as_time(value: object) -> datetime | None:
-    """An RFC 3339 string (or datetime) as an aware UTC datetime; None when empty or unparseable."""
-    return _time(value)
-
-
-@register.filter
 def iso(value: object) -> str:
     """RFC 3339 UTC with Z, for `datetime` and `data-time` attributes ("" when unknown)."""
     t = _time(value)
@@ -74,15 +68,6 @@ def age(value: object, now: object = None) -> str:
         return ""
     reference = _time(now) or datetime.now(UTC)
     return format_duration((reference - t).total_seconds())
-
-
-@register.filter
-def between(start: object, end: object) -> str:
-    """The duration from `start` to `end` as `1m5s` ("" when either is unknown)."""
-    a, b = _time(start), _time(end)
-    if a is None or b is None:
-        return ""
-    return format_duration((b - a).total_seconds())
 
 
 @register.filter

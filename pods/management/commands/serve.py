@@ -48,15 +48,6 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _tasks_module():
-    """`pods.tasks` (the watchers), or None when this build has none yet."""
-    try:
-        from pods import tasks
-    except ImportError:
-        return None
-    return tasks
-
-
 class Command(BaseCommand):
     help = "Serve Initscope: ASGI server, Celery worker and beat in one process. --demo adds kubesim."
 
@@ -105,10 +96,8 @@ class Command(BaseCommand):
 
     def _start_celery(self, parts: list) -> None:
         from dashboard.celery import app
+        from pods import tasks
 
-        tasks = _tasks_module()
-        if tasks is None:
-            self.stderr.write("pods.tasks is missing: no watchers run, only recordings are shown")
         clusters = len(getattr(settings, "INITSCOPE_CLUSTERS", []) or [])
         worker = EmbeddedWorker(app, concurrency=clusters + 2)
         parts.append(("worker", worker))
@@ -116,8 +105,7 @@ class Command(BaseCommand):
         beat = EmbeddedBeat(app)
         parts.append(("beat", beat))
         beat.start()
-        if tasks is not None and hasattr(tasks, "ensure_watchers"):
-            tasks.ensure_watchers.delay()  # start watching now rather than at beat's first tick
+        tasks.ensure_watchers.delay()  # start watching now rather than at beat's first tick
 
     def _banner(self, host: str, port: int, login: str) -> None:
         shown = f"[{host}]" if ":" in host else host

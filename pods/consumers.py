@@ -43,6 +43,9 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         if groups is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key:
+            groups = [*groups, live.group_for_session(session_key)]
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
@@ -51,6 +54,10 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def session_ended(self, message: dict) -> None:
+        """The user logged out: the socket goes too (4401, so the page stops reconnecting)."""
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def groups_to_join(self) -> list[str] | None:
         """The groups to receive from, or None to refuse the socket."""
@@ -80,6 +87,10 @@ class PodConsumer(_LiveConsumer):
     """`/ws/pods/<uid>/?cluster=C`: the changes of one Pod (its cluster's batches, filtered by uid)."""
 
     scope_name = "pod"
+
+    async def session_ended(self, message: dict) -> None:
+        """The user logged out: the socket goes too (4401, so the page stops reconnecting)."""
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def groups_to_join(self) -> list[str] | None:
         self.uid = self.scope["url_route"]["kwargs"]["uid"]

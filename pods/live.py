@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.contrib.auth.signals import user_logged_out
+from django.dispatch import receiver
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,7 @@ _UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
 
 OVERVIEW_GROUP = "pods.overview"
 MESSAGE_TYPE = "pods.changed"
+SESSION_ENDED = "session.ended"
 
 
 def group_for_cluster(cluster: str) -> str:
@@ -42,6 +45,24 @@ def publish_pod_changes(cluster: str, changes: Iterable[dict]) -> None:
         async_to_sync(_send)(layer, message, [group_for_cluster(cluster), OVERVIEW_GROUP])
     except Exception:
         log.exception("could not publish %d Pod changes for cluster %s", len(changes), cluster)
+
+
+def group_for_session(session_key: str) -> str:
+    """Every socket opened with a login session joins this group, so logging out can close them."""
+    return f"session.{_UNSAFE.sub('_', session_key)[:80]}"
+
+
+@receiver(user_logged_out)
+def close_sockets_of_ended_session(sender, request=None, **kwargs) -> None:
+    """Logging out closes that session's open sockets (the signal comes before the session is flushed)."""
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    layer = get_channel_layer()
+    if not session_key or layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group_for_session(session_key), {"type": SESSION_ENDED})
+    except Exception:
+        log.exception("could not close the sockets of an ended session")
 
 
 async def _send(layer, message: dict, groups: list[str]) -> None:

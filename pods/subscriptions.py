@@ -68,8 +68,9 @@ class OverviewSubscription:
             return False
         if self.status and pod.get("status") not in self.status:
             return False
+        # The same fields as pods.selectors.pod_queryset's search.
         if self.search and not any(
-            self.search in str(pod.get(k) or "").lower() for k in ("name", "namespace")
+            self.search in str(pod.get(k) or "").lower() for k in ("name", "namespace", "owner_name")
         ):
             return False
         return not self.stuck or maybe_stuck(pod, now=now, threshold=threshold)

@@ -124,10 +124,19 @@ def test_the_previous_attempts_log_shows(page, server_url, kubesim):
     uid = _uid_of(kubesim, "api-crashloop")
     _open_pod(page, server_url, uid)
     page.select_option("#logs-container", "migrate")
-    page.click("[data-logs-load=previous]")
     output = page.locator("[data-logs-output]")
-    expect(output).to_be_visible(timeout=TIMEOUT_MS)
-    expect(output).to_contain_text('ERROR: relation "orders" does not exist', timeout=TIMEOUT_MS)
+    # Every attempt ends with the same error line; the first line names the attempt ("starting
+    # (restart N)"), so current and previous must be told apart by it, as kubectl logs --previous does.
+    page.click("[data-logs-load=current]")
+    expect(output).to_have_attribute("data-previous", "0", timeout=TIMEOUT_MS)
+    expect(output).to_contain_text("migrate: starting (restart ", timeout=TIMEOUT_MS)
+    current = int(re.search(r"starting \(restart (\d+)\)", output.inner_text()).group(1))
+    assert current >= 1, "the crash loop has restarted at least once"
+    page.click("[data-logs-load=previous]")
+    expect(output).to_have_attribute("data-previous", "1", timeout=TIMEOUT_MS)
+    expect(output).to_contain_text(f"migrate: starting (restart {current - 1})", timeout=TIMEOUT_MS)
+    expect(output).to_contain_text('ERROR: relation "orders" does not exist')
+    expect(page.locator("[data-logs-status]")).to_contain_text("from the cluster")
 
 
 def test_cluster_strings_with_markup_render_as_text(page, server_url, kubesim):

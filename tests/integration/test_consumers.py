@@ -17,7 +17,6 @@ from django.test import Client
 
 from dashboard.asgi import application
 from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
-from pods.subscriptions import OverviewSubscription, maybe_stuck
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
@@ -125,6 +124,26 @@ async def hello(communicator: WebsocketCommunicator, scope: str) -> None:
 @pytest.mark.parametrize("path", ["/ws/pods/", "/ws/pods/some-uid/?cluster=live"])
 async def test_an_anonymous_socket_is_closed_with_4401(path):
     communicator = await connect(path, cookie=None)
+    output = await communicator.receive_output(timeout=TIMEOUT)
+    assert output == {"type": "websocket.close", "code": 4401}
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("path", ["/ws/pods/", "/ws/pods/some-uid/?cluster=live"])
+async def test_logging_out_closes_the_sessions_open_sockets(path):
+    cookie = await session_cookie()
+    if "some-uid" in path:
+        await ingest("live", raw_pod("some-uid"))
+    communicator = await connect(path, cookie)
+    await hello(communicator, "pod" if "some-uid" in path else "overview")
+
+    @sync_to_async
+    def log_out() -> None:
+        client = Client()
+        client.cookies["sessionid"] = cookie.decode().split("=", 1)[1]
+        assert client.post("/logout/").status_code == 302
+
+    await log_out()
     output = await communicator.receive_output(timeout=TIMEOUT)
     assert output == {"type": "websocket.close", "code": 4401}
     await communicator.disconnect()
@@ -238,22 +257,3 @@ def _get(cookie: bytes, path: str):
 def test_fragments_need_a_login(client):
     assert client.get("/fragments/pods/").status_code == 302
     assert client.get("/pods/x/fragment/").status_code == 302
-
-
-def test_the_subscription_ignores_malformed_messages():
-    sub = OverviewSubscription.from_message({"filters": "nope", "uids": [1, "a", None]})
-    assert sub == OverviewSubscription(uids=frozenset({"a"}))
-    assert OverviewSubscription.from_message({}) == OverviewSubscription()
-
-
-def test_maybe_stuck_follows_failures_and_the_threshold():
-    now = datetime(2025, 6, 1, 12, tzinfo=UTC)
-    threshold = timedelta(minutes=5)
-    base = {"phase": "Pending", "step": "init 1/1: migrate", "deleted": False, "failure_code": ""}
-    assert maybe_stuck({**base, "failure_code": "crash-loop"}, now=now, threshold=threshold)
-    assert not maybe_stuck({**base, "failure_code": "failed"}, now=now, threshold=threshold)
-    assert maybe_stuck({**base, "step_since": "2025-06-01T11:50:00Z"}, now=now, threshold=threshold)
-    assert not maybe_stuck({**base, "step_since": "2025-06-01T11:58:00Z"}, now=now, threshold=threshold)
-    assert not maybe_stuck(
-        {**base, "failure_code": "crash-loop", "deleted": True}, now=now, threshold=threshold
-    )

@@ -41,9 +41,16 @@ from django.conf import settings
 from django.db.models import Max
 
 from pods import kube
-from pods.ingest import IngestResult, WatchItem, attempt_set_log_tail, ingest_batch, pods_mark_vanished
-from pods.models import Attempt, Cluster, Pod, WatchCursor
-from pods.timeline import Owner
+from pods.ingest import (
+    IngestResult,
+    WatchItem,
+    attempt_set_log_tail,
+    cluster_get_or_create,
+    ingest_batch,
+    pods_mark_vanished,
+)
+from pods.models import Attempt, Cluster, WatchCursor
+from pods.timeline import MalformedObject, Owner, pod_identity
 
 log = logging.getLogger(__name__)
 
@@ -236,14 +243,12 @@ def cluster_watch(
     config = kube.cluster_config(name)
     if config is None:
         raise kube.KubeError(f"cluster {name!r} is not in INITSCOPE_CLUSTERS")
-    cluster = Cluster.objects.get_or_create(name=name)[0]
-    w = ClusterWatch(
-        cluster,
-        kube.client_for(name),
-        streams_for(config.namespaces),
-        settings_ or WatchSettings.from_settings(),
-        lock,
-    )
+    cluster = cluster_get_or_create(name=name)
+    s = settings_ or WatchSettings.from_settings()
+    client = kube.client_for(name)
+    # A list, owner or log GET must not block past the lock's renewal: at most a third of its life.
+    client.request_timeout = min(client.request_timeout, s.lock_seconds / 3)
+    w = ClusterWatch(cluster, client, streams_for(config.namespaces), s, lock)
     load_cursors(w)
     return w
 
@@ -323,11 +328,13 @@ def list_once(w: ClusterWatch, stream: Stream) -> str:
                 "cluster %s: list of %s expired mid-way (%s); restarting it", w.cluster.name, stream, exc
             )
     if stream.resource == "pods":
+        w.heartbeat()  # raises LockLost: a watcher that lost its lock must not close anyone's Pods
         vanished = reconcile_pods(w, stream, uids)
         w.stats["vanished"] += len(vanished)
     state = w.state[stream]
     state.resource_version, state.relist, state.listed_at = rv, False, datetime.now(UTC)
     w.stats["lists"] += 1
+    w.heartbeat()
     save_cursors(w, force=True)
     return rv
 
@@ -349,22 +356,27 @@ def _list_pages(w: ClusterWatch, stream: Stream) -> tuple[str, set[str]]:
             if isinstance(obj, dict)
         ]
         if stream.kind == "pod":
-            uids.update(str((o.object.get("metadata") or {}).get("uid") or "") for o in items)
+            uids.update(_pod_uid(o.object) for o in items)
         apply_batch(w, items)
         token, page = str(meta.get("continue") or ""), page + 1
         if not token:
             return rv, uids
 
 
+def _pod_uid(obj: dict) -> str:
+    try:
+        return pod_identity(obj)[0]
+    except MalformedObject:
+        return ""  # ingest rejects (and logs) it
+
+
 def reconcile_pods(w: ClusterWatch, stream: Stream, listed_uids: set[str]) -> set[str]:
     """Close the stored Pods of this stream's scope that the new list no longer shows (deleted unseen)."""
-    keep = set(listed_uids)
-    if stream.namespace:  # Pods of other namespaces are not this list's business
-        others = Pod.objects.filter(cluster=w.cluster, deleted_at__isnull=True).exclude(
-            namespace=stream.namespace
-        )
-        keep.update(others.values_list("uid", flat=True))
-    return pods_mark_vanished(cluster=w.cluster, listed_uids=keep, at=datetime.now(UTC))
+    # Pods of other namespaces are not a namespaced list's business.
+    namespaces = [stream.namespace] if stream.namespace else None
+    return pods_mark_vanished(
+        cluster=w.cluster, listed_uids=listed_uids, at=datetime.now(UTC), namespaces=namespaces
+    )
 
 
 # ------------------------------------------------------------------------------------------------- batch
@@ -388,6 +400,7 @@ def apply_batch(w: ClusterWatch, items: list[WatchItem]) -> IngestResult:
 def _with_owner(w: ClusterWatch, item: WatchItem) -> WatchItem:
     if item.kind != "pod" or w.owners is None or item.type == "DELETED":
         return item
+    w.heartbeat()  # a resolve may GET: renew (or learn the lock is lost) between requests
     owner = w.owners.resolve(item.object)
     return replace(item, owner=Owner(*owner)) if owner else item
 
@@ -403,6 +416,7 @@ def capture_log_tails(w: ClusterWatch, uids: set[str]) -> int:
     for row in _failed_attempts_without_logs(w, uids)[:LOG_FETCHES_PER_BATCH]:
         key = (row["pod__uid"], row["container__name"], row["generation"], row["number"])
         w.logs_tried.add(key)
+        w.heartbeat()
         try:
             text = w.kube.pod_log(
                 namespace=row["pod__namespace"],
@@ -484,6 +498,9 @@ class _Reader(threading.Thread):
                 resource_version=self.resource_version,
                 timeout_seconds=self.timeout_seconds,
             )
+            if self.stopped:  # stop() ran before the response was assigned: it could not close it
+                self.response.close()
+                return
             for line in self.response:
                 if not self._put(("line", self.stream, self.generation, line)):
                     return
@@ -516,7 +533,6 @@ class WindowResult:
 
     reason: str = "window"
     message: str = ""
-    stats: Counter = field(default_factory=Counter)
 
 
 class _Window:
@@ -718,17 +734,24 @@ def watch_window(w: ClusterWatch, *, seconds: float) -> WindowResult:
     for state in w.state.values():
         state.restart_at = time.monotonic()
     try:
-        window.run()
-    except WatchDenied as exc:
-        window.close()
-        return WindowResult("denied", str(exc), w.stats)
-    except LockLost as exc:
-        for state in w.state.values():
-            if state.reader is not None:
-                state.reader.stop()
-        return WindowResult("lock-lost", str(exc), w.stats)
-    window.close()
-    return WindowResult("window", "", w.stats)
+        try:
+            window.run()
+            result = WindowResult("window", "")
+        except WatchDenied as exc:
+            result = WindowResult("denied", str(exc))
+        window.close()  # flush and save
+        return result
+    except LockLost as exc:  # the new holder owns the cursors now: no flush, no save
+        return WindowResult("lock-lost", str(exc))
+    finally:  # whatever happened (a database error, a bug): no reader outlives its window
+        _stop_readers(w)
+
+
+def _stop_readers(w: ClusterWatch) -> None:
+    for state in w.state.values():
+        if state.reader is not None:
+            state.reader.stop()
+            state.reader = None
 
 
 # ------------------------------------------------------------------------------------------------- locks
@@ -751,14 +774,11 @@ class ClusterLock:
     _local: dict[str, tuple[str, float]] = {}
     _local_guard = threading.Lock()
 
-    def __init__(
-        self, cluster: str, *, ttl: float, holder_id: str | None = None, redis_url: str | None = None
-    ) -> None:
+    def __init__(self, cluster: str, *, ttl: float, holder_id: str | None = None) -> None:
         self.key = f"initscope:watch:{cluster}"
         self.ttl = ttl
         self.holder_id = holder_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        url = settings.REDIS_URL if redis_url is None else redis_url
-        self.redis = _redis(url) if url else None
+        self.redis = _redis(settings.REDIS_URL) if settings.REDIS_URL else None
         self.renewed_at = 0.0
 
     def acquire(self) -> bool:
@@ -881,13 +901,15 @@ def _after_run(name: str, result: WindowResult, s: WatchSettings) -> RunOutcome:
 
 
 def _record_cluster_error(name: str, message: str) -> None:
-    cluster = Cluster.objects.get_or_create(name=name)[0]
+    """Note an error on the cursors of the cluster's own streams (those a later success clears)."""
+    cluster = cluster_get_or_create(name=name)
+    config = kube.cluster_config(name)
     now = datetime.now(UTC)
-    for resource in ("pods", "events"):
+    for stream in streams_for(config.namespaces if config else ()):
         WatchCursor.objects.update_or_create(
             cluster=cluster,
-            resource=resource,
-            namespace="",
+            resource=stream.resource,
+            namespace=stream.namespace,
             defaults={"last_error": message, "last_error_at": now},
         )
     log.warning("cluster %s: %s", name, message)
@@ -899,7 +921,7 @@ def clusters_to_start(*, now: datetime | None = None) -> list[str]:
     s = WatchSettings.from_settings()
     out = []
     for config in kube.configured_clusters():
-        cluster = Cluster.objects.get_or_create(name=config.name)[0]
+        cluster = cluster_get_or_create(name=config.name)
         if not cluster.watched:
             Cluster.objects.filter(pk=cluster.pk).update(watched=True)
         if cluster.watch_retry_at and cluster.watch_retry_at > now:

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -177,7 +177,6 @@ class WorkerProcess:
     env: dict[str, str]
     log_path: Path
     proc: subprocess.Popen | None = None
-    history: list[int] = field(default_factory=list)
 
     def start(self, *, wait: bool = True) -> WorkerProcess:
         out = self.log_path.open("ab")
@@ -186,7 +185,6 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             self.args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-        self.history.append(self.proc.pid)
         if wait:
             self.wait_ready()
         return self

@@ -54,8 +54,14 @@ class WatchStream:
             self.close()
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._response.release_conn()
+        """Shut the socket down and close it, even at a clean end (a watch connection is not worth reusing).
+
+        Never `release_conn()`: that would hand a connection still mid-read (maybe by another thread) back
+        to the pool, for another request to pick up, and keep `close()` from closing it."""
+        shutdown = getattr(self._response, "shutdown", None)  # urllib3 >= 2.3: unblocks a reading thread
+        if shutdown is not None:
+            with contextlib.suppress(Exception):
+                shutdown()
         with contextlib.suppress(Exception):
             self._response.close()
 
@@ -78,16 +84,19 @@ def split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
 class KubeClient:
     """One cluster's API, raw JSON in and out. Raises `ApiError` or `ConnectionFailed`, nothing else."""
 
-    def __init__(self, api_client: Any, name: str = "") -> None:
+    def __init__(self, api_client: Any, name: str = "", *, request_timeout: float = REQUEST_TIMEOUT) -> None:
         self.api = api_client
         self.name = name
+        # Read timeout of the non-watch GETs (list, get, pod_log); a watcher keeps it below a third of its
+        # lock's time to live, so one stuck request cannot outlast the lock.
+        self.request_timeout = request_timeout
 
     def list(self, resource: str, *, namespace: str = "", limit: int = 500, continue_token: str = "") -> dict:
         """One page of a list: the raw `{"kind": "...List", "metadata": {...}, "items": [...]}`."""
         query: list[tuple[str, Any]] = [("limit", limit)]
         if continue_token:
             query.append(("continue", continue_token))
-        return orjson.loads(self._get(resource_path(resource, namespace), query, REQUEST_TIMEOUT))
+        return orjson.loads(self._get(resource_path(resource, namespace), query, self.request_timeout))
 
     def watch(
         self, resource: str, *, namespace: str = "", resource_version: str = "", timeout_seconds: int = 300
@@ -106,7 +115,7 @@ class KubeClient:
 
     def get(self, resource: str, *, namespace: str, name: str) -> dict:
         """One object as raw JSON (ApiError 404 when it is gone)."""
-        return orjson.loads(self._get(resource_path(resource, namespace, name), [], REQUEST_TIMEOUT))
+        return orjson.loads(self._get(resource_path(resource, namespace, name), [], self.request_timeout))
 
     def pod_log(
         self,
@@ -116,13 +125,17 @@ class KubeClient:
         container: str,
         previous: bool = False,
         tail_lines: int = 100,
-        timeout: float = REQUEST_TIMEOUT,
+        timeout: float | None = None,
     ) -> str:
         """The last `tail_lines` lines of a container's log (`previous`: the attempt before the current)."""
         query: list[tuple[str, Any]] = [("container", container), ("tailLines", tail_lines)]
         if previous:
             query.append(("previous", "true"))
-        body = self._get(f"{resource_path('pods', namespace, name)}/log", query, timeout)
+        body = self._get(
+            f"{resource_path('pods', namespace, name)}/log",
+            query,
+            self.request_timeout if timeout is None else timeout,
+        )
         return body.decode("utf-8", errors="replace")
 
     def _get(self, path: str, query: list, timeout: float) -> bytes:
@@ -143,7 +156,7 @@ class KubeClient:
                 header_params={"Accept": "application/json"},
                 auth_settings=["BearerToken"],
                 _preload_content=False,
-                _request_timeout=(CONNECT_TIMEOUT, read_timeout),
+                _request_timeout=(min(CONNECT_TIMEOUT, read_timeout), read_timeout),
             )
         except ApiException as exc:
             raise api_error(exc.status or 0, exc.reason or "", exc.body) from exc

@@ -26,11 +26,6 @@ class ApiError(KubeError):
         return self.code == 410
 
     @property
-    def retryable(self) -> bool:
-        """5xx and 429: the server is overloaded or restarting; retry with back-off."""
-        return self.code >= 500 or self.code == 429
-
-    @property
     def denied(self) -> bool:
         """401/403: credentials or RBAC; retrying at once will not help."""
         return self.code in (401, 403)

@@ -1,8 +1,8 @@
 """Owner resolution: a Pod's workload through the API (ReplicaSet -> Deployment, Job -> CronJob).
 
 k8s-semantics §7: follow the `ownerReferences` entry with `controller: true`. One GET per ReplicaSet or
-Job, cached (bounded, with a time to live); anything the API will not tell (404, 403, a broken
-connection) returns None and the engine's guess from names and labels stands.
+Job, cached (bounded, with a time to live; a failed lookup for a shorter one); anything the API will
+not tell (404, 403, a broken connection) returns None and the engine's guess from names and labels stands.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ def controller_of(obj: dict) -> tuple[str, str] | None:
 class OwnerResolver:
     """`resolve(raw_pod)` -> (kind, name) of the Pod's workload, or None to keep the engine's guess."""
 
-    def __init__(self, kube, *, ttl: float = 600.0, size: int = 10_000) -> None:
+    def __init__(self, kube, *, ttl: float = 600.0, failure_ttl: float = 60.0, size: int = 10_000) -> None:
         self.kube = kube
         self.ttl = ttl
+        self.failure_ttl = failure_ttl
         self.size = size
         self.enabled = True
         self._cache: OrderedDict[tuple[str, str, str], tuple[float, tuple[str, str] | None]] = OrderedDict()
@@ -52,6 +53,8 @@ class OwnerResolver:
             owner = self._lookup(namespace, *controller)
         except KubeError as exc:
             self._on_error(exc, key)
+            # Not asked again for every Pod of every batch: the guess stands for a short while.
+            self._remember(key, None, ttl=self.failure_ttl)
             return None
         self._remember(key, owner)
         return owner
@@ -72,8 +75,10 @@ class OwnerResolver:
             return
         log.info("could not resolve the owner %s/%s %s: %s", *key, exc)
 
-    def _remember(self, key: tuple[str, str, str], owner: tuple[str, str] | None) -> None:
-        self._cache[key] = (time.monotonic() + self.ttl, owner)
+    def _remember(
+        self, key: tuple[str, str, str], owner: tuple[str, str] | None, *, ttl: float | None = None
+    ) -> None:
+        self._cache[key] = (time.monotonic() + (self.ttl if ttl is None else ttl), owner)
         self._cache.move_to_end(key)
         while len(self._cache) > self.size:
             self._cache.popitem(last=False)

@@ -84,7 +84,18 @@ def test_the_logs_endpoint_validates_its_parameters(crash_loop, logged_in_client
     assert logged_in_client.get(f"/api/v1/pods/{pod.uid}/logs?container=nope").status_code == 400
     assert logged_in_client.get(f"/api/v1/pods/{pod.uid}/logs?tail=0").status_code == 400
     assert logged_in_client.get("/api/v1/pods/no-such-uid/logs").status_code == 404
-    assert logged_in_client.get(f"/api/v1/pods/{pod.uid}/logs", HTTP_AUTHORIZATION="").status_code == 200
+
+
+def test_the_logs_endpoint_takes_a_token_and_needs_one(crash_loop, user):
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    pod = Pod.objects.filter(cluster__name="sim").first()
+    anonymous = Client()
+    assert anonymous.get(f"/api/v1/pods/{pod.uid}/logs").status_code in (401, 403)
+    token = Token.objects.create(user=user)
+    response = anonymous.get(f"/api/v1/pods/{pod.uid}/logs", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 200 and response.json()["container"] == "migrate"
 
 
 def test_owners_are_resolved_through_the_api(kubesim_cluster, transactional_db):
@@ -126,3 +137,18 @@ def test_manage_watch_runs_one_window_through_the_tasks_code(kubesim_cluster, tr
     assert "sim: window" in err.getvalue()
     assert Pod.objects.filter(cluster__name="sim").count() == len(sim.pods())
     assert Cluster.objects.get(name="sim").watched
+
+
+def test_a_namespaced_clusters_error_is_cleared_by_its_own_streams(db, settings):
+    from datetime import UTC, datetime
+
+    from pods.models import WatchCursor
+
+    settings.INITSCOPE_CLUSTERS = ["narrow"]
+    settings.INITSCOPE_CLUSTER_NAMESPACES = "narrow=shop"
+    watch._record_cluster_error("narrow", "cannot load the configuration")
+    cursors = WatchCursor.objects.filter(cluster__name="narrow")
+    assert set(cursors.values_list("resource", "namespace")) == {("pods", "shop"), ("events", "shop")}
+    assert watch.cluster_health()[0]["state"] == "error"
+    cursors.update(last_ok_at=datetime.now(UTC))  # what the streams' next success saves
+    assert watch.cluster_health()[0]["state"] != "error"

@@ -40,7 +40,6 @@ def test_kill_9_at_random_moments_loses_no_attempt(kubesim_cluster, celery_worke
         sim.drive(rng.randint(5, 40))  # churn goes on while nobody watches
         worker.start()
     sim.drive(60)
-    assert len(worker.history) == 5
     assert_truth(sim, timeout=30)
     assert_statuses(sim)
     assert unknown_attempts(sim.name) == Counter(), "the saved cursor replayed every change"

@@ -18,7 +18,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         rows = watch.cluster_health()
         if options["json"]:
-            self.stdout.write(orjson.dumps(rows, default=format_time, option=orjson.OPT_INDENT_2).decode())
+            self.stdout.write(
+                orjson.dumps(
+                    rows, default=format_time, option=orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATETIME
+                ).decode()
+            )
             return
         if not rows:
             self.stdout.write("no clusters configured (set INITSCOPE_CLUSTERS)")

@@ -124,15 +124,20 @@ def ingest_batch(
     return result
 
 
-def pods_mark_vanished(*, cluster: Cluster, listed_uids: set[str], at: datetime) -> set[str]:
+def pods_mark_vanished(
+    *, cluster: Cluster, listed_uids: set[str], at: datetime, namespaces: list[str] | None = None
+) -> set[str]:
     """After a relist: close the timelines of stored Pods the new list does not show.
 
-    Every Pod of `cluster` that is neither deleted nor in `listed_uids` was deleted while no watch saw it
-    (k8s-semantics §6 rule 4); it is marked deleted in one transaction and published. Returns their uids.
-    Pods known only from Events (never seen as objects) are left alone.
+    Every Pod of `cluster` (of `namespaces` only, when given: the scope of a namespaced list) that is
+    neither deleted nor in `listed_uids` was deleted while no watch saw it (k8s-semantics §6 rule 4); it
+    is marked deleted in one transaction and published. Returns their uids. Pods known only from Events
+    (never seen as objects) are left alone.
     """
     # The difference is taken here, not in SQL: a relist can hold 150,000 uids, too many for NOT IN.
     active = Pod.objects.filter(cluster=cluster, deleted_at__isnull=True, seen=True)
+    if namespaces is not None:
+        active = active.filter(namespace__in=namespaces)
     candidates = set(active.values_list("uid", flat=True)) - listed_uids
     if not candidates:
         return set()
@@ -507,6 +512,7 @@ def change_summary(cluster: str, pod: dict) -> dict:
         "cluster": cluster,
         "namespace": pod["namespace"],
         "name": pod["name"],
+        "owner_name": pod["owner_name"],
         "phase": pod["phase"],
         "status": pod["status"],
         "restarts": pod["restarts"],

@@ -41,7 +41,7 @@ unit: setup ## Run the unit tests only (no services)
 
 lint: setup ## ruff and the import contracts
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check . || true
+	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 
 bench: setup ## Run the benchmarks and print figures against DESIGN.md's targets

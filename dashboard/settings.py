@@ -60,9 +60,10 @@ WSGI_APPLICATION = None
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "dashboard" / "templates"],
+        "DIRS": [BASE_DIR / "dashboard" / "templates", BASE_DIR / "pods" / "web" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            "libraries": {"initscope": "pods.web.templatetags.initscope"},
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

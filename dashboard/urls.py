@@ -10,5 +10,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
     path("api/v1/", include("pods.api.urls")),
-    path("", include("pods.urls")),
+    path("", include("pods.web.urls")),
 ]

@@ -6,4 +6,4 @@ class PodsConfig(AppConfig):
     verbose_name = "Pods and init-container timelines"
 
     def ready(self) -> None:
-        from pods import live  # noqa: F401 - connects the logout receiver that closes live sockets
+        from pods.live import broadcast  # noqa: F401 - connects the logout receiver that closes live sockets

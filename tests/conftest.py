@@ -76,7 +76,7 @@ def logged_in_client(client, user):
 
 def import_files(cluster_name: str, *paths: Path) -> tuple[int, list[tuple[str, str]]]:
     """Import recordings through the same code as `manage.py import_watch`; returns (records, rejected)."""
-    from pods.importing import import_paths
+    from pods.ingest.imports import import_paths
 
     report = import_paths(cluster_name=cluster_name, paths=[str(p) for p in paths])
     return report.records, report.rejected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pods.subscriptions import OverviewSubscription, maybe_stuck
+from pods.live.subscriptions import OverviewSubscription, maybe_stuck
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 THRESHOLD = timedelta(minutes=5)

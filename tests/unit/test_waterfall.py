@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from pods.waterfall import (
+from pods.web.waterfall import (
     MIN_BAR,
     attempt_outcome,
     format_duration,

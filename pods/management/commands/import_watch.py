@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pods.importing import ImportReport, import_paths
+from pods.ingest.imports import ImportReport, import_paths
 
 MAX_LISTED_REJECTIONS = 50
 

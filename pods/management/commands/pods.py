@@ -6,7 +6,7 @@ import orjson
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pods import selectors
-from pods.terminal import render_document, render_list
+from pods.management.terminal import render_document, render_list
 
 
 class Command(BaseCommand):

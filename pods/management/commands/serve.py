@@ -26,7 +26,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pods.importing import import_paths
+from pods.ingest.imports import import_paths
 from pods.management.commands._allinone import DemoCluster, EmbeddedBeat, EmbeddedWorker
 
 SAMPLES = Path(settings.BASE_DIR) / "samples"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from pods.importer.reader import Notice, Rejected, iter_records, open_records
-from pods.ingest import IngestResult, WatchItem, cluster_get_or_create, ingest_batch, tune_gc_for_ingest
+from pods.ingest.batch import IngestResult, WatchItem, cluster_get_or_create, ingest_batch, tune_gc_for_ingest
 
 
 @dataclass(slots=True)

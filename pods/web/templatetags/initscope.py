@@ -12,7 +12,7 @@ from django import template
 from django.utils.html import format_html
 
 from pods.timeline.times import parse_time
-from pods.waterfall import format_duration, format_utc
+from pods.web.waterfall import format_duration, format_utc
 
 register = template.Library()
 

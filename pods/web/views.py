@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from pods import selectors
-from pods.waterfall import waterfall_layout
+from pods.web.waterfall import waterfall_layout
 
 PAGE_SIZE = 50
 MAX_PARAM = 253  # the longest Kubernetes name; longer filter values cannot match anything

@@ -19,8 +19,9 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from pods import live, selectors
-from pods.subscriptions import OverviewSubscription
+from pods import selectors
+from pods.live import broadcast as live
+from pods.live.subscriptions import OverviewSubscription
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pods import consumers
+from pods.live import consumers
 
 websocket_urlpatterns = [
     path("ws/pods/", consumers.OverviewConsumer.as_asgi()),

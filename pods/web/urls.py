@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pods import views, views_clusters
+from pods.web import clusters, views
 
 app_name = "pods"
 
@@ -9,5 +9,5 @@ urlpatterns = [
     path("fragments/pods/", views.pod_list_fragment, name="list-fragment"),
     path("pods/<str:uid>/", views.pod_detail, name="detail"),
     path("pods/<str:uid>/fragment/", views.pod_detail_fragment, name="detail-fragment"),
-    path("clusters/", views_clusters.cluster_list, name="clusters"),
+    path("clusters/", clusters.cluster_list, name="clusters"),
 ]

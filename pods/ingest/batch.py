@@ -20,7 +20,8 @@ from functools import partial
 from django.db import transaction
 from django.db.models import Q
 
-from pods import live
+from pods.ingest.upsert import upsert
+from pods.live import broadcast as live
 from pods.models import Attempt as AttemptRow
 from pods.models import Cluster, Event, ImagePull, Pod
 from pods.models import Container as ContainerRow
@@ -41,7 +42,6 @@ from pods.timeline import (
     step_label,
 )
 from pods.timeline.codec import decode_state, encode_state, fingerprint
-from pods.upsert import upsert
 
 log = logging.getLogger(__name__)
 

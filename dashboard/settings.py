@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("INITSCOPE_VAR_DIR", str(BASE_DIR / "var")))
@@ -155,7 +155,9 @@ SPECTACULAR_SETTINGS = {
 # Initscope itself.
 INITSCOPE_STUCK_THRESHOLD = timedelta(seconds=env_int("INITSCOPE_STUCK_THRESHOLD_SECONDS", 300, minimum=1))
 INITSCOPE_INGEST_BATCH_SIZE = env_int("INITSCOPE_INGEST_BATCH_SIZE", 2000, minimum=1)
-INITSCOPE_RECENT_HOURS = env_int("INITSCOPE_RECENT_HOURS", 24, minimum=1)
+# The all-in-one demo (`manage.py serve --demo`): the `demo` user's password and kubesim's clock speed.
+INITSCOPE_DEMO_PASSWORD = env_str("INITSCOPE_DEMO_PASSWORD", "demo")
+INITSCOPE_DEMO_SPEED = env_float("INITSCOPE_DEMO_SPEED", 1.0, minimum=0.01)
 
 # Watchers (pods.watch, pods.tasks): clusters are kubeconfig contexts (KUBECONFIG) or `in-cluster`.
 INITSCOPE_CLUSTERS = env_list("INITSCOPE_CLUSTERS", "")

@@ -58,7 +58,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--speed",
             type=float,
-            default=float(os.environ.get("INITSCOPE_DEMO_SPEED", "1")),
+            default=settings.INITSCOPE_DEMO_SPEED,
             help="kubesim's clock speed in --demo (default 1: real time; above 1 its times run ahead of "
             "the wall clock, so times in step read short)",
         )
@@ -88,7 +88,7 @@ class Command(BaseCommand):
         parts.append(("kubesim", cluster))
         url = cluster.start()
         self.stdout.write(f"kubesim is playing the demo scenario at {url} (speed {options['speed']:g}x)")
-        password = os.environ.get("INITSCOPE_DEMO_PASSWORD", "demo")
+        password = settings.INITSCOPE_DEMO_PASSWORD
         user, _ = get_user_model().objects.get_or_create(username="demo")
         user.set_password(password)
         user.save()

@@ -17,7 +17,7 @@ from kubernetes.client.exceptions import ApiException
 
 from .errors import ApiError, ConnectionFailed
 
-# resource -> (API prefix, namespaced path segment)
+# resource -> the API group prefix its paths start with
 RESOURCES = {
     "pods": "/api/v1",
     "events": "/api/v1",

@@ -89,10 +89,6 @@ class PodConsumer(_LiveConsumer):
 
     scope_name = "pod"
 
-    async def session_ended(self, message: dict) -> None:
-        """The user logged out: the socket goes too (4401, so the page stops reconnecting)."""
-        await self.close(code=CLOSE_UNAUTHENTICATED)
-
     async def groups_to_join(self) -> list[str] | None:
         self.uid = self.scope["url_route"]["kwargs"]["uid"]
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))

@@ -50,3 +50,15 @@ def test_the_manifests_bind_the_service_account_the_deployments_use():
         d for d in yaml.safe_load_all((DEPLOY / "rbac.yaml").read_text()) if d["kind"].endswith("Binding")
     ]
     assert accounts == {s["name"] for s in binding["subjects"]} == {"initscope"}
+
+
+WATCHED_NAMESPACES = {"shop"}  # the example namespace Initscope reads in; it belongs to the user
+
+
+@pytest.mark.parametrize("name", ["rbac.yaml", "rbac-namespaced.yaml"])
+def test_each_rbac_file_applied_alone_creates_the_namespace_it_puts_objects_in(name):
+    docs = [d for d in yaml.safe_load_all((DEPLOY / name).read_text()) if d]
+    created = {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"}
+    used = {d["metadata"]["namespace"] for d in docs if d["metadata"].get("namespace")}
+    used |= {s["namespace"] for d in docs for s in d.get("subjects", ()) if s.get("namespace")}
+    assert used - WATCHED_NAMESPACES <= created

@@ -1,6 +1,6 @@
 """Workload controllers: Deployment -> ReplicaSet -> Pods, StatefulSet, Job, CronJob -> Job.
 
-They produce the objects and owner chains of k8s-semantics §7: ``<rs>-<5 chars>`` Pods with
+They produce the objects and owner chains of docs/kubernetes.md §7: ``<rs>-<5 chars>`` Pods with
 ``pod-template-hash`` labels, ``<sts>-<ordinal>`` Pods recreated with new uids, Job Pods with
 ``batch.kubernetes.io/job-name`` / ``controller-uid`` labels, CronJob Jobs named
 ``<cronjob>-<scheduled unix minutes>``. Every Pod has one ``controller: true`` ownerReference.
@@ -12,17 +12,14 @@ from __future__ import annotations
 import contextlib
 import copy
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import orjson
 
 from .behavior import PodBehavior
+from .core import Cluster
 from .objects import new_meta, owner_ref
 from .store import Change, NotFound
 from .util import rfc3339, stable_hash
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .sim import KubeSim
 
 TERMINAL = ("Succeeded", "Failed")
 
@@ -67,7 +64,7 @@ class Owner:
 
 
 class Controllers:
-    def __init__(self, sim: KubeSim) -> None:
+    def __init__(self, sim: Cluster) -> None:
         self.sim = sim
         self.owners: dict[str, Owner] = {}
         self.deployments: dict[tuple[str, str], dict] = {}

@@ -1,4 +1,4 @@
-"""Event recording in the shapes kubelet, scheduler and controllers produce (k8s-semantics §5).
+"""Event recording in the shapes kubelet, scheduler and controllers produce (docs/kubernetes.md §5).
 
 Contracts
 * Kubelet/controller events are core/v1 Events named ``<object>.<hex unix-nanos>`` with

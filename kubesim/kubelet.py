@@ -1,6 +1,6 @@
 """The virtual kubelet: runs bound Pods through the container lifecycle of a 1.35 kubelet.
 
-What it reproduces (see /work/shared/k8s-semantics.md §1-§5):
+What it reproduces (see docs/kubernetes.md, Pod spec, status, back-off and events):
 
 * First status report: every container ``waiting: PodInitializing`` (``ContainerCreating`` without
   init containers), conditions PodReadyToStartContainers / Initialized / Ready / ContainersReady.
@@ -24,15 +24,10 @@ nothing. Every finished attempt and deletion is written to the ground truth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 from .behavior import ContainerBehavior, PodBehavior
+from .core import Cluster, NodeState
 from .logs import AttemptLog
 from .util import go_duration, image_digest, image_size, parse_rfc3339, rfc3339
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .sim import KubeSim
 
 CRASH_BACKOFF_INITIAL = 10.0
 CRASH_BACKOFF_MAX = 300.0
@@ -40,24 +35,6 @@ CRASH_BACKOFF_RESET = 600.0
 PULL_BACKOFF_INITIAL = 10.0
 PULL_BACKOFF_MAX = 300.0
 MOUNT_RETRY = (0.5, 1, 2, 4, 8, 16, 32, 64, 122)
-
-
-@dataclass
-class NodeState:
-    """A node as the kubelet sees it: its image cache and its (serial) image puller."""
-
-    name: str
-    index: int
-    ip: str
-    images: set = field(default_factory=set)
-    pull_free_at: float = 0.0
-    next_ip: int = 2
-    pods: int = 0
-
-    def allocate_ip(self) -> str:
-        ip = f"10.244.{self.index}.{self.next_ip}"
-        self.next_ip = self.next_ip + 1 if self.next_ip < 250 else 2
-        return ip
 
 
 class Container:
@@ -135,7 +112,8 @@ class PodRun:
             Container(c, "app", behavior.container(c["name"], "app"), initial)
             for c in spec.get("containers") or []
         ]
-        self.gen = 0
+        self.gen = 0  # bumped whenever timers must go stale
+        self.sandboxes = 0  # sandbox generation: bumped by every sandbox recreation
         self.start_time: float | None = None
         self.pod_ip: str | None = None
         self.sandbox_ready = False
@@ -165,7 +143,7 @@ class Kubelet:
     """All nodes' kubelets. ``admit`` a bound Pod; ``delete`` after the API set deletionTimestamp."""
 
     def __init__(
-        self, sim: KubeSim, status_interval: float = 1.0, sync_delay: float = 0.3, sandbox_time: float = 1.0
+        self, sim: Cluster, status_interval: float = 1.0, sync_delay: float = 0.3, sandbox_time: float = 1.0
     ) -> None:
         self.sim = sim
         self.store = sim.store
@@ -178,7 +156,7 @@ class Kubelet:
         self.status_interval = status_interval
         self.sync_delay = sync_delay
         self.sandbox_time = sandbox_time
-        self.nodes: dict[str, NodeState] = {}
+        self.nodes: dict[str, NodeState] = sim.nodes
         self.pods: dict[str, PodRun] = {}
 
     # ------------------------------------------------------------ plumbing
@@ -527,7 +505,18 @@ class Kubelet:
         c.started = False
         c.ready = c.kind == "init" and code == 0
         self.truth.attempt(
-            pr.ns, pr.name, pr.uid, c.name, c.kind, c.restart_count, c.started_at, now, code, reason
+            pr.ns,
+            pr.name,
+            pr.uid,
+            c.name,
+            c.kind,
+            c.restart_count,
+            c.started_at,
+            now,
+            code,
+            reason,
+            generation=pr.sandboxes,
+            container_id=c.container_id,
         )
         if code == 0:
             final = [f"{c.name}: done"]
@@ -653,6 +642,7 @@ class Kubelet:
         if pr.restart_policy == "Never":
             self._set_terminal(pr, "Failed")
             return
+        pr.sandboxes += 1
         pr.sandbox_ready = False
         pr.init_done = False
         for c in pr.inits:

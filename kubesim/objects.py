@@ -8,7 +8,7 @@ store: uid, name (``generateName`` + 5 chars), creationTimestamp, managedFields,
 
 from __future__ import annotations
 
-import copy
+import orjson
 
 from .util import Ids, default_pull_policy, rfc3339
 
@@ -167,7 +167,7 @@ def _default_container(c: dict, volume_name: str) -> dict:
 
 def admit_pod(manifest: dict, ids: Ids, now: float, manager: str = "kube-controller-manager") -> dict:
     """Return the stored form of a Pod manifest (see module docstring). ``manifest`` is not changed."""
-    pod = copy.deepcopy(manifest)
+    pod = orjson.loads(orjson.dumps(manifest))  # a deep copy of plain JSON, ~10x faster than deepcopy
     pod["kind"], pod["apiVersion"] = "Pod", "v1"
     md = pod.setdefault("metadata", {})
     if not md.get("name"):

@@ -1,6 +1,6 @@
 """Server-side ``Table`` output (``Accept: application/json;as=Table;v=v1;g=meta.k8s.io``).
 
-:func:`pod_status_text` is kubectl 1.35's ``printPod`` (k8s-semantics §3): READY, STATUS and
+:func:`pod_status_text` is kubectl 1.35's ``printPod`` (docs/kubernetes.md §3): READY, STATUS and
 RESTARTS exactly as ``kubectl get pods`` prints them. Events get kubectl's event columns; every
 other resource gets NAME/AGE.
 """

@@ -11,18 +11,15 @@ no node.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
+from .core import Cluster
 from .objects import parse_cpu
 from .store import Change
 from .util import parse_rfc3339, rfc3339
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .sim import KubeSim
-
 
 class Scheduler:
-    def __init__(self, sim: KubeSim, delay: float = 0.05) -> None:
+    def __init__(self, sim: Cluster, delay: float = 0.05) -> None:
         self.sim = sim
         self.delay = delay
         self.attempts: dict[str, int] = {}
@@ -37,7 +34,7 @@ class Scheduler:
             self.attempts.pop(change.obj["metadata"]["uid"], None)
 
     def _unschedulable_message(self, pod: dict) -> str:
-        n = len(self.sim.kubelet.nodes)
+        n = len(self.sim.nodes)
         return (
             f"0/{n} nodes are available: {n} Insufficient cpu. preemption: 0/{n} nodes are available: "
             f"{n} No preemption victims found for incoming pod."
@@ -66,7 +63,7 @@ class Scheduler:
         if blocked or not self._fits(pod):
             self._unschedulable(pod)
             return
-        nodes = sorted(sim.kubelet.nodes.values(), key=lambda n: (n.pods, n.index))
+        nodes = sorted(sim.nodes.values(), key=lambda n: (n.pods, n.index))
         node = nodes[0] if len(nodes) < 2 or nodes[0].pods < nodes[1].pods else nodes[self._rr % len(nodes)]
         self._rr += 1
         conds = [c for c in pod["status"].get("conditions") or [] if c["type"] != "PodScheduled"]

@@ -1,6 +1,6 @@
 """HTTP routes: discovery, list/get/watch/delete/create, pod logs, Table output, admin endpoints.
 
-Contracts (k8s-semantics §6)
+Contracts (docs/kubernetes.md §6)
 * Errors are ``Status`` objects with the real server's reasons and messages (401, 403, 404, 410 …).
 * Lists are served from one snapshot: every page of a ``limit``/``continue`` sequence has the same
   ``metadata.resourceVersion``; a continue token whose snapshot was compacted away is 410 Expired.
@@ -21,19 +21,19 @@ import logging
 import random
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import web
 
 from . import printers
+from .core import Cluster
 from .events import to_events_v1
+from .logs import render
+from .scenarios import parse_pod_behavior
 from .selectors import SelectorError, parse_field_selector, parse_label_selector
 from .store import ApiError, BadRequest, Expired, NotFound, TooLargeResourceVersion, Watcher
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .sim import KubeSim
 
 log = logging.getLogger("kubesim.http")
 
@@ -163,8 +163,9 @@ def _verb(method: str, name: str | None, query) -> str:
 
 
 class ApiServer:
-    def __init__(self, sim: KubeSim) -> None:
+    def __init__(self, sim: Cluster, restart: Callable[[], Awaitable[None]] | None = None) -> None:
         self.sim = sim
+        self.restart = restart
         self.runner: web.AppRunner | None = None
         self.site: web.TCPSite | None = None
         self.watches: set[Watcher] = set()
@@ -188,9 +189,9 @@ class ApiServer:
     def _ssl_context(self) -> ssl.SSLContext:
         from .tlsutil import make_certificates
 
-        if not getattr(self.sim, "_tls_files", None):
-            self.sim._tls_files = make_certificates()  # type: ignore[attr-defined]
-        ca, cert, key = self.sim._tls_files  # type: ignore[attr-defined]
+        if not self.sim.tls_files:
+            self.sim.tls_files = make_certificates()
+        ca, cert, key = self.sim.tls_files
         self.sim.ca_path = ca
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
@@ -670,8 +671,6 @@ class ApiServer:
                 break
             entries = attempt.entries(self.sim.clock.now())
             if len(entries) > sent:
-                from .logs import render
-
                 await response.write(render(entries[sent:], timestamps=timestamps, tail=None, since=None))
                 sent = len(entries)
             if attempt.finished_at is not None and attempt.finished_at <= self.sim.clock.now():
@@ -693,7 +692,6 @@ class ApiServer:
         return json_response(obj)
 
     async def _create_pod(self, request: web.Request, ns: str) -> web.Response:
-        from .scenarios import parse_pod_behavior
 
         try:
             manifest = orjson.loads(await request.read())
@@ -724,8 +722,9 @@ class ApiServer:
                     restart = sim.faults.apply(body)
                 except (ValueError, TypeError) as err:
                     raise BadRequest(str(err))
-                if restart:
-                    asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(sim.restart()))
+                if restart and self.restart is not None:
+                    again = self.restart
+                    asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(again()))
             return json_response(sim.faults.state())
         if what == "truth":
             return web.Response(body=sim.truth.jsonl(), content_type="application/x-ndjson")
@@ -746,7 +745,7 @@ class ApiServer:
                 {
                     "rv": sim.store.rv,
                     "now": sim.clock.now(),
-                    "scenario": sim.scenario.name,
+                    "scenario": sim.scenario_name,
                     "pods": len(sim.store.objects["pods"]),
                     "events": len(sim.store.objects["events"]),
                     "watches": len(self.watches),

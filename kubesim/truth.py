@@ -3,10 +3,11 @@
 One record per *finished* container attempt::
 
     {"namespace", "pod", "uid", "container", "kind": "init"|"sidecar"|"app", "number",
-     "started_at", "finished_at", "exit_code", "reason"}
+     "started_at", "finished_at", "exit_code", "reason", "generation", "container_id"}
 
-(``number`` is the container's restartCount during that attempt; times are whole-second RFC 3339,
-identical to what the API shows in ``state``/``lastState``), and one per Pod deletion::
+(``number`` is the container's restartCount during that attempt, ``generation`` the Pod's sandbox
+generation (0, then +1 per sandbox recreation), ``container_id`` the attempt's runtime id; times are
+whole-second RFC 3339, identical to what the API shows in ``state``/``lastState``), and one per Pod deletion::
 
     {"namespace", "pod", "uid", "deleted_at"}
 
@@ -44,6 +45,9 @@ class GroundTruth:
         finished_at: float,
         exit_code: int,
         reason: str,
+        *,
+        generation: int = 0,
+        container_id: str | None = None,
     ) -> None:
         rec = {
             "namespace": namespace,
@@ -56,6 +60,8 @@ class GroundTruth:
             "finished_at": rfc3339(finished_at),
             "exit_code": exit_code,
             "reason": reason,
+            "generation": generation,
+            "container_id": container_id,
         }
         self._add(self._attempts, rec)
 

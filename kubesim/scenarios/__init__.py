@@ -4,218 +4,37 @@ A scenario is a list of workloads (Deployment, StatefulSet, Job, CronJob, Pod) w
 carry a ``behavior`` (see :class:`kubesim.behavior.ContainerBehavior`), plus optional drivers
 (the ``churn`` generator). :func:`load_scenario` accepts a built-in name
 (:func:`builtin_names`), a ``.yaml``/``.yml``/``.json`` path, a dict, or a :class:`Scenario`.
-The file format is documented in ``kubesim/README.md``; ``scenarios/example.yaml`` is a sample.
+The file format (parsed in :mod:`kubesim.scenarios.model`) is documented in ``kubesim/README.md``;
+``scenarios/example.yaml`` is a sample; the built-in ones are in :mod:`kubesim.scenarios.builtin`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 
-from ..behavior import INF, ContainerBehavior, PodBehavior
-from ..controllers import WorkloadSpec
+from .builtin import BUILTIN, churn, demo
+from .model import Scenario, parse_pod_behavior, parse_workload, scenario_from_dict
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..sim import KubeSim
-
-WORKLOAD_KEYS = {
-    "kind",
-    "name",
-    "namespace",
-    "replicas",
-    "labels",
-    "restartPolicy",
-    "activeDeadlineSeconds",
-    "terminationGracePeriodSeconds",
-    "initContainers",
-    "containers",
-    "pod",
-    "start_after",
-    "rollout_every",
-    "delete_after",
-    "recreate_every",
-    "schedule_every",
-    "backoff_limit",
-    "ttl_after_finished",
-}
-CONTAINER_KEYS = {
-    "name",
-    "image",
-    "sidecar",
-    "startupProbe",
-    "readinessProbe",
-    "resources",
-    "behavior",
-    "imagePullPolicy",
-    "command",
-}
-POD_KEYS = {"unschedulable_for", "mount_failure", "sandbox_recreate_after", "delete_after_finish"}
-
-
-@dataclass
-class Scenario:
-    name: str
-    namespaces: list[str] = field(default_factory=list)
-    workloads: list[WorkloadSpec] = field(default_factory=list)
-    drivers: list[Callable[[KubeSim], None]] = field(default_factory=list)
-
-    def setup(self, sim: KubeSim) -> None:
-        """Create namespaces and workloads (delayed ones via the clock) and start drivers."""
-        for ns in self.namespaces:
-            sim.ensure_namespace(ns)
-        for w in self.workloads:
-            sim.ensure_namespace(w.namespace)
-            if w.start_after > 0:
-                sim.clock.call_later(w.start_after, sim.controllers.create, w)
-            else:
-                sim.controllers.create(w)
-        for driver in self.drivers:
-            driver(sim)
-
-
-def _probe() -> dict:
-    return {"exec": {"command": ["/bin/true"]}, "periodSeconds": 1, "failureThreshold": 30}
-
-
-def _container(c: dict, kind: str) -> tuple[dict, ContainerBehavior]:
-    unknown = set(c) - CONTAINER_KEYS
-    if unknown:
-        raise ValueError(f"container {c.get('name')!r}: unknown keys {sorted(unknown)}")
-    spec: dict = {"name": c["name"], "image": c.get("image", "busybox:1.36")}
-    if c.get("command"):
-        spec["command"] = list(c["command"])
-    if c.get("imagePullPolicy"):
-        spec["imagePullPolicy"] = c["imagePullPolicy"]
-    if c.get("resources"):
-        spec["resources"] = c["resources"]
-    behavior = ContainerBehavior.from_dict(
-        c.get("behavior"), default_duration=1.0 if kind == "init" else None
-    )
-    if kind == "sidecar":
-        spec["restartPolicy"] = "Always"
-    if c.get("startupProbe") or (kind != "init" and behavior.startup_delay > 0):
-        spec["startupProbe"] = c["startupProbe"] if isinstance(c.get("startupProbe"), dict) else _probe()
-    if c.get("readinessProbe") or (kind != "init" and behavior.ready_delay > 0):
-        spec["readinessProbe"] = (
-            c["readinessProbe"] if isinstance(c.get("readinessProbe"), dict) else _probe()
-        )
-    if behavior.missing_configmap:
-        spec["envFrom"] = [{"configMapRef": {"name": behavior.missing_configmap}}]
-    return spec, behavior
-
-
-def _pod_behavior(pod: dict | None, containers: dict) -> PodBehavior:
-    pod = dict(pod or {})
-    unknown = set(pod) - POD_KEYS
-    if unknown:
-        raise ValueError(f"unknown pod behavior keys {sorted(unknown)}")
-    if pod.get("unschedulable_for") in ("forever", "inf"):
-        pod["unschedulable_for"] = INF
-    elif pod.get("unschedulable_for") is None:
-        pod.pop("unschedulable_for", None)
-    return PodBehavior(containers=containers, **pod)
-
-
-def parse_workload(d: dict) -> WorkloadSpec:
-    unknown = set(d) - WORKLOAD_KEYS
-    if unknown:
-        raise ValueError(f"workload {d.get('name')!r}: unknown keys {sorted(unknown)}")
-    behaviors: dict[str, ContainerBehavior] = {}
-    spec: dict = {}
-    inits = []
-    for c in d.get("initContainers") or []:
-        cs, b = _container(c, "sidecar" if c.get("sidecar") else "init")
-        inits.append(cs)
-        behaviors[cs["name"]] = b
-    if inits:
-        spec["initContainers"] = inits
-    apps = []
-    for c in d.get("containers") or [{"name": "app", "image": "nginx:1.27"}]:
-        cs, b = _container(c, "app")
-        apps.append(cs)
-        behaviors[cs["name"]] = b
-    spec["containers"] = apps
-    for key in ("restartPolicy", "activeDeadlineSeconds", "terminationGracePeriodSeconds"):
-        if key in d:
-            spec[key] = d[key]
-    pod_b = _pod_behavior(d.get("pod"), behaviors)
-    if pod_b.mount_failure:
-        vol = pod_b.mount_failure.get("volume", "config")
-        spec["volumes"] = [
-            {"name": vol, "configMap": {"name": pod_b.mount_failure.get("configmap", "app-config")}}
-        ]
-        apps[0]["volumeMounts"] = [{"name": vol, "mountPath": "/etc/config"}]
-    if pod_b.unschedulable_for:
-        apps[0].setdefault("resources", {"requests": {"cpu": "2", "memory": "1Gi"}})
-    kw = {
-        k: d[k]
-        for k in (
-            "replicas",
-            "start_after",
-            "rollout_every",
-            "delete_after",
-            "recreate_every",
-            "schedule_every",
-            "backoff_limit",
-            "ttl_after_finished",
-        )
-        if k in d
-    }
-    return WorkloadSpec(
-        kind=d.get("kind", "Deployment"),
-        name=d["name"],
-        namespace=d.get("namespace", "default"),
-        labels=dict(d.get("labels") or {}),
-        spec=spec,
-        behavior=pod_b,
-        **kw,
-    )
-
-
-def parse_pod_behavior(data: dict, spec: dict) -> PodBehavior:
-    """Behaviour for a Pod created through the API (annotation ``kubesim.io/behavior``)::
-
-    {"pod": {...pod keys...}, "containers": {"<name>": {...container behavior...}}}
-    """
-    per = data.get("containers") or {}
-    behaviors = {}
-    for c in spec.get("initContainers") or []:
-        kind = "sidecar" if c.get("restartPolicy") == "Always" else "init"
-        behaviors[c["name"]] = ContainerBehavior.from_dict(
-            per.get(c["name"]), default_duration=1.0 if kind == "init" else None
-        )
-    for c in spec.get("containers") or []:
-        behaviors[c["name"]] = ContainerBehavior.from_dict(per.get(c["name"]), default_duration=None)
-    return _pod_behavior(data.get("pod"), behaviors)
-
-
-def scenario_from_dict(data: dict, name: str | None = None) -> Scenario:
-    unknown = set(data) - {"name", "namespaces", "workloads", "description"}
-    if unknown:
-        raise ValueError(f"unknown scenario keys {sorted(unknown)}")
-    return Scenario(
-        name=data.get("name") or name or "custom",
-        namespaces=list(data.get("namespaces") or []),
-        workloads=[parse_workload(w) for w in data.get("workloads") or []],
-    )
+__all__ = [
+    "Scenario",
+    "builtin_names",
+    "load_scenario",
+    "parse_pod_behavior",
+    "parse_workload",
+    "scenario_from_dict",
+]
 
 
 def builtin_names() -> list[str]:
-    from .builtin import BUILTIN
-
     return sorted([*BUILTIN, "demo", "churn"])
 
 
 def load_scenario(spec, **options) -> Scenario:
     """Resolve a scenario (see module docstring). ``options`` go to ``churn``/``demo``
     (``pods_per_second``, ``init_containers``)."""
-    from .builtin import BUILTIN, churn, demo
-
     if isinstance(spec, Scenario):
         return spec
     if isinstance(spec, dict):

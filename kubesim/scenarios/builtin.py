@@ -1,4 +1,4 @@
-"""Built-in scenarios: one per situation of k8s-semantics §1-§5, plus ``demo`` and ``churn``.
+"""Built-in scenarios: one per situation of docs/kubernetes.md §1-§5, plus ``demo`` and ``churn``.
 
 Each single-situation scenario runs in namespace ``default`` and is written in the same dict
 format as scenario files (see kubesim/README.md), so they double as examples.
@@ -6,13 +6,9 @@ format as scenario files (see kubesim/README.md), so they double as examples.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..behavior import ContainerBehavior, PodBehavior
-from . import Scenario, scenario_from_dict
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..sim import KubeSim
+from ..core import Cluster
+from .model import Scenario, scenario_from_dict
 
 DB_WAIT = {"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 2, "pull_time": 1.2}}
 APP = {"name": "app", "image": "acme/web:1.4.2", "behavior": {"pull_time": 2.5}}
@@ -460,9 +456,9 @@ def churn(
     behavior = PodBehavior(containers=behaviors, delete_after_finish=1.0)
     tick = 0.1
 
-    def driver(sim: KubeSim) -> None:
+    def driver(sim: Cluster) -> None:
         sim.ensure_namespace(namespace)
-        for node in sim.kubelet.nodes.values():
+        for node in sim.nodes.values():
             node.images.add("busybox:1.36")
         start = sim.clock.now()
         made = [0]

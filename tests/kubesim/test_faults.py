@@ -9,7 +9,7 @@ import aiohttp
 import orjson
 import pytest
 
-from .conftest import read_watch
+from .helpers import read_watch
 
 
 async def post_faults(s: aiohttp.ClientSession, **faults) -> dict:

@@ -8,7 +8,7 @@ import time
 
 import orjson
 
-from .conftest import read_watch
+from .helpers import read_watch
 
 
 async def test_discovery(make_sim, http):

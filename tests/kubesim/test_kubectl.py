@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from .conftest import kubectl_path
+from .helpers import kubectl_path
 
 KUBECTL = kubectl_path()
 pytestmark = pytest.mark.skipif(

@@ -1,4 +1,4 @@
-"""kubectl 1.35 printPod: the examples of k8s-semantics §3 (init list db, migrate; sidecar proxy)."""
+"""kubectl 1.35 printPod: the examples of docs/kubernetes.md §3 (init list db, migrate; sidecar proxy)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Kubelet semantics per scenario (k8s-semantics §1-§5), on a ManualClock, without HTTP."""
+"""Kubelet semantics per scenario (docs/kubernetes.md §1-§5), on a ManualClock, without HTTP."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from kubesim import KubeSim, ManualClock
 from kubesim.printers import pod_status_text
 
-from .conftest import START
+from .helpers import START
 
 
 class Recorder:

@@ -66,6 +66,8 @@ async def test_ground_truth_matches_api(make_sim, tmp_path):
         "finished_at",
         "exit_code",
         "reason",
+        "generation",
+        "container_id",
     }
 
 

@@ -16,7 +16,7 @@ transitions. The sample recordings (``samples/make_samples.py``) and the B1 benc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,7 +103,7 @@ def record(
     seed: int = 0,
     namespaces: set[str] | None = None,
     gaps: list[tuple[float, float]] | None = None,
-    actions: list[tuple[float, Callable[[KubeSim], Any]]] = (),  # type: ignore[assignment]
+    actions: Sequence[tuple[float, Callable[[KubeSim], Any]]] = (),
     **options: Any,
 ) -> Recording:
     """Play ``scenario`` for ``seconds`` from ``start`` (unix seconds); see the module docstring.

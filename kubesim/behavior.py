@@ -69,6 +69,8 @@ class PodBehavior:
     mount_failure: dict | None = None  #: {"volume", "configmap", "resolve_after"}
     sandbox_recreate_after: float | None = None  #: seconds after the Pod is Running
     delete_after_finish: float | None = None  #: delete the Pod this long after it ends (churn)
+    #: the runtime cannot create the sandbox: {"message": CNI error, "resolve_after": s or None}
+    sandbox_failure: dict | None = None
     containers: dict = field(default_factory=dict)  #: container name -> ContainerBehavior
 
     def container(self, name: str, kind: str) -> ContainerBehavior:

@@ -17,11 +17,46 @@ import orjson
 
 from .behavior import PodBehavior
 from .core import Cluster
-from .objects import new_meta, owner_ref
+from .objects import new_meta, owner_ref, parse_cpu
 from .store import Change, NotFound
-from .util import rfc3339, stable_hash
+from .util import parse_rfc3339, rfc3339, stable_hash
 
 TERMINAL = ("Succeeded", "Failed")
+COMPONENT = {
+    "ReplicaSet": "replicaset-controller",
+    "Job": "job-controller",
+    "StatefulSet": "statefulset-controller",
+}
+CREATE_RETRY_BASE, CREATE_RETRY_MAX = 0.005, 1000.0  # client-go DefaultControllerRateLimiter (per item)
+
+
+def create_error(kind: str, pod: str, ns: str, container: str = "app", cpu: str = "1") -> str:
+    """The API server's answer to a refused Pod create, as controllers quote it."""
+    if kind == "quota":
+        return (
+            f'pods "{pod}" is forbidden: exceeded quota: compute, requested: cpu={cpu}, used: cpu=8, '
+            "limited: cpu=8"
+        )
+    if kind == "webhook":
+        return (
+            'admission webhook "validate.policy.example.com" denied the request: image registry '
+            '"docker.io" is not allowed'
+        )
+    if kind == "pod-security":
+        return (
+            f'pods "{pod}" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation '
+            f'!= false (container "{container}" must set securityContext.allowPrivilegeEscalation=false), '
+            f'unrestricted capabilities (container "{container}" must set '
+            'securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container '
+            f'"{container}" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container '
+            f'"{container}" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")'
+        )
+    if kind == "serviceaccount":
+        return (
+            f'pods "{pod}" is forbidden: error looking up service account {ns}/deployer: '
+            'serviceaccount "deployer" not found'
+        )
+    raise ValueError(f"unknown create_failure kind {kind!r}")
 
 
 @dataclass
@@ -42,6 +77,9 @@ class WorkloadSpec:
     schedule_every: float = 300.0  #: CronJob period
     backoff_limit: int = 6  #: Job
     ttl_after_finished: float | None = None  #: Job: delete the Job and its Pods after this
+    #: Pod creation is refused (``{"kind": quota|webhook|pod-security|serviceaccount,
+    #: "resolve_after": s}``): FailedCreate Warning Events on the workload, retried with back-off
+    create_failure: dict | None = None
 
     def template(self) -> dict:
         return {
@@ -61,6 +99,8 @@ class Owner:
     done: bool = False
     rev: str = ""
     pods: set = field(default_factory=set)  # (ns, name) of live Pods
+    missing: list = field(default_factory=list)  # (name, labels) of Pods whose creation failed
+    create_failures: int = 0  # consecutive failed creations (the work queue's back-off)
 
 
 class Controllers:
@@ -84,7 +124,83 @@ class Controllers:
             api_version=api_version,
         )
 
+    def _event(self, obj: dict, type_: str, reason: str, message: str, component: str, combine=False) -> None:
+        if self.sim.controller_events or type_ == "Warning":
+            self.sim.events.record(obj, type_, reason, message, component=component, combine=combine)
+
+    def _create_refused(self, owner: Owner) -> bool:
+        cf = owner.w.create_failure
+        if not cf:
+            return False
+        resolve = cf.get("resolve_after")
+        created = parse_rfc3339(owner.obj["metadata"]["creationTimestamp"])
+        return resolve is None or self.sim.clock.now() < created + float(resolve)
+
+    def _fail_create(self, owner: Owner) -> None:
+        """One failed create: the controller's FailedCreate Warning, then a retry with back-off."""
+        name, _labels = owner.missing[0]
+        kind = owner.obj["kind"]
+        md = owner.obj["metadata"]
+        pod_name = name or f"{md['name']}-{self.sim.ids.suffix()}"
+        container = (owner.template["spec"].get("containers") or [{"name": "app"}])[0]["name"]
+        cpu = sum(
+            parse_cpu(((c.get("resources") or {}).get("requests") or {}).get("cpu"))
+            for c in owner.template["spec"].get("containers") or []
+        )
+        cpu_text = f"{cpu:g}" if cpu >= 1 or cpu == 0 else f"{int(cpu * 1000)}m"
+        err = create_error(owner.w.create_failure["kind"], pod_name, md["namespace"], container, cpu_text)
+        if kind == "StatefulSet":
+            msg = f"create Pod {pod_name} in StatefulSet {md['name']} failed error: {err}"
+        else:
+            msg = f"Error creating: {err}"
+        self.sim.events.record(
+            owner.obj, "Warning", "FailedCreate", msg, component=COMPONENT[kind], combine=True
+        )
+        if kind == "ReplicaSet":
+            self._set_replica_failure(owner, err)
+        delay = min(CREATE_RETRY_BASE * 2**owner.create_failures, CREATE_RETRY_MAX)
+        owner.create_failures += 1
+        self.sim.clock.call_later(delay, self._retry_create, owner)
+
+    def _retry_create(self, owner: Owner) -> None:
+        if not owner.active or not owner.missing:
+            return
+        if self._create_refused(owner):
+            self._fail_create(owner)
+            return
+        owner.create_failures = 0
+        missing, owner.missing = owner.missing, []
+        if owner.obj["kind"] == "ReplicaSet":
+            self._set_replica_failure(owner, None)
+        for name, labels in missing:
+            self._pod(owner, name, labels)
+
+    def _set_replica_failure(self, owner: Owner, err: str | None) -> None:
+        md = owner.obj["metadata"]
+        current = self.sim.store.get("replicasets", md["namespace"], md["name"])
+        if current is None:
+            return
+        status = {k: v for k, v in current["status"].items() if k != "conditions"}
+        if err is not None:
+            now = rfc3339(self.sim.clock.now())
+            status["conditions"] = [
+                {
+                    "type": "ReplicaFailure",
+                    "status": "True",
+                    "lastTransitionTime": now,
+                    "reason": "FailedCreate",
+                    "message": err,
+                }
+            ]
+        if status != current["status"]:
+            owner.obj = self.sim.store.update("replicasets", {**current, "status": status})
+
     def _pod(self, owner: Owner, name: str | None, labels: dict) -> None:
+        if owner.missing or self._create_refused(owner):
+            owner.missing.append((name, labels))
+            if len(owner.missing) == 1:
+                self._fail_create(owner)
+            return
         tmpl = owner.template
         md: dict = {
             "namespace": owner.obj["metadata"]["namespace"],
@@ -99,6 +215,12 @@ class Controllers:
             md["generateName"] = owner.obj["metadata"]["name"] + "-"
         pod = self.sim.create_pod({"metadata": md, "spec": copy.deepcopy(tmpl["spec"])}, owner.w.behavior)
         owner.pods.add((pod["metadata"]["namespace"], pod["metadata"]["name"]))
+        kind, pname = owner.obj["kind"], pod["metadata"]["name"]
+        if kind == "StatefulSet":
+            msg = f"create Pod {pname} in StatefulSet {owner.obj['metadata']['name']} successful"
+        else:
+            msg = f"Created pod: {pname}"
+        self._event(owner.obj, "Normal", "SuccessfulCreate", msg, COMPONENT[kind])
 
     # ------------------------------------------------------------ creation
     def create(self, w: WorkloadSpec) -> None:
@@ -178,10 +300,24 @@ class Controllers:
         self.owners[rs["metadata"]["uid"]] = owner
         old = d["rs"]
         d["rs"] = owner
+        self._event(
+            d["obj"],
+            "Normal",
+            "ScalingReplicaSet",
+            f"Scaled up replica set {rs['metadata']['name']} from 0 to {w.replicas}",
+            "deployment-controller",
+        )
         for _ in range(w.replicas):
             self._pod(owner, None, {"pod-template-hash": pth})
         if old is not None:
             old.active = False
+            self._event(
+                d["obj"],
+                "Normal",
+                "ScalingReplicaSet",
+                f"Scaled down replica set {old.obj['metadata']['name']} from {old.w.replicas} to 0",
+                "deployment-controller",
+            )
             with contextlib.suppress(NotFound):
                 self.sim.store.update("replicasets", {**old.obj, "spec": {**old.obj["spec"], "replicas": 0}})
             for i, (pns, pname) in enumerate(sorted(old.pods)):
@@ -386,7 +522,7 @@ class Controllers:
         )
 
     def _replace_rs_pod(self, owner: Owner) -> None:
-        if owner.active and len(owner.pods) < owner.w.replicas:
+        if owner.active and len(owner.pods) + len(owner.missing) < owner.w.replicas:
             self._pod(
                 owner, None, {"pod-template-hash": owner.template["metadata"]["labels"]["pod-template-hash"]}
             )
@@ -444,3 +580,205 @@ class Controllers:
     def _retry_job(self, owner: Owner) -> None:
         if owner.active and not owner.done:
             self._pod(owner, None, {})
+
+
+# ---------------------------------------------------------------- nodes and volumes
+NODE_PROBLEMS = ("not-ready", "disk-pressure")
+PV_RESYNC = 15.0  # the persistentvolume-controller's resync period (--pvclaimbinder-sync-period)
+
+
+class NodeLifecycle:
+    """What the node lifecycle controller and a node's kubelet report when a scenario breaks a node.
+
+    * ``not-ready``: the kubelet stops posting status. The node's Ready condition turns ``Unknown``
+      (``NodeStatusUnknown``), it gets the ``unreachable`` taints, a Normal ``NodeNotReady`` Event
+      (``Node X status is now: NodeNotReady``) from node-controller; each of its Pods gets
+      ``Ready=False`` and a Warning ``NodeNotReady`` ``Node is not ready``, and stays as it was (the
+      kubelet no longer reports). Eviction after ``tolerationSeconds`` is not simulated.
+    * ``disk-pressure``: the kubelet reports ``DiskPressure=True`` (``NodeHasDiskPressure`` Event),
+      image GC fails (``FreeDiskSpaceFailed``), the eviction manager warns (``EvictionThresholdMet``),
+      the node is tainted ``disk-pressure:NoSchedule`` and every image pull on it fails with
+      ``no space left on device`` (ImagePullBackOff).
+    """
+
+    def __init__(self, sim: Cluster) -> None:
+        self.sim = sim
+
+    def _node_event(self, node: dict, type_: str, reason: str, message: str, kubelet: bool) -> None:
+        name = node["metadata"]["name"]
+        if kubelet:  # the kubelet's node reference uses the node name as uid
+            self.sim.events.record(node, type_, reason, message, component="kubelet", host=name, uid=name)
+        else:
+            self.sim.events.record(node, type_, reason, message, component="node-controller")
+
+    def break_node(self, name: str, problem: str) -> None:
+        sim = self.sim
+        state = sim.nodes[name]
+        node = sim.store.get("nodes", "", name)
+        now = rfc3339(sim.clock.now())
+        status = dict(node["status"])
+        conds = [dict(c) for c in status["conditions"]]
+        taints = list(node["spec"].get("taints") or [])
+        if problem == "not-ready":
+            state.ready = False
+            for c in conds:
+                if c["type"] == "Ready":
+                    c.update(
+                        status="Unknown",
+                        reason="NodeStatusUnknown",
+                        message="Kubelet stopped posting node status.",
+                        lastTransitionTime=now,
+                    )
+            taints += [
+                {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule", "timeAdded": now},
+                {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": now},
+            ]
+        elif problem == "disk-pressure":
+            state.disk_pressure = True
+            conds.append(
+                {
+                    "type": "DiskPressure",
+                    "status": "True",
+                    "lastHeartbeatTime": now,
+                    "lastTransitionTime": now,
+                    "reason": "KubeletHasDiskPressure",
+                    "message": "kubelet has disk pressure",
+                }
+            )
+            taints.append(
+                {"key": "node.kubernetes.io/disk-pressure", "effect": "NoSchedule", "timeAdded": now}
+            )
+        else:
+            raise ValueError(f"unknown node problem {problem!r}; known: {', '.join(NODE_PROBLEMS)}")
+        node = sim.store.update(
+            "nodes",
+            {**node, "spec": {**node["spec"], "taints": taints}, "status": {**status, "conditions": conds}},
+        )
+        if problem == "not-ready":
+            self._node_event(
+                node, "Normal", "NodeNotReady", f"Node {name} status is now: NodeNotReady", False
+            )
+            sim.kubelet.stop_reporting(name)
+            for _key, pod in sim.store.items("pods"):
+                if pod["spec"].get("nodeName") == name and pod["status"].get("phase") not in TERMINAL:
+                    self._mark_pod_not_ready(pod, now)
+        else:
+            self._node_event(
+                node, "Normal", "NodeHasDiskPressure", f"Node {name} status is now: NodeHasDiskPressure", True
+            )
+            self._disk_pressure_tick(name)
+
+    def _mark_pod_not_ready(self, pod: dict, now: str) -> None:
+        conds = []
+        for c in pod["status"].get("conditions") or []:
+            if c["type"] == "Ready" and c["status"] == "True":
+                c = {**c, "status": "False", "lastTransitionTime": now}
+            conds.append(c)
+        pod = self.sim.store.update("pods", {**pod, "status": {**pod["status"], "conditions": conds}})
+        self.sim.events.record(
+            pod, "Warning", "NodeNotReady", "Node is not ready", component="node-controller"
+        )
+
+    def _disk_pressure_tick(self, name: str) -> None:
+        node = self.sim.store.get("nodes", "", name)
+        if node is None or not self.sim.nodes[name].disk_pressure:
+            return
+        self._node_event(
+            node,
+            "Warning",
+            "FreeDiskSpaceFailed",
+            "Failed to garbage collect required amount of images. Attempted to free 4145877811 bytes, "
+            "but only found 0 bytes eligible to free.",
+            True,
+        )
+        self._node_event(
+            node, "Warning", "EvictionThresholdMet", "Attempting to reclaim ephemeral-storage", True
+        )
+        self.sim.clock.call_later(300.0, self._disk_pressure_tick, name)  # image GC runs every 5 minutes
+
+
+class VolumeClaims:
+    """PersistentVolumeClaims and the persistentvolume-controller's Events about them.
+
+    A claim whose StorageClass binds ``Immediate`` and cannot be provisioned stays ``Pending``; the
+    controller emits a Warning ``ProvisioningFailed`` at every resync (count+1) and the scheduler
+    reports its Pods ``pod has unbound immediate PersistentVolumeClaims``. A claim whose class is
+    ``WaitForFirstConsumer`` and that no Pod uses gets a Normal ``WaitForFirstConsumer`` Event.
+    ``resolve_after`` binds the claim (``Bound``, ``volumeName: pvc-<uid>``).
+    """
+
+    def __init__(self, sim: Cluster) -> None:
+        self.sim = sim
+        self.specs: dict[tuple[str, str], dict] = {}
+
+    def create(self, spec: dict) -> None:
+        sim = self.sim
+        ns, name = spec.get("namespace", "default"), spec["name"]
+        sim.ensure_namespace(ns)
+        sc = spec.get("storageClassName", "standard")
+        pvc = {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {
+                **new_meta(name, ns, sim.ids, sim.clock.now(), None, None, api_version="v1"),
+                "finalizers": ["kubernetes.io/pvc-protection"],
+            },
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": spec.get("storage", "10Gi")}},
+                "storageClassName": sc,
+                "volumeMode": "Filesystem",
+            },
+            "status": {"phase": "Pending"},
+        }
+        sim.store.create("persistentvolumeclaims", pvc)
+        self.specs[(ns, name)] = spec
+        self._sync(ns, name)
+
+    def bound(self, ns: str, name: str) -> bool | None:
+        """True when bound, False when Pending with Immediate binding, None when unknown or WFFC."""
+        pvc = self.sim.store.get("persistentvolumeclaims", ns, name)
+        if pvc is None:
+            return None
+        if pvc["status"].get("phase") == "Bound":
+            return True
+        return None if self.specs.get((ns, name), {}).get("binding") == "WaitForFirstConsumer" else False
+
+    def _sync(self, ns: str, name: str) -> None:
+        sim = self.sim
+        pvc = sim.store.get("persistentvolumeclaims", ns, name)
+        spec = self.specs.get((ns, name))
+        if pvc is None or spec is None or pvc["status"].get("phase") == "Bound":
+            return
+        created = parse_rfc3339(pvc["metadata"]["creationTimestamp"])
+        resolve = spec.get("resolve_after")
+        if resolve is not None and sim.clock.now() >= created + float(resolve):
+            uid = pvc["metadata"]["uid"]
+            sim.store.update(
+                "persistentvolumeclaims",
+                {
+                    **pvc,
+                    "spec": {**pvc["spec"], "volumeName": f"pvc-{uid}"},
+                    "status": {
+                        "phase": "Bound",
+                        "accessModes": ["ReadWriteOnce"],
+                        "capacity": {"storage": spec.get("storage", "10Gi")},
+                    },
+                },
+            )
+            return
+        if spec.get("binding") == "WaitForFirstConsumer":
+            sim.events.record(
+                pvc,
+                "Normal",
+                "WaitForFirstConsumer",
+                "waiting for first consumer to be created before binding",
+                component="persistentvolume-controller",
+            )
+        else:
+            sc = pvc["spec"]["storageClassName"]
+            err = spec.get("provisioning_error") or f'storageclass.storage.k8s.io "{sc}" not found'
+            sim.events.record(
+                pvc, "Warning", "ProvisioningFailed", err, component="persistentvolume-controller"
+            )
+        sim.clock.call_later(PV_RESYNC, self._sync, ns, name)

@@ -43,6 +43,10 @@ class NodeState:
     pull_free_at: float = 0.0
     next_ip: int = 2
     pods: int = 0
+    ready: bool = True  #: False once a scenario's node problem made it NotReady (its Pods are stuck)
+    disk_pressure: bool = False  #: image pulls fail with "no space left on device"
+    max_parallel_pulls: int = 1  #: kubelet ``maxParallelImagePulls`` (1: serialized pulls)
+    pull_slots: list = field(default_factory=list)  #: when each parallel pull slot frees up
 
     def allocate_ip(self) -> str:
         ip = f"10.244.{self.index}.{self.next_ip}"
@@ -61,6 +65,8 @@ class NodeAgent(Protocol):
 
     def remove(self, run: Any) -> None: ...
 
+    def stop_reporting(self, node: str) -> None: ...
+
 
 class Workloads(Protocol):
     """What scenarios and the HTTP server need from the workload controllers."""
@@ -75,6 +81,8 @@ class Cluster:
 
     kubelet: NodeAgent
     controllers: Workloads
+    volumes: Any  # the persistentvolume-controller (kubesim.controllers.VolumeClaims)
+    node_lifecycle: Any  # kubesim.controllers.NodeLifecycle
 
     def __init__(
         self,
@@ -124,6 +132,9 @@ class Cluster:
         self.ca_path: str | None = None
         self.tls_files: tuple[str, str, str] | None = None
         self.scenario_name = ""
+        # controllers' own Events (ScalingReplicaSet, SuccessfulCreate …): on in scenarios that ask
+        # for them, off by default so the Pod-centred recordings stay as they were
+        self.controller_events = False
 
     def advance(self, seconds: float) -> int:
         """Advance a :class:`ManualClock`, running everything due (on the simulator's loop thread)."""

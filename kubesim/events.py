@@ -27,14 +27,17 @@ SCHEDULER_INSTANCE = "default-scheduler-kubesim-control-plane"
 
 def involved(obj: dict, field_path: str | None = None) -> dict:
     md = obj["metadata"]
-    ref = {
-        "kind": obj["kind"],
-        "namespace": md.get("namespace"),
-        "name": md["name"],
-        "uid": md["uid"],
-        "apiVersion": obj["apiVersion"],
-        "resourceVersion": md.get("resourceVersion", ""),
-    }
+    ref = {"kind": obj["kind"]}
+    if md.get("namespace"):
+        ref["namespace"] = md["namespace"]
+    ref.update(
+        {
+            "name": md["name"],
+            "uid": md["uid"],
+            "apiVersion": obj["apiVersion"],
+            "resourceVersion": md.get("resourceVersion", ""),
+        }
+    )
     if field_path:
         ref["fieldPath"] = field_path
     return ref
@@ -84,6 +87,7 @@ class EventRecorder:
         self._last_nanos = 0
         self._sweeper = None
         self.enabled = True
+        self._similar: dict[tuple, list[tuple[float, str]]] = {}
 
     def start(self) -> None:
         self._sweeper = self.clock.call_later(60.0, self._sweep_loop)
@@ -106,7 +110,7 @@ class EventRecorder:
                 self.store.delete("events", *old_key)
         return stored
 
-    def _repeat(self, agg_key: tuple, now: float, scheduler: bool) -> bool:
+    def _repeat(self, agg_key: tuple, now: float, scheduler: bool, message: str | None = None) -> bool:
         key = self._aggregate.get(agg_key)
         if key is None:
             return False
@@ -119,6 +123,8 @@ class EventRecorder:
             ev = {**ev, "series": {"count": series["count"] + 1, "lastObservedTime": rfc3339_micro(now)}}
         else:
             ev = {**ev, "count": ev.get("count", 1) + 1, "lastTimestamp": rfc3339(now)}
+            if message is not None:
+                ev["message"] = f"(combined from similar events): {message}"
         self.store.update("events", ev)
         self._order.move_to_end(key)
         heapq.heappush(self._expiry, (now + self.ttl, *key))
@@ -134,13 +140,35 @@ class EventRecorder:
         field_path: str | None = None,
         component: str = "kubelet",
         host: str | None = None,
+        combine: bool = False,
+        uid: str | None = None,
+        instance: str | None = None,
     ) -> None:
-        """A core/v1 event from ``component`` (kubelet on ``host``, or a controller)."""
+        """A core/v1 event from ``component`` (kubelet on ``host``, or a controller).
+
+        ``combine`` applies client-go's EventAggregator: from the 10th event of the same source,
+        object, type and reason with differing messages within 10 minutes, one Event
+        ``(combined from similar events): <message>`` carries them (count+1, latest message).
+        ``uid`` overrides the involvedObject uid (the kubelet's node reference uses the node name).
+        """
         if not self.enabled:
             return
         now = self.clock.now()
         md = obj["metadata"]
+        if combine:
+            sim_key = (component, host, md["uid"], field_path, type_, reason)
+            seen = [(t, m) for t, m in self._similar.get(sim_key, []) if t > now - 600.0]
+            if message not in {m for _, m in seen}:
+                seen.append((now, message))
+            self._similar[sim_key] = seen
+            if len(seen) >= 10:
+                agg_key = (*sim_key, "(combined)")
+                if self._repeat(agg_key, now, scheduler=False, message=message):
+                    return
+                message = f"(combined from similar events): {message}"
         agg_key = (component, host, md["uid"], field_path, type_, reason, message)
+        if combine and message.startswith("(combined from similar events): "):
+            agg_key = (component, host, md["uid"], field_path, type_, reason, "(combined)")
         if self._repeat(agg_key, now, scheduler=False):
             return
         ns = md.get("namespace") or "default"
@@ -148,6 +176,9 @@ class EventRecorder:
         if host:
             source["host"] = host
         ts = rfc3339(now)
+        ref = involved(obj, field_path)
+        if uid is not None:
+            ref["uid"] = uid
         ev = {
             "kind": "Event",
             "apiVersion": "v1",
@@ -157,7 +188,7 @@ class EventRecorder:
                 "uid": self.ids.uid(),
                 "creationTimestamp": ts,
             },
-            "involvedObject": involved(obj, field_path),
+            "involvedObject": ref,
             "reason": reason,
             "message": message,
             "source": source,
@@ -167,7 +198,7 @@ class EventRecorder:
             "type": type_,
             "eventTime": None,
             "reportingComponent": component,
-            "reportingInstance": host or "",
+            "reportingInstance": instance if instance is not None else host or "",
         }
         self._put(ev, agg_key, now)
 

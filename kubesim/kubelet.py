@@ -35,6 +35,7 @@ CRASH_BACKOFF_RESET = 600.0
 PULL_BACKOFF_INITIAL = 10.0
 PULL_BACKOFF_MAX = 300.0
 MOUNT_RETRY = (0.5, 1, 2, 4, 8, 16, 32, 64, 122)
+SANDBOX_RETRY = 10.0  # the pod worker's back-off after a failed sync (workerBackOffPeriod)
 
 
 class Container:
@@ -129,6 +130,7 @@ class PodRun:
         self.flush_pending = False
         self.last_flush = -1e18
         self.mount_attempt = 0
+        self.frozen = False  # the node stopped reporting (NotReady): nothing changes any more
 
     @property
     def containers(self) -> list[Container]:
@@ -168,7 +170,16 @@ class Kubelet:
         if pr.gen == gen and not pr.gone:
             fn(*args)
 
-    def _event(self, pr: PodRun, c: Container | None, type_: str, reason: str, message: str) -> None:
+    def stop_reporting(self, node: str) -> None:
+        """The node's kubelet is gone (NotReady): its Pods keep their last reported status."""
+        for pr in self.pods.values():
+            if pr.node.name == node:
+                pr.frozen = True
+                pr.gen += 1
+
+    def _event(
+        self, pr: PodRun, c: Container | None, type_: str, reason: str, message: str, combine: bool = False
+    ) -> None:
         obj = self.store.get("pods", pr.ns, pr.name)
         if obj is None or obj["metadata"]["uid"] != pr.uid:
             return
@@ -180,10 +191,11 @@ class Kubelet:
             field_path=c.field_path if c else None,
             component="kubelet",
             host=pr.node.name,
+            combine=combine,
         )
 
     def _dirty(self, pr: PodRun) -> None:
-        if pr.flush_pending or pr.gone:
+        if pr.flush_pending or pr.gone or pr.frozen:
             return
         pr.flush_pending = True
         self.clock.call_at(max(self.clock.now(), pr.last_flush + self.status_interval), self.flush, pr)
@@ -191,7 +203,7 @@ class Kubelet:
     def flush(self, pr: PodRun) -> None:
         """Report the Pod's status now (if it changed)."""
         pr.flush_pending = False
-        if pr.gone:
+        if pr.gone or pr.frozen:
             return
         obj = self.store.get("pods", pr.ns, pr.name)
         if obj is None or obj["metadata"]["uid"] != pr.uid:
@@ -296,13 +308,36 @@ class Kubelet:
         if pr.b.mount_failure:
             self._mount(pr)
         else:
-            self._later(pr, self.sandbox_time * (0.5 + self.rng.random()), self._sandbox_ready, pr)
+            self._later(pr, self.sandbox_time * (0.5 + self.rng.random()), self._create_sandbox, pr)
+
+    def _create_sandbox(self, pr: PodRun) -> None:
+        """RunPodSandbox: succeeds, or (``sandbox_failure``) fails with the runtime's CNI error, a
+        ``FailedCreatePodSandBox`` Warning, and is retried by the pod worker after its back-off."""
+        sf = pr.b.sandbox_failure
+        resolve = (sf or {}).get("resolve_after")
+        if not sf or (resolve is not None and self.clock.now() >= (pr.start_time or 0) + float(resolve)):
+            self._sandbox_ready(pr)
+            return
+        error = sf.get("message") or (
+            'plugin type="calico" failed (add): error getting ClusterInformation: connection is '
+            "unauthorized: Unauthorized"
+        )
+        self._event(
+            pr,
+            None,
+            "Warning",
+            "FailedCreatePodSandBox",
+            f"Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for "
+            f'sandbox "{self.ids.hex(64)}": {error}',
+            combine=True,
+        )
+        self._later(pr, SANDBOX_RETRY + self.rng.random() * 2, self._create_sandbox, pr)
 
     def _mount(self, pr: PodRun) -> None:
         mf = pr.b.mount_failure or {}
         resolve_after = mf.get("resolve_after")
         if resolve_after is not None and self.clock.now() >= (pr.start_time or 0) + float(resolve_after):
-            self._later(pr, self.sandbox_time, self._sandbox_ready, pr)
+            self._later(pr, self.sandbox_time, self._create_sandbox, pr)
             return
         vol, cm = mf.get("volume", "config"), mf.get("configmap", "app-config")
         self._event(
@@ -374,7 +409,7 @@ class Kubelet:
             return
         c.phase = "pulling"
         self._event(pr, c, "Normal", "Pulling", f'Pulling image "{c.image}"')
-        fail = c.pull_failed < c.b.pull_failures
+        fail = c.pull_failed < c.b.pull_failures or node.disk_pressure
         duration = min(c.b.pull_time, 1.0) if fail else c.b.pull_time
         start = max(now, node.pull_free_at)
         node.pull_free_at = start + duration
@@ -387,6 +422,13 @@ class Kubelet:
                 f'rpc error: code = NotFound desc = failed to pull and unpack image "{c.image}": '
                 f'failed to resolve reference "{c.image}": {c.image}: {c.b.pull_error}'
             )
+            if pr.node.disk_pressure:
+                err = (
+                    f'rpc error: code = Unknown desc = failed to pull and unpack image "{c.image}": '
+                    f"failed to extract layer sha256:{image_digest(c.image)[-64:]}: write "
+                    "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/412/fs/usr/lib/"
+                    "libcrypto.so.3: no space left on device: unknown"
+                )
             self._event(pr, c, "Warning", "Failed", f'Failed to pull image "{c.image}": {err}')
             self._event(pr, c, "Warning", "Failed", "Error: ErrImagePull")
             c.state = {"waiting": {"reason": "ErrImagePull", "message": err}}

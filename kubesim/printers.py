@@ -95,6 +95,39 @@ NAMESPACE_COLUMNS = [
     GENERIC_COLUMNS[1],
 ]
 
+PVC_COLUMNS = [
+    GENERIC_COLUMNS[0],
+    *(
+        {"name": n, "type": "string", "format": "", "description": d, "priority": 0}
+        for n, d in (
+            ("Status", "phase"),
+            ("Volume", "volumeName"),
+            ("Capacity", "capacity"),
+            ("Access Modes", "accessModes"),
+            ("StorageClass", "storageClassName"),
+            ("VolumeAttributesClass", "volumeAttributesClassName"),
+        )
+    ),
+    GENERIC_COLUMNS[1],
+    {"name": "VolumeMode", "type": "string", "format": "", "description": "volumeMode", "priority": 1},
+]
+_ACCESS = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
+
+
+def pvc_cells(obj: dict, now: float) -> list:
+    spec, st = obj.get("spec") or {}, obj.get("status") or {}
+    return [
+        obj["metadata"]["name"],
+        st.get("phase", ""),
+        spec.get("volumeName", ""),
+        (st.get("capacity") or {}).get("storage", ""),
+        ",".join(_ACCESS.get(m, m) for m in st.get("accessModes") or []),
+        spec.get("storageClassName") or "<unset>",
+        spec.get("volumeAttributesClassName") or "<unset>",
+        _age(obj["metadata"].get("creationTimestamp"), now),
+        spec.get("volumeMode", "Filesystem"),
+    ]
+
 
 def _ts(text: str | None) -> float | None:
     return parse_rfc3339(text) if text else None
@@ -302,6 +335,8 @@ def printer_for(resource: str):
         return EVENT_COLUMNS, event_cells
     if resource == "namespaces":
         return NAMESPACE_COLUMNS, namespace_cells
+    if resource == "persistentvolumeclaims":
+        return PVC_COLUMNS, pvc_cells
     return GENERIC_COLUMNS, generic_cells
 
 

@@ -30,11 +30,46 @@ class Scheduler:
         if change.type == "ADDED" and not change.obj["spec"].get("nodeName"):
             md = change.obj["metadata"]
             self.sim.clock.call_later(self.delay, self.try_schedule, md["namespace"], md["name"], md["uid"])
+        elif change.type == "ADDED" and change.obj["spec"]["nodeName"] in self.sim.nodes:
+            # created with spec.nodeName: no scheduler; the kubelet adds PodScheduled=True itself
+            md = change.obj["metadata"]
+            self.sim.clock.call_later(self.delay, self._direct, md["namespace"], md["name"], md["uid"])
         elif change.type == "DELETED":
             self.attempts.pop(change.obj["metadata"]["uid"], None)
 
-    def _unschedulable_message(self, pod: dict) -> str:
+    def _direct(self, ns: str, name: str, uid: str) -> None:
+        pod = self.sim.store.get("pods", ns, name)
+        if pod is None or pod["metadata"]["uid"] != uid:
+            return
+        cond = {
+            "type": "PodScheduled",
+            "status": "True",
+            "lastProbeTime": None,
+            "lastTransitionTime": rfc3339(self.sim.clock.now()),
+        }
+        pod = {**pod, "status": {**pod["status"], "conditions": [cond]}}
+        self.sim.kubelet.admit(pod, self.sim.nodes[pod["spec"]["nodeName"]], self.sim.behavior_of(uid))
+
+    def _volume_problem(self, pod: dict) -> str | None:
+        """The VolumeBinding plugin's reason when a claim of the Pod is missing or unbound (Immediate)."""
+        volumes = getattr(self.sim, "volumes", None)
+        for v in pod["spec"].get("volumes") or []:
+            claim = (v.get("persistentVolumeClaim") or {}).get("claimName")
+            if not claim:
+                continue
+            if self.sim.store.get("persistentvolumeclaims", pod["metadata"]["namespace"], claim) is None:
+                return f'persistentvolumeclaim "{claim}" not found'
+            if volumes is not None and volumes.bound(pod["metadata"]["namespace"], claim) is False:
+                return "pod has unbound immediate PersistentVolumeClaims"
+        return None
+
+    def _unschedulable_message(self, pod: dict, problem: str | None = None) -> str:
         n = len(self.sim.nodes)
+        if problem:
+            return (
+                f"0/{n} nodes are available: {problem}. preemption: 0/{n} nodes are available: "
+                f"{n} Preemption is not helpful for scheduling."
+            )
         return (
             f"0/{n} nodes are available: {n} Insufficient cpu. preemption: 0/{n} nodes are available: "
             f"{n} No preemption victims found for incoming pod."
@@ -60,10 +95,18 @@ class Scheduler:
         behavior = sim.behavior_of(uid)
         created = pod["metadata"]["creationTimestamp"]
         blocked = behavior.unschedulable_for and now < parse_rfc3339(created) + behavior.unschedulable_for
-        if blocked or not self._fits(pod):
-            self._unschedulable(pod)
+        problem = self._volume_problem(pod)
+        if blocked or problem or not self._fits(pod):
+            self._unschedulable(pod, problem)
             return
-        nodes = sorted(sim.nodes.values(), key=lambda n: (n.pods, n.index))
+        # nodes with a NoSchedule taint (unreachable, disk-pressure) take no new Pods
+        nodes = sorted(
+            (n for n in sim.nodes.values() if n.ready and not n.disk_pressure),
+            key=lambda n: (n.pods, n.index),
+        )
+        if not nodes:
+            self._unschedulable(pod, f"{len(sim.nodes)} node(s) had untolerated taint")
+            return
         node = nodes[0] if len(nodes) < 2 or nodes[0].pods < nodes[1].pods else nodes[self._rr % len(nodes)]
         self._rr += 1
         conds = [c for c in pod["status"].get("conditions") or [] if c["type"] != "PodScheduled"]
@@ -89,10 +132,10 @@ class Scheduler:
         self.attempts.pop(uid, None)
         sim.kubelet.admit(bound, node, behavior)
 
-    def _unschedulable(self, pod: dict) -> None:
+    def _unschedulable(self, pod: dict, problem: str | None = None) -> None:
         sim = self.sim
         md = pod["metadata"]
-        msg = self._unschedulable_message(pod)
+        msg = self._unschedulable_message(pod, problem)
         conds = pod["status"].get("conditions") or []
         if not any(c["type"] == "PodScheduled" and c["status"] == "False" for c in conds):
             cond = {

@@ -33,7 +33,7 @@ from .events import to_events_v1
 from .logs import render
 from .scenarios import parse_pod_behavior
 from .selectors import SelectorError, parse_field_selector, parse_label_selector
-from .store import ApiError, BadRequest, Expired, NotFound, TooLargeResourceVersion, Watcher
+from .store import UNCACHED, ApiError, BadRequest, Expired, NotFound, TooLargeResourceVersion, Watcher
 
 log = logging.getLogger("kubesim.http")
 
@@ -86,6 +86,15 @@ RESOURCES = [
     Resource("namespaces", "Namespace", "", False, "namespaces", ("ns",), singular="namespace"),
     Resource("nodes", "Node", "", False, "nodes", ("no",), singular="node"),
     Resource("events", "Event", "", True, "events", ("ev",), singular="event"),
+    Resource(
+        "persistentvolumeclaims",
+        "PersistentVolumeClaim",
+        "",
+        True,
+        "persistentvolumeclaims",
+        ("pvc",),
+        singular="persistentvolumeclaim",
+    ),
     Resource(
         "events", "Event", "events.k8s.io", True, "events", ("ev",), singular="event", view=to_events_v1
     ),
@@ -568,7 +577,9 @@ class ApiServer:
             await self._write_error(response, err)
             return response
         self.watches.add(watcher)
-        bookmarks = allow_bookmarks and (bool(rv_param) or send_initial) and not table
+        # the watch cache sends bookmarks, only to watches that gave an RV; Events have no cache
+        cached = res.store not in UNCACHED
+        bookmarks = allow_bookmarks and cached and (bool(rv_param) or send_initial) and not table
         try:
             if faults.take("malformed_next_watches"):
                 await response.write(b'{"type":"MODIFIED","object":{"kind":"Pod","apiVersion":"v1","metad\n')
@@ -578,7 +589,7 @@ class ApiServer:
                 watcher.queue.clear()
                 watcher.ready.clear()
                 await response.write(self._encode_items(res, items, table, first, include))
-                if allow_bookmarks:
+                if allow_bookmarks and cached:
                     await response.write(self._bookmark(res, watcher.after_rv, initial_end=True))
             await self._pump(request, response, res, watcher, deadline, bookmarks, table, first, include)
         finally:

@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 from .clock import Clock
-from .controllers import Controllers
+from .controllers import Controllers, NodeLifecycle, VolumeClaims
 from .core import DEFAULT_USER, Cluster, NodeState
 from .kubelet import Kubelet
 from .objects import node_obj
@@ -64,6 +64,8 @@ class KubeSim(Cluster):
         self.kubelet = Kubelet(self, status_interval=status_interval)
         self.scheduler = Scheduler(self)
         self.controllers = Controllers(self)
+        self.volumes = VolumeClaims(self)
+        self.node_lifecycle = NodeLifecycle(self)
         self.scenario = load_scenario(scenario or "healthy", **(scenario_options or {}))
         self.scenario_name = self.scenario.name
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -112,9 +114,12 @@ class KubeSim(Cluster):
             self._server = None
 
     async def restart(self) -> None:
-        """Restart the HTTP server on the same port; every connection drops, all state is kept."""
+        """Restart the API server on the same port: every connection drops, the stored state is
+        kept, and the watch caches start again at the current resourceVersion (a Pod watch from an
+        older RV then gets 410, docs/kubernetes.md §6 "Observed")."""
         if self._server is not None:
             await self._server.stop()
+        self.store.reset_watch_cache()
         from .server import ApiServer
 
         self._server = ApiServer(self, restart=self.restart)

@@ -7,6 +7,13 @@ Contracts
   change may be shared). A list of stored references is therefore a consistent snapshot.
 * Each resource keeps the last ``history_size`` changes. ``compacted[resource]`` is the highest RV
   no longer covered; a watch or exact list from an RV below it raises :class:`Expired` (410).
+* Two readers of that history, as on a real API server (docs/kubernetes.md §6, "Observed"):
+  **etcd** (exact lists, continue tokens, and watches of resources without a watch cache: Events)
+  and the **watch cache** (watches of every other resource). :meth:`Store.compact` is an etcd
+  compaction: it expires etcd reads below the current RV but leaves the watch cache alone, so a Pod
+  watch from an older RV still replays what the cache holds. :meth:`Store.reset_watch_cache` is an
+  API server restart: the cache starts empty at the current RV and older Pod watches get
+  ``too old resource version: X (current)``.
 * Watchers are fed synchronously inside the write; selectors are applied with the API server's
   rules (an object that stops matching is sent as DELETED, one that starts matching as ADDED).
 """
@@ -149,6 +156,10 @@ class Watcher:
         self.ready.set()
 
 
+UNCACHED = frozenset({"events"})  # resources the API server serves from etcd, without a watch cache
+ETCD_WATCH_EXPIRED = "The resourceVersion for the provided watch is too old."
+
+
 class Store:
     """All objects by resource name (``pods``, ``events``, ``replicasets`` …) and key."""
 
@@ -157,8 +168,10 @@ class Store:
         self.history_size = history_size
         self.objects: dict[str, dict[Key, dict]] = defaultdict(dict)
         self.history: dict[str, deque[Change]] = defaultdict(lambda: deque(maxlen=self.history_size))
-        self.compacted: dict[str, int] = defaultdict(int)
-        self.floor = 0  # global compaction point (compact() of every resource)
+        self.compacted: dict[str, int] = defaultdict(int)  # history overflow (bounded deque)
+        self.compacted_etcd: dict[str, int] = defaultdict(int)  # compact() of one resource
+        self.floor = 0  # global etcd compaction point (compact() of every resource)
+        self.cache_reset_at = 0  # RV at which the watch caches (re)started: the last API server restart
         self.watchers: dict[str, set[Watcher]] = defaultdict(set)
         self.hooks: dict[str, list[Callable[[Change], None]]] = defaultdict(list)
         self._snapshots: OrderedDict[tuple[str, int], list[tuple[Key, dict]]] = OrderedDict()
@@ -221,17 +234,32 @@ class Store:
         self.hooks[resource].append(hook)
 
     def compact(self, resource: str | None = None) -> None:
-        """Forget all history (like an etcd compaction at the current revision)."""
+        """An etcd compaction at the current revision: exact lists, continue tokens and uncached
+        watches (Events) from an older RV now get 410; the watch cache keeps its history, so Pod
+        watches from an older RV still replay every change it holds."""
         for res in [resource] if resource else list(self.history):
-            self.history[res].clear()
-            self.compacted[res] = self.rv
+            self.compacted_etcd[res] = self.rv
         if resource is None:
             self.floor = self.rv
         self._snapshots.clear()
 
+    def reset_watch_cache(self) -> None:
+        """An API server restart: every watch cache starts at the current RV, empty."""
+        self.cache_reset_at = self.rv
+
     def compacted_rv(self, resource: str) -> int:
-        """The highest RV whose successors are no longer all in the history of ``resource``."""
-        return max(self.compacted[resource], self.floor)
+        """The highest RV etcd can no longer serve changes after, for ``resource``."""
+        return max(self.compacted[resource], self.compacted_etcd[resource], self.floor)
+
+    def watch_floor(self, resource: str) -> int:
+        """The oldest RV a watch of ``resource`` can resume after (etcd, or the watch cache: the RV
+        just before the oldest change it holds, or its start after an API server restart)."""
+        if resource in UNCACHED:
+            return self.compacted_rv(resource)
+        if self.cache_reset_at >= self.compacted[resource]:
+            return self.cache_reset_at
+        hist = self.history[resource]
+        return hist[0].rv - 1 if hist else self.compacted[resource]
 
     # ------------------------------------------------------------------ reads
     def items(self, resource: str, namespace: str | None = None) -> list[tuple[Key, dict]]:
@@ -242,11 +270,15 @@ class Store:
         return sorted((k, v) for k, v in table.items() if k[0] == namespace)
 
     def check_rv(self, resource: str, rv: int) -> None:
-        """Raise :class:`Expired` unless every change after ``rv`` is still in the history."""
-        if rv < self.compacted_rv(resource):
-            hist = self.history[resource]
-            oldest = hist[0].rv if hist else self.compacted_rv(resource) + 1
-            raise Expired(f"too old resource version: {rv} ({oldest})")
+        """Raise :class:`Expired` unless a watch of ``resource`` can resume after ``rv``: etcd's
+        message for uncached resources (Events), else the watch cache's
+        ``too old resource version: X (Y)`` with Y = :meth:`watch_floor`."""
+        floor = self.watch_floor(resource)
+        if rv >= floor:
+            return
+        if resource in UNCACHED:
+            raise Expired(ETCD_WATCH_EXPIRED)
+        raise Expired(f"too old resource version: {rv} ({floor})")
 
     def snapshot(self, resource: str, rv: int | None = None) -> tuple[int, list[tuple[Key, dict]]]:
         """All objects of ``resource`` as of ``rv`` (default: now), sorted, plus the snapshot RV.

@@ -252,6 +252,93 @@ BUILTIN: dict[str, dict] = {
             }
         ]
     },
+    "quota-exceeded": {
+        "controller_events": True,
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "web",
+                "replicas": 2,
+                "create_failure": {"kind": "quota", "resolve_after": None},
+                "initContainers": [DB_WAIT],
+                "containers": [{**APP, "resources": {"requests": {"cpu": "1"}}}],
+            },
+            {
+                "kind": "StatefulSet",
+                "name": "db",
+                "create_failure": {"kind": "serviceaccount", "resolve_after": 120},
+                "initContainers": [{"name": "init-perms", "image": "busybox:1.36"}],
+                "containers": [{"name": "postgres", "image": "postgres:16.4"}],
+            },
+            {
+                "kind": "Job",
+                "name": "report",
+                "create_failure": {"kind": "pod-security", "resolve_after": None},
+                "containers": [{"name": "report", "image": "acme/report:1.1", "behavior": {"duration": 5}}],
+            },
+            {
+                "kind": "Deployment",
+                "name": "worker",
+                "create_failure": {"kind": "webhook", "resolve_after": None},
+                "containers": [APP],
+            },
+        ],
+    },
+    "node-not-ready": {
+        "controller_events": True,
+        "node_problems": [{"node": "kubesim-node-2", "problem": "not-ready", "after": 20}],
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "web",
+                "replicas": 3,
+                "initContainers": [
+                    {"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 60}}
+                ],
+                "containers": [APP],
+            }
+        ],
+    },
+    "disk-pressure": {
+        "node_problems": [{"node": "kubesim-node-3", "problem": "disk-pressure", "after": 5}],
+        "workloads": [
+            {
+                "kind": "Pod",
+                "name": "log-agent",
+                "start_after": 10,
+                "pod": {"node_name": "kubesim-node-3"},
+                "initContainers": [{"name": "setup", "image": "acme/log-setup:2.1"}],
+                "containers": [{"name": "agent", "image": "fluent/fluent-bit:3.1"}],
+            }
+        ],
+    },
+    "pvc-pending": {
+        "controller_events": True,
+        "pvcs": [
+            {"name": "data-db", "storageClassName": "fast-ssd", "resolve_after": None},
+            {"name": "scratch", "storageClassName": "local-path", "binding": "WaitForFirstConsumer"},
+        ],
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "db",
+                "pod": {"pvc": "data-db"},
+                "initContainers": [{"name": "init-perms", "image": "busybox:1.36"}],
+                "containers": [{"name": "postgres", "image": "postgres:16.4"}],
+            }
+        ],
+    },
+    "sandbox-failure": {
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "netless",
+                "pod": {"sandbox_failure": {"resolve_after": None}},
+                "initContainers": [DB_WAIT],
+                "containers": [APP],
+            }
+        ]
+    },
 }
 
 

@@ -19,6 +19,7 @@ WORKLOAD_OPTIONS = (  # WorkloadSpec fields a scenario may set as they are
     "schedule_every",
     "backoff_limit",
     "ttl_after_finished",
+    "create_failure",
 )
 WORKLOAD_KEYS = {
     "kind",
@@ -44,7 +45,14 @@ CONTAINER_KEYS = {
     "imagePullPolicy",
     "command",
 }
-POD_KEYS = {"unschedulable_for", "mount_failure", "sandbox_recreate_after", "delete_after_finish"}
+POD_KEYS = {
+    "unschedulable_for",
+    "mount_failure",
+    "sandbox_recreate_after",
+    "delete_after_finish",
+    "sandbox_failure",
+}
+SPEC_POD_KEYS = {"pvc", "node_name"}  # pod keys that shape the Pod spec rather than its behaviour
 
 
 @dataclass
@@ -53,11 +61,22 @@ class Scenario:
     namespaces: list[str] = field(default_factory=list)
     workloads: list[WorkloadSpec] = field(default_factory=list)
     drivers: list[Callable[[Cluster], None]] = field(default_factory=list)
+    controller_events: bool = False  #: controllers emit their Normal Events (ScalingReplicaSet …)
+    pvcs: list[dict] = field(default_factory=list)  #: PersistentVolumeClaims (see VolumeClaims)
+    node_problems: list[dict] = field(default_factory=list)  #: {"node", "problem", "after"}
 
     def setup(self, sim: Cluster) -> None:
-        """Create namespaces and workloads (delayed ones via the clock) and start drivers."""
+        """Create namespaces, claims, workloads (delayed ones via the clock); break nodes; run drivers."""
+        if self.controller_events:
+            sim.controller_events = True
         for ns in self.namespaces:
             sim.ensure_namespace(ns)
+        for claim in self.pvcs:
+            sim.volumes.create(claim)
+        for np in self.node_problems:
+            sim.clock.call_later(
+                float(np.get("after", 0)), sim.node_lifecycle.break_node, np["node"], np["problem"]
+            )
         for w in self.workloads:
             sim.ensure_namespace(w.namespace)
             if w.start_after > 0:
@@ -100,7 +119,7 @@ def _container(c: dict, kind: str) -> tuple[dict, ContainerBehavior]:
 
 
 def _pod_behavior(pod: dict | None, containers: dict) -> PodBehavior:
-    pod = dict(pod or {})
+    pod = {k: v for k, v in (pod or {}).items() if k not in SPEC_POD_KEYS}
     unknown = set(pod) - POD_KEYS
     if unknown:
         raise ValueError(f"unknown pod behavior keys {sorted(unknown)}")
@@ -140,6 +159,14 @@ def parse_workload(d: dict) -> WorkloadSpec:
             {"name": vol, "configMap": {"name": pod_b.mount_failure.get("configmap", "app-config")}}
         ]
         apps[0]["volumeMounts"] = [{"name": vol, "mountPath": "/etc/config"}]
+    pod_extra = d.get("pod") or {}
+    if pod_extra.get("pvc"):
+        spec.setdefault("volumes", []).append(
+            {"name": "data", "persistentVolumeClaim": {"claimName": pod_extra["pvc"]}}
+        )
+        apps[0].setdefault("volumeMounts", []).append({"name": "data", "mountPath": "/data"})
+    if pod_extra.get("node_name"):
+        spec["nodeName"] = pod_extra["node_name"]
     if pod_b.unschedulable_for:
         apps[0].setdefault("resources", {"requests": {"cpu": "2", "memory": "1Gi"}})
     kw = {k: d[k] for k in WORKLOAD_OPTIONS if k in d}
@@ -172,11 +199,22 @@ def parse_pod_behavior(data: dict, spec: dict) -> PodBehavior:
 
 
 def scenario_from_dict(data: dict, name: str | None = None) -> Scenario:
-    unknown = set(data) - {"name", "namespaces", "workloads", "description"}
+    unknown = set(data) - {
+        "name",
+        "namespaces",
+        "workloads",
+        "description",
+        "controller_events",
+        "pvcs",
+        "node_problems",
+    }
     if unknown:
         raise ValueError(f"unknown scenario keys {sorted(unknown)}")
     return Scenario(
         name=data.get("name") or name or "custom",
         namespaces=list(data.get("namespaces") or []),
         workloads=[parse_workload(w) for w in data.get("workloads") or []],
+        controller_events=bool(data.get("controller_events")),
+        pvcs=[dict(c) for c in data.get("pvcs") or []],
+        node_problems=[dict(n) for n in data.get("node_problems") or []],
     )

@@ -1,7 +1,8 @@
 """kill -9 of the watching worker, at random moments during churn, loses nothing: the next holder of the
-lock resumes from the saved cursor. When the API's history is gone meanwhile (compaction), the relist
-keeps exactly what the API still shows: attempts visible in `state`/`lastState` with their details, the
-ones it only counts as placeholders, Pods that vanished as deleted."""
+lock resumes from the saved cursor. When the API's history is gone meanwhile (compaction and an API
+server restart), the relist keeps exactly what the API still shows: attempts visible in
+`state`/`lastState` with their details, the ones it only counts as placeholders, Pods that vanished as
+deleted."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def test_kill_9_at_random_moments_loses_no_attempt(kubesim_cluster, celery_worke
 
 def shown_attempts(pods: list[dict]) -> set[tuple[str, str, int, str]]:
     """(uid, container, number, finishedAt) of every finished attempt the API shows now: the `state` or
-    `lastState` termination of each container, nothing older (k8s-semantics §2 rules 2-3: running or
+    `lastState` termination of each container, nothing older (docs/kubernetes.md §2 rules 2-3: running or
     terminated is attempt restartCount and lastState the one before; waiting with a lastState means
     attempt restartCount finished and the next has not started)."""
     shown = set()
@@ -84,7 +85,10 @@ def test_after_compaction_the_relist_keeps_exactly_what_the_api_still_shows(kube
     sim.drive(230)
     api_pods = sim.pods()
     shown = {(u, c, n, parse_time(f).isoformat()) for u, c, n, f in shown_attempts(api_pods)}
-    sim.ks.call(sim.ks.sim.store.compact)  # the watch history is gone: resuming gets 410
+    # etcd compacted and the API server restarted (its watch cache starts afresh; a compaction alone
+    # leaves Pod watches served from the cache): the history is gone and resuming gets 410.
+    sim.ks.call(sim.ks.sim.store.compact)
+    sim.ks.call(sim.ks.sim.store.reset_watch_cache)
     listed_before = set(WatchCursor.objects.values_list("listed_at", flat=True))
 
     worker.start()

@@ -2,18 +2,20 @@
 
 Fold objects into a `PodState` with `apply_pod` / `apply_event` (both mutate and return the state they
 are given), read the kubectl STATUS with `kubectl_status`, the cause with `diagnose` / `is_stuck`, and the
-served document with `timeline_document`. See k8s-semantics.md for the facts it implements.
+served document with `timeline_document`. See docs/kubernetes.md for the facts it implements.
 """
 
 from __future__ import annotations
 
 from .build import build_state
-from .diagnosis import compute_failure, diagnose, is_stuck
+from .diagnosis import can_be_stuck, compute_failure, diagnose, is_stuck, stuck_rule
 from .document import timeline_document
 from .errors import MalformedObject
 from .fold import apply_event, apply_pod, mark_vanished
 from .model import (
     DIAGNOSIS_CODES,
+    TERMINAL_DIAGNOSES,
+    TERMINAL_PHASES,
     Attempt,
     Condition,
     ContainerState,
@@ -23,14 +25,17 @@ from .model import (
     PodSignal,
     PodState,
     Pull,
+    newest_events,
 )
 from .parse import compare_rv, event_record, pod_identity
 from .status import kubectl_status
-from .steps import step_label
+from .steps import is_ready, step_label
 from .times import format_time, human_duration, parse_go_duration, parse_time
 
 __all__ = [
     "DIAGNOSIS_CODES",
+    "TERMINAL_DIAGNOSES",
+    "TERMINAL_PHASES",
     "Attempt",
     "Condition",
     "ContainerState",
@@ -44,18 +49,22 @@ __all__ = [
     "apply_event",
     "apply_pod",
     "build_state",
+    "can_be_stuck",
     "compare_rv",
     "compute_failure",
     "diagnose",
     "event_record",
     "format_time",
     "human_duration",
+    "is_ready",
     "is_stuck",
     "kubectl_status",
     "mark_vanished",
+    "newest_events",
     "parse_go_duration",
     "parse_time",
     "pod_identity",
     "step_label",
+    "stuck_rule",
     "timeline_document",
 ]

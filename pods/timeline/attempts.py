@@ -1,4 +1,4 @@
-"""Rebuilding a container's attempts from restartCount, state and lastState (k8s-semantics §2 rules 1–7).
+"""Rebuilding a container's attempts from restartCount, state and lastState (docs/kubernetes.md §2 rules 1–7).
 
 The API shows only the current state and the previous termination, so each Pod object is an
 *observation*; folding observations in RV order rebuilds the history:
@@ -16,7 +16,7 @@ The API shows only the current state and the previous termination, so each Pod o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .model import Attempt, ContainerState
 from .parse import EMPTY, as_int, as_str
@@ -54,7 +54,7 @@ class Observation(NamedTuple):
     container_id: str
 
 
-def _terminated_run(term: dict, fallback_id: str) -> Run:
+def _terminated_run(term: dict[str, Any], fallback_id: str) -> Run:
     get = term.get
     container_id = get("containerID")
     exit_code = get("exitCode")
@@ -74,8 +74,8 @@ def _terminated_run(term: dict, fallback_id: str) -> Run:
     )
 
 
-def observe_status(cs: dict) -> Observation:
-    """Parse a raw container status (tolerant: odd fields become ""/None/0)."""
+def observe_status(cs: dict[str, Any]) -> Observation:
+    """Parse a raw container status, a `raw.RawContainerStatus` (tolerant: odd fields become ""/None/0)."""
     get = cs.get
     rc = get("restartCount")
     if type(rc) is not int:
@@ -190,7 +190,7 @@ def _never_ran(run: Run) -> bool:
 
     When a Pod ends, the kubelet reports containers that never started as
     `terminated {exitCode: 137, reason: ContainerStatusUnknown}` with no containerID and no times; that
-    is not an attempt (k8s-semantics §2 rule 5: failures before a container exists are not attempts).
+    is not an attempt (docs/kubernetes.md §2 rule 5: failures before a container exists are not attempts).
     A vanished container that did run is still recorded, because an earlier object showed its attempt.
     """
     return run.terminated and not run.container_id and run.started_at is None

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 from .fold import apply_event, apply_pod
 from .model import PodState
 from .parse import event_record
+from .raw import RawEvent, RawPod, RawWatchEvent
+from .watch_events import OBJECT_TYPES, object_kind
 
 
-def _is_event(obj: dict) -> bool:
-    kind = obj.get("kind")
-    if kind is not None:
-        return kind == "Event"
-    return "involvedObject" in obj or "regarding" in obj
-
-
-def build_state(records: Iterable[dict]) -> PodState | None:
+def build_state(records: Iterable[RawWatchEvent[RawPod | RawEvent] | RawPod | RawEvent]) -> PodState | None:
     """Fold `{"type", "object"}` watch events and/or bare Pod and Event objects of ONE Pod, in order.
 
     BOOKMARK and ERROR watch events are skipped, and so are objects of another Pod (the first Pod or
@@ -27,10 +23,11 @@ def build_state(records: Iterable[dict]) -> PodState | None:
         if type(record) is not dict:
             continue
         kind = record.get("type")
-        obj = record.get("object") if "object" in record and type(record.get("object")) is dict else record
-        if obj is not record and kind not in ("ADDED", "MODIFIED", "DELETED"):
-            continue
-        if _is_event(obj):
+        inner = record.get("object")
+        obj: Mapping[str, Any] = inner if "object" in record and type(inner) is dict else record
+        if obj is not record and kind not in OBJECT_TYPES:
+            continue  # a BOOKMARK, an ERROR or an unknown type: no object to fold
+        if object_kind(obj, by_shape=True) == "event":
             event = event_record(obj)
             if state is not None and event.pod_uid != state.uid:
                 continue
@@ -39,7 +36,7 @@ def build_state(records: Iterable[dict]) -> PodState | None:
         uid = obj.get("metadata", {}).get("uid") if type(obj.get("metadata")) is dict else None
         if state is not None and uid != state.uid:
             continue
-        state, _ = apply_pod(state, obj, deleted=kind == "DELETED")
+        state, _ = apply_pod(state, cast(RawPod, obj), deleted=kind == "DELETED")
     return state
 
 

@@ -93,9 +93,10 @@ def _pod_level(state: PodState) -> Diagnosis | None:
     sandbox = _signal(state, "FailedCreatePodSandBox")
     if sandbox is not None and not _started_after(state, sandbox.last_at):
         ready = condition(state, "PodReadyToStartContainers")
-        resolved = ready is not None and ready.status == "True"
-        if not resolved or (
-            ready.last_transition_at and sandbox.last_at and ready.last_transition_at < sandbox.last_at
+        if (
+            ready is None
+            or ready.status != "True"
+            or (ready.last_transition_at and sandbox.last_at and ready.last_transition_at < sandbox.last_at)
         ):
             text = sandbox.message.removeprefix("Failed to create pod sandbox: ")
             return Diagnosis("sandbox", "", _short("sandbox cannot be created: " + text), sandbox.first_at)
@@ -296,7 +297,9 @@ def _slow_init_text(container: ContainerState, now: datetime, took: str) -> str:
     return f"{kind_word(container)} {name} not started after {took}{reason}"
 
 
-def _can_be_stuck(state: PodState) -> bool:
+def can_be_stuck(state: PodState) -> bool:
+    """The time-independent half of the stuck rule: seen, not terminal, not deleted (nor being deleted),
+    not Ready. Ingest sends it with every change summary, so the live overview applies `stuck_rule` too."""
     return (
         state.seen
         and not state.terminal
@@ -313,7 +316,7 @@ def diagnose(state: PodState, *, now: datetime, threshold: timedelta) -> Diagnos
     failure = compute_failure(state)
     if failure is not None:
         return failure
-    if not _can_be_stuck(state) or state.step_since is None:
+    if not can_be_stuck(state) or state.step_since is None:
         return None
     if state.step not in ("scheduling", "containers") and not state.step.startswith("init:"):
         return None
@@ -323,12 +326,37 @@ def diagnose(state: PodState, *, now: datetime, threshold: timedelta) -> Diagnos
     return Diagnosis("slow", container, _slow_text(state, now), state.step_since)
 
 
+def stuck_rule(
+    *, can_be_stuck: bool, failing: bool, step_since: datetime | None, now: datetime, threshold: timedelta
+) -> bool:
+    """The stuck rule (DESIGN.md "Stuck and diagnosis"), over its inputs: a Pod that can be stuck (see
+    `can_be_stuck`) is stuck when a failure cause holds or its current step has run past `threshold`.
+
+    `is_stuck` applies it to a `PodState`, the live overview to a change summary; `pods.selectors.stuck_q`
+    states it in SQL over the projected columns, and a test holds the three to the same verdicts.
+    """
+    return can_be_stuck and (failing or (step_since is not None and now - step_since > threshold))
+
+
 def is_stuck(state: PodState, *, now: datetime, threshold: timedelta) -> bool:
-    """Not terminal, not deleted (nor being deleted), seen, not Ready; and a failure holds or the current
-    step has run past `threshold`."""
-    if not _can_be_stuck(state):
-        return False
-    return diagnose(state, now=now, threshold=threshold) is not None
+    """Whether `state` is stuck at `now` (`stuck_rule`; the same verdict as `diagnose` returning a cause for
+    a Pod that can be stuck: while it can, its step is scheduling, an init container or the containers)."""
+    return stuck_rule(
+        can_be_stuck=can_be_stuck(state),
+        failing=compute_failure(state) is not None,
+        step_since=state.step_since,
+        now=now,
+        threshold=threshold,
+    )
 
 
-__all__ = ["backoff_of", "compute_failure", "container_failure", "diagnose", "is_stuck", "kind_word"]
+__all__ = [
+    "backoff_of",
+    "can_be_stuck",
+    "compute_failure",
+    "container_failure",
+    "diagnose",
+    "is_stuck",
+    "kind_word",
+    "stuck_rule",
+]

@@ -3,76 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from .diagnosis import diagnose, is_stuck
-from .model import Attempt, ContainerState, EventRecord, PodState, Pull
+from .model import ContainerState, EventRecord, PodState, newest_events
 from .steps import step_label
-from .times import format_time
+from .times import format_time, time_key
+
+# The fields each part of the document shows, in its order (times as RFC 3339 text, see `_shown`).
+_PULL_FIELDS = (
+    "image", "started_at", "finished_at", "pull_seconds", "wait_seconds", "image_bytes", "already_present",
+    "failures", "last_error",
+)  # fmt: skip
+_ATTEMPT_FIELDS = (
+    "number", "generation", "started_at", "finished_at", "exit_code", "reason", "message", "signal", "known",
+    "container_id", "log_tail",
+)  # fmt: skip
+_CONTAINER_FIELDS = (
+    "name", "kind", "index", "image", "restart_count", "state", "state_reason", "state_message",
+    "state_since", "waiting_since", "ready", "started", "has_startup_probe", "generation",
+)  # fmt: skip
 
 
-def _pull(pull: Pull | None) -> dict[str, Any] | None:
-    if pull is None:
-        return None
-    return {
-        "image": pull.image,
-        "started_at": format_time(pull.started_at),
-        "finished_at": format_time(pull.finished_at),
-        "pull_seconds": pull.pull_seconds,
-        "wait_seconds": pull.wait_seconds,
-        "image_bytes": pull.image_bytes,
-        "already_present": pull.already_present,
-        "failures": pull.failures,
-        "last_error": pull.last_error,
-    }
-
-
-def _attempt(attempt: Attempt) -> dict[str, Any]:
-    return {
-        "number": attempt.number,
-        "generation": attempt.generation,
-        "started_at": format_time(attempt.started_at),
-        "finished_at": format_time(attempt.finished_at),
-        "exit_code": attempt.exit_code,
-        "reason": attempt.reason,
-        "message": attempt.message,
-        "signal": attempt.signal,
-        "known": attempt.known,
-        "container_id": attempt.container_id,
-        "log_tail": attempt.log_tail,
-    }
+def _shown(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """The named fields of `obj`, times written as RFC 3339 text."""
+    out: dict[str, Any] = {}
+    for name in names:
+        value = getattr(obj, name)
+        out[name] = format_time(value) if isinstance(value, datetime) else value
+    return out
 
 
 def _container(container: ContainerState) -> dict[str, Any]:
     return {
-        "name": container.name,
-        "kind": container.kind,
-        "index": container.index,
-        "image": container.image,
-        "restart_count": container.restart_count,
-        "state": container.state,
-        "state_reason": container.state_reason,
-        "state_message": container.state_message,
-        "state_since": format_time(container.state_since),
-        "waiting_since": format_time(container.waiting_since),
-        "ready": container.ready,
-        "started": container.started,
-        "has_startup_probe": container.has_startup_probe,
-        "generation": container.generation,
-        "pull": _pull(container.pull),
-        "attempts": [_attempt(a) for a in container.attempts],
+        **_shown(container, _CONTAINER_FIELDS),
+        "pull": _shown(container.pull, _PULL_FIELDS) if container.pull else None,
+        "attempts": [_shown(a, _ATTEMPT_FIELDS) for a in container.attempts],
     }
 
 
 def _events(events: Iterable[EventRecord]) -> list[dict[str, Any]]:
-    newest: dict[str, EventRecord] = {}
-    for event in events:
-        kept = newest.get(event.uid)
-        if kept is None or (event.count, event.last_at or _MIN) >= (kept.count, kept.last_at or _MIN):
-            newest[event.uid] = event
     ordered = sorted(
-        newest.values(), key=lambda e: (e.first_at is None, e.first_at or _MIN, e.last_at or _MIN, e.uid)
+        newest_events(events).values(),
+        key=lambda e: (e.first_at is None, time_key(e.first_at), time_key(e.last_at), e.uid),
     )
     return [
         {
@@ -162,9 +136,6 @@ def timeline_document(
         "containers": [_container(c) for c in state.containers],
         "events": _events(events),
     }
-
-
-_MIN = datetime.min.replace(tzinfo=UTC)
 
 
 __all__ = ["timeline_document"]

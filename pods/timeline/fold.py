@@ -8,18 +8,30 @@ nodeName (never env or envFrom values).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from . import pulls
 from .attempts import Observation, needs_new_generation, observe
 from .diagnosis import compute_failure
 from .errors import MalformedObject
-from .model import Condition, ContainerState, EventRecord, Owner, PodSignal, PodState, Pull
+from .model import (
+    Condition,
+    ContainerKind,
+    ContainerState,
+    EventRecord,
+    Owner,
+    PodSignal,
+    PodState,
+    Pull,
+    set_fields,
+    set_if_changed,
+)
 from .parse import as_dict, as_int, as_list, as_str, compare_rv, container_of_field_path, pod_identity
+from .raw import RawPod
 from .status import PodFacts, named_observations, pod_facts, print_pod
 from .steps import compute_step
-from .times import parse_time
+from .times import UNIX_EPOCH, newest_time, parse_time
 
 SIGNAL_REASONS = frozenset(
     {
@@ -48,33 +60,28 @@ _CONDITION_MILESTONES = {
 }
 
 
-def _set(obj: Any, name: str, value: Any) -> bool:
-    if getattr(obj, name) != value:
-        setattr(obj, name, value)
-        return True
-    return False
-
-
 # ---------------------------------------------------------------------------------------------- Pods
 
 
 def apply_pod(
     state: PodState | None,
-    raw_pod: dict,
+    raw_pod: RawPod,
     *,
     deleted: bool = False,
     observed_at: datetime | None = None,
+    identity: tuple[str, str, str, str] | None = None,
 ) -> tuple[PodState, bool]:
     """Fold one Pod object (ADDED/MODIFIED, or the final object of DELETED with `deleted=True`).
 
     Returns (state, changed). A new `PodState` when `state` is None; otherwise the given state is mutated
     in place and returned. `changed` is False when nothing but `resource_version` moved (the returned
     state still carries the new RV). Stale and duplicate objects (same RV, or a smaller integer RV for the
-    same uid, k8s-semantics §6 rule 6) are dropped, except that a DELETED one still marks the Pod deleted.
+    same uid, docs/kubernetes.md §6 rule 6) are dropped, but a DELETED one still marks the Pod deleted.
     `observed_at` (when the watcher received the object) dates `waiting_since`, and `deleted_at` when the
     object has no time of its own. Raises `MalformedObject` for an unusable object or a uid mismatch.
+    `identity` is the object's `pod_identity`, when the caller has read it already (it is read once).
     """
-    uid, namespace, name, rv = pod_identity(raw_pod)
+    uid, namespace, name, rv = identity or pod_identity(raw_pod)
     if state is None:
         state = PodState(uid=uid)
     elif state.uid != uid:
@@ -101,7 +108,7 @@ def apply_pod(
 def mark_vanished(state: PodState, *, at: datetime) -> bool:
     """Close the timeline of a Pod that a relist no longer shows (deleted while no watch saw it).
 
-    k8s-semantics §6 rule 4 / §8: objects absent from a new list were deleted meanwhile. The deletion time
+    docs/kubernetes.md §6 rule 4 / §8: objects absent from a new list were deleted meanwhile. Deletion time
     is the Pod's newest known activity if later than its deletion request, else `at` (when the relist ran).
     Returns whether anything changed (False when it was already deleted).
     """
@@ -117,13 +124,13 @@ def mark_vanished(state: PodState, *, at: datetime) -> bool:
 def _finish(state: PodState) -> bool:
     """Recompute the derived step and failure (after every apply)."""
     step, since = compute_step(state)
-    changed = _set(state, "step", step)
-    changed |= _set(state, "step_since", since)
-    changed |= _set(state, "failure", compute_failure(state))
+    changed = set_if_changed(state, "step", step)
+    changed |= set_if_changed(state, "step_since", since)
+    changed |= set_if_changed(state, "failure", compute_failure(state))
     return changed
 
 
-def _mark_deleted(state: PodState, raw_pod: dict, observed_at: datetime | None) -> None:
+def _mark_deleted(state: PodState, raw_pod: RawPod, observed_at: datetime | None) -> None:
     # The object's own newest time (deletionTimestamp, last container finish) is the best estimate of
     # when it went away and keeps replays deterministic; the watcher's clock is the fallback.
     # (creationTimestamp alone says nothing about the deletion: then the watcher's clock is better.)
@@ -132,16 +139,16 @@ def _mark_deleted(state: PodState, raw_pod: dict, observed_at: datetime | None) 
     newest = _newest_activity(state)
     if newest is not None and (at is None or newest > at):
         at = newest
-    state.deleted_at = at or observed_at or state.created_at or _EPOCH
+    state.deleted_at = at or observed_at or state.created_at or UNIX_EPOCH
 
 
-def _fold_pod(state: PodState, raw: dict, namespace: str, name: str, observed_at: datetime | None) -> bool:
+def _fold_pod(state: PodState, raw: RawPod, namespace: str, name: str, observed_at: datetime | None) -> bool:
     meta = as_dict(raw.get("metadata"))
     spec = as_dict(raw.get("spec"))
     status = as_dict(raw.get("status"))
-    changed = _set(state, "seen", True)
-    changed |= _set(state, "namespace", namespace)
-    changed |= _set(state, "name", name)
+    changed = set_if_changed(state, "seen", True)
+    changed |= set_if_changed(state, "namespace", namespace)
+    changed |= set_if_changed(state, "name", name)
     changed |= _fold_meta(state, meta)
     changed |= _fold_spec(state, spec)
     changed |= _fold_status(state, status)
@@ -151,14 +158,16 @@ def _fold_pod(state: PodState, raw: dict, namespace: str, name: str, observed_at
     apps = named_observations(status.get("containerStatuses"))
     changed |= _fold_containers(state, spec, status, inits + apps, observed_at)
     text, restarts, last_at = print_pod(_facts(state, meta, raw, raw_conditions, inits), inits, apps)
-    changed |= _set(state, "status", text)
-    changed |= _set(state, "restarts", restarts)
-    changed |= _set(state, "restarts_last_at", last_at)
-    changed |= _set(state, "last_seen_at", _newest_time(state))
+    changed |= set_if_changed(state, "status", text)
+    changed |= set_if_changed(state, "restarts", restarts)
+    changed |= set_if_changed(state, "restarts_last_at", last_at)
+    changed |= set_if_changed(state, "last_seen_at", _newest_time(state))
     return changed
 
 
-def _facts(state: PodState, meta: Any, raw: dict, raw_conditions: Any, inits: list) -> PodFacts:
+def _facts(
+    state: PodState, meta: Any, raw: RawPod, raw_conditions: Any, inits: list[tuple[str, Observation]]
+) -> PodFacts:
     """printPod's inputs from the folded state (cheaper than re-reading the raw Pod)."""
     spec = as_dict(raw.get("spec"))
     if (
@@ -194,15 +203,15 @@ def _facts(state: PodState, meta: Any, raw: dict, raw_conditions: Any, inits: li
 
 
 def _fold_meta(state: PodState, meta: Any) -> bool:
-    changed = _set(state, "created_at", parse_time(meta.get("creationTimestamp")))
-    changed |= _set(state, "deletion_requested_at", parse_time(meta.get("deletionTimestamp")))
+    changed = set_if_changed(state, "created_at", parse_time(meta.get("creationTimestamp")))
+    changed |= set_if_changed(state, "deletion_requested_at", parse_time(meta.get("deletionTimestamp")))
     labels = meta.get("labels")
     if type(labels) is dict:
         if labels != state.labels:
             clean = {k: v for k, v in labels.items() if type(k) is str and type(v) is str}
-            changed |= _set(state, "labels", clean)
+            changed |= set_if_changed(state, "labels", clean)
     elif state.labels and labels is None and "labels" in meta:
-        changed |= _set(state, "labels", {})
+        changed |= set_if_changed(state, "labels", {})
     controller = _controller_ref(meta.get("ownerReferences"))
     if controller != state.controller:
         state.controller = controller
@@ -233,18 +242,18 @@ def _workload(controller: Owner | None, labels: dict[str, str]) -> Owner | None:
 
 
 def _fold_spec(state: PodState, spec: Any) -> bool:
-    changed = _set(state, "node", as_str(spec.get("nodeName")))
-    changed |= _set(state, "restart_policy", as_str(spec.get("restartPolicy")) or "Always")
+    changed = set_if_changed(state, "node", as_str(spec.get("nodeName")))
+    changed |= set_if_changed(state, "restart_policy", as_str(spec.get("restartPolicy")) or "Always")
     deadline = as_int(spec.get("activeDeadlineSeconds"))
-    changed |= _set(state, "active_deadline_seconds", deadline)
+    changed |= set_if_changed(state, "active_deadline_seconds", deadline)
     return changed
 
 
 def _fold_status(state: PodState, status: Any) -> bool:
-    changed = _set(state, "phase", as_str(status.get("phase")))
-    changed |= _set(state, "reason", as_str(status.get("reason")))
-    changed |= _set(state, "message", as_str(status.get("message")))
-    changed |= _set(state, "started_at", parse_time(status.get("startTime")))
+    changed = set_if_changed(state, "phase", as_str(status.get("phase")))
+    changed |= set_if_changed(state, "reason", as_str(status.get("reason")))
+    changed |= set_if_changed(state, "message", as_str(status.get("message")))
+    changed |= set_if_changed(state, "started_at", parse_time(status.get("startTime")))
     return changed
 
 
@@ -293,47 +302,47 @@ def _fold_conditions(state: PodState, raw_conditions: Any) -> bool:
             continue
         if cond.status == "True":
             if cond.last_transition_at is not None:
-                changed |= _set(state, attr, cond.last_transition_at)
+                changed |= set_if_changed(state, attr, cond.last_transition_at)
         elif cond.status == "False" and not state.terminal and attr != "scheduled_at":
             # A milestone mirrors its condition while the Pod lives (re-initialisation clears it);
             # terminal Pods keep theirs for the waterfall.
-            changed |= _set(state, attr, None)
+            changed |= set_if_changed(state, attr, None)
     return changed
 
 
 def _newest_time(state: PodState) -> datetime | None:
-    newest = _newest_activity(state)
-    created = state.created_at
-    if created is not None and (newest is None or created > newest):
-        return created
-    return newest
+    return newest_time((_newest_activity(state), state.created_at))
 
 
 def _newest_activity(state: PodState) -> datetime | None:
     """The newest time the object shows after its creation (deletion, start, conditions, containers)."""
-    newest = None
-    for value in (state.deletion_requested_at, state.started_at):
-        if value is not None and (newest is None or value > newest):
-            newest = value
-    for cond in state.conditions:
-        value = cond.last_transition_at
-        if value is not None and (newest is None or value > newest):
-            newest = value
-    for container in state.containers:
-        value = container.state_since
-        if value is not None and (newest is None or value > newest):
-            newest = value
-    return newest
+    return newest_time(
+        (
+            state.deletion_requested_at,
+            state.started_at,
+            *(cond.last_transition_at for cond in state.conditions),
+            *(container.state_since for container in state.containers),
+        )
+    )
 
 
 # ------------------------------------------------------------------------------------------ containers
 
 
-def _spec_containers(spec: Any) -> list[tuple[str, str, str, bool]]:
+# (name, kind, image, has_startup_probe) of a container the Pod names
+_Wanted = tuple[str, ContainerKind, str, bool]
+_SPEC_KEYS: tuple[tuple[str, ContainerKind], ...] = (("initContainers", "init"), ("containers", "app"))
+_STATUS_KEYS: tuple[tuple[str, ContainerKind], ...] = (
+    ("initContainerStatuses", "init"),
+    ("containerStatuses", "app"),
+)
+
+
+def _spec_containers(spec: Any) -> list[_Wanted]:
     """(name, kind, image, has_startup_probe) in start order: init containers then app containers."""
-    out: list[tuple[str, str, str, bool]] = []
+    out: list[_Wanted] = []
     seen: set[str] = set()
-    for key, default_kind in (("initContainers", "init"), ("containers", "app")):
+    for key, default_kind in _SPEC_KEYS:
         for c in as_list(spec.get(key)):
             if type(c) is not dict:
                 continue
@@ -341,7 +350,7 @@ def _spec_containers(spec: Any) -> list[tuple[str, str, str, bool]]:
             if type(name) is not str or not name or name in seen:
                 continue
             seen.add(name)
-            kind = (
+            kind: ContainerKind = (
                 "sidecar" if default_kind == "init" and c.get("restartPolicy") == "Always" else default_kind
             )
             probe = c.get("startupProbe")
@@ -349,11 +358,11 @@ def _spec_containers(spec: Any) -> list[tuple[str, str, str, bool]]:
     return out
 
 
-def _status_containers(status: Any) -> list[tuple[str, str, str, bool]]:
+def _status_containers(status: Any) -> list[_Wanted]:
     """Fallback when the spec names no container: what the statuses show (kinds can only be guessed)."""
-    out = []
+    out: list[_Wanted] = []
     seen: set[str] = set()
-    for key, kind in (("initContainerStatuses", "init"), ("containerStatuses", "app")):
+    for key, kind in _STATUS_KEYS:
         for cs in as_list(status.get(key)):
             name = as_dict(cs).get("name")
             if type(name) is str and name and name not in seen:
@@ -362,7 +371,7 @@ def _status_containers(status: Any) -> list[tuple[str, str, str, bool]]:
     return out
 
 
-def _sync_containers(state: PodState, wanted: list[tuple[str, str, str, bool]]) -> bool:
+def _sync_containers(state: PodState, wanted: list[_Wanted]) -> bool:
     """Make `state.containers` match the spec, keeping each container's history by name."""
     current = state.containers
     if len(current) == len(wanted) and all(
@@ -370,14 +379,14 @@ def _sync_containers(state: PodState, wanted: list[tuple[str, str, str, bool]]) 
     ):
         changed = False
         for c, (_, _, image, probe) in zip(current, wanted, strict=True):
-            changed |= _set(c, "image", image)
-            changed |= _set(c, "has_startup_probe", probe)
+            changed |= set_if_changed(c, "image", image)
+            changed |= set_if_changed(c, "has_startup_probe", probe)
         return changed
     by_name = {c.name: c for c in current}
     rebuilt = []
     for index, (name, kind, image, probe) in enumerate(wanted):
-        c = by_name.get(name) or ContainerState(name=name, kind=kind, index=index)  # type: ignore[arg-type]
-        c.kind, c.index, c.image, c.has_startup_probe = kind, index, image, probe  # type: ignore[assignment]
+        c = by_name.get(name) or ContainerState(name=name, kind=kind, index=index)
+        c.kind, c.index, c.image, c.has_startup_probe = kind, index, image, probe
         c.generation = max(c.generation, state.init_generation)
         rebuilt.append(c)
     state.containers = rebuilt
@@ -412,12 +421,7 @@ def _fold_containers(
 
 def _conditions_time(state: PodState) -> datetime | None:
     """The newest condition transition (a replay's stand-in for the watcher's clock)."""
-    newest = None
-    for cond in state.conditions:
-        value = cond.last_transition_at
-        if value is not None and (newest is None or value > newest):
-            newest = value
-    return newest
+    return newest_time(cond.last_transition_at for cond in state.conditions)
 
 
 def _fold_container_status(c: ContainerState, obs: Observation, when: datetime | None) -> bool:
@@ -437,12 +441,14 @@ def _fold_container_status(c: ContainerState, obs: Observation, when: datetime |
     since = None
     if obs.current is not None:
         since = obs.current.finished_at if obs.kind == "terminated" else obs.current.started_at
-    changed |= _set(c, "state_since", since)
-    changed |= _set(c, "state_message", obs.message)
-    changed |= _set(c, "restart_count", obs.rc)
-    changed |= _set(c, "ready", obs.ready)
-    changed |= _set(c, "started", obs.started)
-    return changed
+    return changed | set_fields(
+        c,
+        state_since=since,
+        state_message=obs.message,
+        restart_count=obs.rc,
+        ready=obs.ready,
+        started=obs.started,
+    )
 
 
 # -------------------------------------------------------------------------------------------- Events
@@ -509,10 +515,10 @@ def _event_container(state: PodState, event: EventRecord) -> ContainerState | No
     if container is not None:
         return container
     _, kind = container_of_field_path(event.field_path)
-    if state.seen or kind not in ("init", "app"):
+    if state.seen or (kind != "init" and kind != "app"):
         return None  # a container the spec does not name, or an ephemeral one
     # Before the Pod arrives: a placeholder, put in place (kind, index) by the first Pod object.
-    container = ContainerState(name=event.container, kind=kind, index=len(state.containers))  # type: ignore[arg-type]
+    container = ContainerState(name=event.container, kind=kind, index=len(state.containers))
     container.generation = state.init_generation
     state.containers.append(container)
     return container
@@ -555,7 +561,5 @@ def _fold_container_event(state: PodState, event: EventRecord, times: int, *, fi
             pull = _current_pull(state, container, event.first_at)
             pulls.apply_failed(pull, failed[0], failed[1], times)
 
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 __all__ = ["SIGNAL_REASONS", "apply_event", "apply_pod"]

@@ -1,9 +1,10 @@
 """The timeline engine's data model: plain, JSON-serialisable dataclasses.
 
 `PodState` is the folded state of one Pod (keyed by `metadata.uid`). The engine folds raw Pod objects
-and Events into it with pure functions (`fold.apply_pod`, `fold.apply_event`); ingest stores
-`PodState.to_dict()` and rebuilds it with `PodState.from_dict()` before folding the next batch, and
-projects it into rows (containers, attempts, pulls) for queries and reports.
+and Events into it with pure functions (`fold.apply_pod`, `fold.apply_event`); ingest stores it with
+`codec.encode_state` (orjson of the dataclasses) and reads it back with `codec.decode_state` before
+folding the next batch, and projects it into rows (containers, attempts, pulls) for queries and reports.
+`to_dict()`/`from_dict()` give the same data as plain JSON types (documents, tests, older stored rows).
 
 Times are timezone-aware UTC `datetime`s (or None when unknown). Nothing here may hold a Secret value or a
 container environment value.
@@ -11,61 +12,63 @@ container environment value.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
-from functools import cache, lru_cache
-from typing import Any, Literal
+from collections.abc import Iterable
+from dataclasses import Field, asdict, dataclass, field, fields
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Literal, Self, get_args
+
+from .times import format_time, parse_time, time_key
 
 ContainerKind = Literal["init", "sidecar", "app"]
+# The diagnosis codes, in the order the diagnosis checks them (DESIGN.md "Stuck and diagnosis").
 DiagnosisCode = Literal[
-    "image-pull",
-    "crash-loop",
-    "oom-killed",
-    "config-error",
-    "mount",
-    "sandbox",
     "unschedulable",
+    "sandbox",
+    "mount",
+    "image-pull",
+    "config-error",
+    "oom-killed",
+    "crash-loop",
     "failed",
     "deadline",
     "slow",
 ]
-DIAGNOSIS_CODES: tuple[str, ...] = (
-    "unschedulable",
-    "sandbox",
-    "mount",
-    "image-pull",
-    "config-error",
-    "oom-killed",
-    "crash-loop",
-    "failed",
-    "deadline",
-    "slow",
-)
+DIAGNOSIS_CODES: tuple[DiagnosisCode, ...] = get_args(DiagnosisCode)
+# The codes only a finished (terminal) Pod gets: they never make a Pod stuck.
+TERMINAL_DIAGNOSES: tuple[DiagnosisCode, ...] = ("failed", "deadline")
+# The Pod phases a Pod never leaves (docs/kubernetes.md §2).
+TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
 
 
-def _time_out(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def set_if_changed(obj: Any, name: str, value: Any) -> bool:
+    """Set `obj.name` to `value`; whether it changed (how every fold step reports a change)."""
+    if getattr(obj, name) != value:
+        setattr(obj, name, value)
+        return True
+    return False
 
 
-@lru_cache(maxsize=65536)
-def _parse_stored_time(value: str) -> datetime:
-    # Stored times repeat across containers and batches; datetimes are immutable, so caching is safe.
-    return datetime.fromisoformat(value)  # Python 3.11+ reads the trailing "Z"
+def set_fields(obj: Any, **values: Any) -> bool:
+    """`set_if_changed` for each of `values`; whether any changed."""
+    changed = False
+    for name, value in values.items():
+        changed |= set_if_changed(obj, name, value)
+    return changed
 
 
-def _time_in(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return _parse_stored_time(value)
+_FIELD_PLANS: dict[type, tuple[tuple[str, bool], ...]] = {}
 
 
-@cache
 def _field_plan(cls: type) -> tuple[tuple[str, bool], ...]:
     """(name, is a time field) for each field of a dataclass; `fields()` is too slow to call per object."""
-    # `Diagnosis.since` is a time too
-    return tuple((f.name, f.name == "since" or f.name.endswith(("_at", "_since"))) for f in fields(cls))
+    # A dict, not functools.cache: mypy takes a class passed to a cached function for unhashable.
+    plan = _FIELD_PLANS.get(cls)
+    if plan is None:
+        # `Diagnosis.since` is a time too
+        plan = tuple((f.name, f.name == "since" or f.name.endswith(("_at", "_since"))) for f in fields(cls))
+        _FIELD_PLANS[cls] = plan
+    return plan
 
 
 class _Serialisable:
@@ -75,18 +78,18 @@ class _Serialisable:
         out = {}
         for name, _ in _field_plan(type(self)):
             value = getattr(self, name)
-            out[name] = _time_out(value) if isinstance(value, datetime) else value
+            out[name] = format_time(value) if isinstance(value, datetime) else value
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]):
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         kwargs = {}
         for name, is_time in _field_plan(cls):
             if name not in data:
                 continue
             value = data[name]
             if is_time and isinstance(value, str):
-                value = _time_in(value)
+                value = parse_time(value)
             kwargs[name] = value
         return cls(**kwargs)
 
@@ -99,7 +102,7 @@ class Attempt(_Serialisable):
     init generations of the Pod's sandbox: it starts at 0 and grows when the sandbox is recreated
     (SandboxChanged, or restartCount going down), so (generation, number) identifies an attempt.
     `known` is False for an attempt that restartCount proves happened but whose details the API never
-    showed (k8s-semantics §2 rule 4): its times, exit code and reason stay None/"".
+    showed (docs/kubernetes.md §2 rule 4): its times, exit code and reason stay None/"".
     """
 
     generation: int
@@ -179,14 +182,14 @@ class ContainerState:
             "state": self.state,
             "state_reason": self.state_reason,
             "state_message": self.state_message,
-            "state_since": _time_out(self.state_since),
+            "state_since": format_time(self.state_since),
             "ready": self.ready,
             "started": self.started,
             "has_startup_probe": self.has_startup_probe,
             "generation": self.generation,
             "attempts": [a.to_dict() for a in self.attempts],
             "pull": self.pull.to_dict() if self.pull else None,
-            "waiting_since": _time_out(self.waiting_since),
+            "waiting_since": format_time(self.waiting_since),
         }
 
     @classmethod
@@ -200,14 +203,14 @@ class ContainerState:
             state=data.get("state", ""),
             state_reason=data.get("state_reason", ""),
             state_message=data.get("state_message", ""),
-            state_since=_time_in(data.get("state_since")),
+            state_since=parse_time(data.get("state_since")),
             ready=data.get("ready", False),
             started=data.get("started"),
             has_startup_probe=data.get("has_startup_probe", False),
             generation=data.get("generation", 0),
             attempts=[Attempt.from_dict(a) for a in data.get("attempts", [])],
             pull=Pull.from_dict(data["pull"]) if data.get("pull") else None,
-            waiting_since=_time_in(data.get("waiting_since")),
+            waiting_since=parse_time(data.get("waiting_since")),
         )
 
 
@@ -258,6 +261,25 @@ class EventRecord(_Serialisable):
     source: str = ""  # reportingComponent / source.component
     resource_version: str = ""
     involved_kind: str = "Pod"
+
+    @property
+    def recency(self) -> tuple[int, datetime]:
+        return event_recency(self.count, self.last_at)
+
+
+def event_recency(count: int, last_at: datetime | None) -> tuple[int, datetime]:
+    """How new a copy of an Event is: by count, then by last time (a repeat of an Event updates both)."""
+    return (count, time_key(last_at))
+
+
+def newest_events(events: Iterable[EventRecord]) -> dict[str, EventRecord]:
+    """The newest copy of each Event, by uid (of equally new copies, the later one)."""
+    newest: dict[str, EventRecord] = {}
+    for event in events:
+        kept = newest.get(event.uid)
+        if kept is None or event.recency >= kept.recency:
+            newest[event.uid] = event
+    return newest
 
 
 @dataclass(slots=True)
@@ -325,7 +347,7 @@ class PodState:
 
     @property
     def terminal(self) -> bool:
-        return self.phase in ("Succeeded", "Failed")
+        return self.phase in TERMINAL_PHASES
 
     @property
     def deleted(self) -> bool:
@@ -342,7 +364,7 @@ class PodState:
         for f in _pod_fields():
             value = getattr(self, f.name)
             if isinstance(value, datetime):
-                out[f.name] = _time_out(value)
+                out[f.name] = format_time(value)
             elif f.name == "containers":
                 out[f.name] = [c.to_dict() for c in value]
             elif f.name in ("conditions", "signals"):
@@ -375,13 +397,13 @@ class PodState:
             elif f.name in ("labels", "events_seen"):
                 value = dict(value) if value else {}
             elif isinstance(value, str) and (f.name.endswith("_at") or f.name.endswith("_since")):
-                value = _time_in(value)
+                value = parse_time(value)
             kwargs[f.name] = value
         return cls(**kwargs)
 
 
 @lru_cache(maxsize=1)
-def _pod_fields() -> tuple:
+def _pod_fields() -> tuple[Field[Any], ...]:
     return fields(PodState)
 
 
@@ -393,10 +415,16 @@ __all__ = [
     "DIAGNOSIS_CODES",
     "Diagnosis",
     "DiagnosisCode",
+    "TERMINAL_DIAGNOSES",
+    "TERMINAL_PHASES",
     "EventRecord",
     "Owner",
     "PodSignal",
     "PodState",
     "Pull",
     "asdict",
+    "event_recency",
+    "newest_events",
+    "set_fields",
+    "set_if_changed",
 ]

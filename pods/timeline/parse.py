@@ -7,10 +7,11 @@ odd, and raise `MalformedObject` only when an object cannot be used at all.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, cast
 
 from .errors import MalformedObject
 from .model import EventRecord
+from .raw import RawEvent
 from .times import parse_time
 
 EMPTY: Any = MappingProxyType({})  # a read-only {} to chain .get() on
@@ -30,13 +31,12 @@ def as_str(value: object) -> str:
 
 def as_int(value: object) -> int | None:
     """An int from an int, an integral float or a decimal string ("3"); None otherwise (bools too)."""
-    kind = type(value)
-    if kind is int:
-        return value  # type: ignore[return-value]
-    if kind is float:
-        return int(value) if value.is_integer() else None  # type: ignore[union-attr]
-    if kind is str:
-        text = value.strip()  # type: ignore[union-attr]
+    if type(value) is int:
+        return value
+    if type(value) is float:
+        return int(value) if value.is_integer() else None
+    if type(value) is str:
+        text = value.strip()
         if text[1:].isdigit() and text[0] in "+-" or text.isdigit():
             return int(text) if len(text) < 20 else None
     return None
@@ -68,7 +68,7 @@ def pod_identity(raw: object) -> tuple[str, str, str, str]:
 def compare_rv(new: str, old: str) -> int | None:
     """-1/0/1 when `new` is older/equal/newer than `old`; None when only "different" is known.
 
-    Since 1.35 (KEP-5504, k8s-semantics §6 rule 6) RVs of one resource are integers of unbounded size;
+    Since 1.35 (KEP-5504, docs/kubernetes.md §6 rule 6) RVs of one resource are integers of unbounded size;
     for the same uid the larger one is newer. Python ints are unbounded, but comparing digit strings by
     length then lexically avoids the conversion. Non-numeric RVs are opaque: equality only.
     """
@@ -84,14 +84,15 @@ def compare_rv(new: str, old: str) -> int | None:
     return 1 if new_s > old_s else -1
 
 
-_FIELD_PATHS = (
+FieldPathKind = Literal["init", "app", "ephemeral", ""]
+_FIELD_PATHS: tuple[tuple[str, FieldPathKind], ...] = (
     ("spec.initContainers{", "init"),
     ("spec.containers{", "app"),
     ("spec.ephemeralContainers{", "ephemeral"),
 )
 
 
-def container_of_field_path(path: str) -> tuple[str, str]:
+def container_of_field_path(path: str) -> tuple[str, FieldPathKind]:
     """(container name, "init" | "app" | "ephemeral") from an involvedObject.fieldPath; ("", "") if none."""
     if not path or not path.endswith("}"):
         return "", ""
@@ -101,7 +102,7 @@ def container_of_field_path(path: str) -> tuple[str, str]:
     return "", ""
 
 
-def _event_times(raw: dict, meta: Any) -> tuple[Any, Any]:
+def _event_times(raw: RawEvent, meta: Any) -> tuple[Any, Any]:
     series = as_dict(raw.get("series"))
     event_time = parse_time(raw.get("eventTime"))
     first = (
@@ -122,7 +123,7 @@ def _event_times(raw: dict, meta: Any) -> tuple[Any, Any]:
     return first, last
 
 
-def _event_count(raw: dict) -> int:
+def _event_count(raw: RawEvent) -> int:
     """The largest count any of the shapes carries (series.count grows while deprecatedCount may stay 1)."""
     best = 1
     for value in (raw.get("count"), raw.get("deprecatedCount"), as_dict(raw.get("series")).get("count")):
@@ -133,7 +134,7 @@ def _event_count(raw: dict) -> int:
 
 
 def event_record(raw: object) -> EventRecord:
-    """Normalise a core/v1 or events.k8s.io/v1 Event (k8s-semantics §5) to an `EventRecord`.
+    """Normalise a core/v1 or events.k8s.io/v1 Event (docs/kubernetes.md §5) to an `EventRecord`.
 
     core/v1 names: involvedObject, message, count, firstTimestamp/lastTimestamp, source.component,
     reportingComponent. events.k8s.io/v1 names: regarding, note, deprecatedCount,
@@ -143,6 +144,7 @@ def event_record(raw: object) -> EventRecord:
     """
     if type(raw) is not dict:
         raise MalformedObject(f"an Event must be a JSON object, got {_describe(raw)}")
+    raw = cast(RawEvent, raw)  # read as an Event from here on; every field is still checked
     kind = raw.get("kind")
     if kind is not None and kind != "Event":
         raise MalformedObject(f"expected kind Event, got {str(kind)[:60]!r}")

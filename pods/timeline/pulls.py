@@ -1,4 +1,4 @@
-"""Image pulls from kubelet Events (k8s-semantics §5): Pulling / Pulled / Failed."""
+"""Image pulls from kubelet Events (docs/kubernetes.md §5): Pulling / Pulled / Failed."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import NamedTuple
 
-from .model import Pull
+from .model import Pull, set_fields, set_if_changed
 from .times import parse_go_duration
 
 _PULLED = re.compile(
@@ -57,21 +57,14 @@ def parse_failed_pull(message: str) -> tuple[str, str] | None:
     return match.group("image"), (match.group("error") or "").strip()
 
 
-def _set(pull: Pull, name: str, value: object) -> bool:
-    if getattr(pull, name) != value:
-        setattr(pull, name, value)
-        return True
-    return False
-
-
 def apply_pulling(pull: Pull, image: str, at: datetime | None) -> bool:
     """A `Pulling` event: the first one of the pull gives started_at."""
     changed = False
     if image and not pull.image:
-        changed |= _set(pull, "image", image)
+        changed |= set_if_changed(pull, "image", image)
     unfinished = pull.finished_at is None and not pull.already_present
     if unfinished and at is not None and (pull.started_at is None or at < pull.started_at):
-        changed |= _set(pull, "started_at", at)
+        changed |= set_if_changed(pull, "started_at", at)
     return changed
 
 
@@ -82,13 +75,15 @@ def apply_pulled(pull: Pull, parsed: PulledMessage, at: datetime | None) -> bool
         return False
     changed = False
     if parsed.image:
-        changed |= _set(pull, "image", parsed.image)
-    changed |= _set(pull, "finished_at", at)
-    changed |= _set(pull, "pull_seconds", parsed.pull_seconds)
-    changed |= _set(pull, "wait_seconds", parsed.wait_seconds)
-    changed |= _set(pull, "image_bytes", parsed.image_bytes)
-    changed |= _set(pull, "already_present", parsed.already_present)
-    return changed
+        changed |= set_if_changed(pull, "image", parsed.image)
+    return changed | set_fields(
+        pull,
+        finished_at=at,
+        pull_seconds=parsed.pull_seconds,
+        wait_seconds=parsed.wait_seconds,
+        image_bytes=parsed.image_bytes,
+        already_present=parsed.already_present,
+    )
 
 
 def apply_failed(pull: Pull, image: str, error: str, times: int) -> bool:

@@ -1,4 +1,4 @@
-"""kubectl 1.35 `printPod` STATUS and RESTARTS (k8s-semantics §3), from a raw Pod.
+"""kubectl 1.35 `printPod` STATUS and RESTARTS (docs/kubernetes.md §3), from a raw Pod.
 
 The walk runs over parsed container statuses (`attempts.Observation`) so that `apply_pod` computes it
 from the observations it already parsed; `kubectl_status` parses a raw Pod and runs the same walk.
@@ -11,7 +11,9 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from .attempts import Observation, observe_status
+from .model import TERMINAL_PHASES
 from .parse import as_dict, as_list, as_str
+from .raw import RawPod
 
 Named = tuple[str, Observation]
 
@@ -127,7 +129,7 @@ def print_pod(
     if facts.deleting:
         if facts.reason == "NodeLost":
             reason = "Unknown"
-        elif facts.phase not in ("Succeeded", "Failed"):
+        elif facts.phase not in TERMINAL_PHASES:
             reason = "Terminating"
     return reason, tally.restarts, (tally.last if tally.restarts else None)
 
@@ -141,14 +143,14 @@ def named_observations(statuses: Any) -> list[Named]:
     return out
 
 
-def _condition(conditions: Any, kind: str) -> dict | None:
+def _condition(conditions: Any, kind: str) -> dict[str, Any] | None:
     for cond in conditions:
         if type(cond) is dict and cond.get("type") == kind:
             return cond
     return None
 
 
-def pod_facts(raw_pod: dict, conditions: Any) -> PodFacts:
+def pod_facts(raw_pod: RawPod, conditions: Any) -> PodFacts:
     """The non-status facts printPod reads, from a raw Pod (`conditions`: its raw condition list)."""
     spec = as_dict(raw_pod.get("spec"))
     status = as_dict(raw_pod.get("status"))
@@ -176,10 +178,10 @@ def pod_facts(raw_pod: dict, conditions: Any) -> PodFacts:
     )
 
 
-def kubectl_status(raw_pod: dict) -> tuple[str, int, datetime | None]:
+def kubectl_status(raw_pod: RawPod) -> tuple[str, int, datetime | None]:
     """kubectl 1.35's STATUS and RESTARTS for a raw Pod, and the newest lastState finishedAt counted.
 
-    Follows `printPod` (k8s-semantics §3 rules 1–7): Init:<i>/<n>, Init:<reason>, Init:Signal:<n>,
+    Follows `printPod` (docs/kubernetes.md §3 rules 1–7): Init:<i>/<n>, Init:<reason>, Init:Signal:<n>,
     Init:ExitCode:<n>, PodInitializing, SchedulingGated, NotReady, Completed, Terminating, Unknown
     (NodeLost). The ` (<age> ago)` suffix of RESTARTS is left to the caller. Never raises.
     """

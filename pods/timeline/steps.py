@@ -6,6 +6,7 @@ from datetime import datetime
 
 from .attempts import latest_finished
 from .model import Condition, ContainerState, PodState
+from .times import newest_time
 
 
 def condition(state: PodState, kind: str) -> Condition | None:
@@ -28,7 +29,7 @@ def is_scheduled(state: PodState) -> bool:
 
 
 def init_done(container: ContainerState) -> bool:
-    """A regular init container completed (exit 0) / a sidecar has started (k8s-semantics §1)."""
+    """A regular init container completed (exit 0) / a sidecar has started (docs/kubernetes.md §1)."""
     if container.kind == "sidecar":
         if container.started is not None:
             return container.started
@@ -96,12 +97,7 @@ def _init_since(state: PodState, container: ContainerState, position: int) -> da
 
 
 def last_finish(state: PodState) -> datetime | None:
-    newest = None
-    for container in state.containers:
-        for attempt in container.attempts:
-            if attempt.finished_at is not None and (newest is None or attempt.finished_at > newest):
-                newest = attempt.finished_at
-    return newest
+    return newest_time(a.finished_at for container in state.containers for a in container.attempts)
 
 
 def _containers_since(state: PodState) -> datetime | None:

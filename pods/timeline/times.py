@@ -1,12 +1,27 @@
-"""Times and durations: RFC 3339 parsing (cached), formatting, Go durations, human durations."""
+"""Times and durations, the one home for every rule about them (pure).
+
+Owns: RFC 3339 parsing (`parse_time`, one cache for the watch stream and stored states), the two
+written forms (`format_time` for machines: RFC 3339 UTC with `Z`; `format_utc` for people:
+`2025-06-01 10:00:41Z`), Go durations (`parse_go_duration`), durations for people (`human_duration`,
+`format_duration`), and the two stand-in times (`MIN_TIME` to sort an unknown time first, `UNIX_EPOCH`
+where a time must be set and none is known).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+# Sorts before every real time: the key of an unknown time (`time_key`).
+MIN_TIME = datetime.min.replace(tzinfo=UTC)
+# Where a time must be stored and nothing is known (a deletion of a Pod that never showed a time).
+UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Parsed times by their text: a watch stream repeats the same timestamps in every object of a Pod, and
+# stored states repeat them across containers and batches (datetimes are immutable: sharing is safe).
 _CACHE: dict[str, datetime | None] = {}
-_CACHE_MAX = 8192
+_CACHE_MAX = 65536
 
 
 def parse_time(value: object) -> datetime | None:
@@ -52,6 +67,27 @@ def format_time(dt: datetime | None) -> str | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def format_utc(value: datetime | None) -> str:
+    """For people: `2025-06-01 10:00:41Z` (milliseconds when not whole); "" for None."""
+    if value is None:
+        return ""
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%d %H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond // 1000:03d}"
+    return text + "Z"
+
+
+def newest_time(values: Iterable[datetime | None]) -> datetime | None:
+    """The latest of the known times among `values`; None when none is known."""
+    return max((value for value in values if value is not None), default=None)
+
+
+def time_key(value: datetime | None) -> datetime:
+    """A sort key for a time that may be unknown (unknown sorts first)."""
+    return MIN_TIME if value is None else value
 
 
 _GO_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
@@ -104,4 +140,25 @@ def human_duration(delta: timedelta | float | None) -> str:
     return f"{secs}s"
 
 
-__all__ = ["format_time", "human_duration", "parse_go_duration", "parse_time"]
+def format_duration(seconds: float | None) -> str:
+    """A short duration for people, with tenths under 10s: 0.4s, 12s, 2m40s, 1h5m, 3d4h ("" for None)."""
+    if seconds is None:
+        return ""
+    seconds = max(0.0, seconds)
+    if seconds < 10 and seconds != int(seconds):
+        return f"{seconds:.1f}s"
+    return human_duration(seconds)
+
+
+__all__ = [
+    "MIN_TIME",
+    "UNIX_EPOCH",
+    "format_duration",
+    "format_time",
+    "format_utc",
+    "human_duration",
+    "newest_time",
+    "parse_go_duration",
+    "parse_time",
+    "time_key",
+]

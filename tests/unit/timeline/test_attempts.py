@@ -1,17 +1,20 @@
-"""Attempts rebuilt from restartCount, state and lastState (k8s-semantics §2 rules 1–7), in scenarios."""
+"""Attempts rebuilt from restartCount, state and lastState (docs/kubernetes.md §2 rules 1–7), in scenarios."""
 
 from __future__ import annotations
 
 from pods.timeline import apply_pod, build_state
-
-from .builders import (
+from tests.builders import (
     at,
     cid,
+    crash_loop_sequence,
+    healthy_sequence,
     initialized_conditions,
     last,
     pending_conditions,
     pod,
     running,
+    sidecar_crash_loop_after_init,
+    sidecar_job_completed,
     terminated,
     waiting,
     watch,
@@ -20,80 +23,6 @@ from .builders import (
 
 def attempts(state, name):
     return [(a.generation, a.number, a.known, a.exit_code, a.reason) for a in state.container(name).attempts]
-
-
-def healthy_sequence():
-    """Three init containers (db, cache, migrate), one app container, every transition seen."""
-    init = ["db", "cache", "migrate"]
-    pc = pending_conditions()
-    w = [waiting(n) for n in init]
-    return [
-        watch("ADDED", pod(rv=100, init=init, node=None, start_time=None)),
-        watch("MODIFIED", pod(rv=101, init=init, conditions=pc, init_statuses=w, statuses=[waiting("app")])),
-        watch(
-            "MODIFIED",
-            pod(
-                rv=102,
-                init=init,
-                conditions=pc,
-                init_statuses=[running("db", 3)] + w[1:],
-                statuses=[waiting("app")],
-            ),
-        ),
-        watch(
-            "MODIFIED",
-            pod(
-                rv=103,
-                init=init,
-                conditions=pc,
-                init_statuses=[terminated("db", 0, 3, 10), running("cache", 11), w[2]],
-                statuses=[waiting("app")],
-            ),
-        ),
-        watch(
-            "MODIFIED",
-            pod(
-                rv=104,
-                init=init,
-                conditions=pc,
-                init_statuses=[
-                    terminated("db", 0, 3, 10),
-                    terminated("cache", 0, 11, 12),
-                    running("migrate", 13),
-                ],
-                statuses=[waiting("app")],
-            ),
-        ),
-        watch(
-            "MODIFIED",
-            pod(
-                rv=105,
-                init=init,
-                conditions=initialized_conditions(1, 40),
-                init_statuses=[
-                    terminated("db", 0, 3, 10),
-                    terminated("cache", 0, 11, 12),
-                    terminated("migrate", 0, 13, 40),
-                ],
-                statuses=[waiting("app")],
-            ),
-        ),
-        watch(
-            "MODIFIED",
-            pod(
-                rv=106,
-                init=init,
-                phase="Running",
-                conditions=initialized_conditions(1, 40, 45),
-                init_statuses=[
-                    terminated("db", 0, 3, 10),
-                    terminated("cache", 0, 11, 12),
-                    terminated("migrate", 0, 13, 40),
-                ],
-                statuses=[running("app", 41, ready=True)],
-            ),
-        ),
-    ]
 
 
 def test_healthy_pod_with_three_init_containers_has_one_attempt_each():
@@ -132,53 +61,6 @@ def test_each_step_is_reported_while_the_pod_starts():
         ("containers", at(40)),
         ("running", at(45)),
     ]
-
-
-def crash_loop_sequence():
-    def migrate(n):  # waiting in back-off after attempt n failed
-        return waiting(
-            "migrate",
-            "CrashLoopBackOff",
-            f"back-off {[10, 20, 40, 80][min(n, 3)]}s restarting failed container=migrate pod=x",
-            rc=n,
-            last=last(
-                1, 20 + 30 * n, 22 + 30 * n, name="migrate", n=n, message='relation "users" does not exist'
-            ),
-        )
-
-    db = terminated("db", 0, 3, 10)
-    pc = pending_conditions()
-    objs = [
-        pod(rv=200, conditions=pc, init_statuses=[db, running("migrate", 20)], statuses=[waiting("app")]),
-        pod(
-            rv=201,
-            conditions=pc,
-            init_statuses=[db, terminated("migrate", 1, 20, 22, message='relation "users" does not exist')],
-            statuses=[waiting("app")],
-        ),
-    ]
-    rv = 202
-    for n in range(0, 3):
-        objs.append(pod(rv=rv, conditions=pc, init_statuses=[db, migrate(n)], statuses=[waiting("app")]))
-        objs.append(
-            pod(
-                rv=rv + 1,
-                conditions=pc,
-                init_statuses=[
-                    db,
-                    running(
-                        "migrate",
-                        50 + 30 * n,
-                        rc=n + 1,
-                        last=last(1, 20 + 30 * n, 22 + 30 * n, name="migrate", n=n),
-                    ),
-                ],
-                statuses=[waiting("app")],
-            )
-        )
-        rv += 2
-    objs.append(pod(rv=rv, conditions=pc, init_statuses=[db, migrate(3)], statuses=[waiting("app")]))
-    return objs
 
 
 def test_init_crash_loop_records_each_attempt_once_with_exit_codes():
@@ -469,18 +351,14 @@ def test_nothing_from_the_spec_env_is_kept():
 
 
 def test_a_job_with_a_native_sidecar_completes_without_a_failure():
-    from .test_kubectl_status import ex11
-
-    state = build_state([ex11()])
+    state = build_state([sidecar_job_completed()])
     assert (state.status, state.restarts, state.step, state.failure) == ("Completed", 1, "done", None)
     assert attempts(state, "proxy") == [(0, 0, True, 137, "Error"), (0, 1, True, 143, "Error")]
     assert state.container("proxy").kind == "sidecar"
 
 
 def test_a_sidecar_crash_loop_after_init_keeps_the_pod_initialized():
-    from .test_kubectl_status import ex12
-
-    state = build_state([ex12()])
+    state = build_state([sidecar_crash_loop_after_init()])
     assert state.status == "Init:CrashLoopBackOff" and state.step == "containers"
     assert [(a.number, a.known) for a in state.container("proxy").attempts] == [
         (0, False),

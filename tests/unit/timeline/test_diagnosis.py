@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 
 from pods.timeline import apply_event, build_state, diagnose, event_record, is_stuck
-
-from .builders import (
+from tests.builders import (
     at,
     cond,
+    crash_loop_sequence,
     event,
+    healthy_sequence,
     initialized_conditions,
     last,
     pending_conditions,
@@ -20,7 +21,6 @@ from .builders import (
     terminated,
     waiting,
 )
-from .test_attempts import crash_loop_sequence, healthy_sequence
 
 FIVE_MIN = timedelta(minutes=5)
 DB = terminated("db", 0, 3, 10)

@@ -1,4 +1,4 @@
-"""The timeline document: shape, times in RFC 3339 UTC with Z, events deduplicated and ordered."""
+"""The timeline document: its content, times in RFC 3339 UTC with Z, events deduplicated and ordered."""
 
 from __future__ import annotations
 
@@ -6,35 +6,11 @@ import json
 from datetime import timedelta
 
 from pods.timeline import build_state, event_record, step_label, timeline_document
-
-from .builders import at, event
-from .test_attempts import crash_loop_sequence, healthy_sequence
-
-TOP = {
-    "cluster",
-    "uid",
-    "namespace",
-    "name",
-    "owner",
-    "node",
-    "restart_policy",
-    "phase",
-    "status",
-    "restarts",
-    "created_at",
-    "scheduled_at",
-    "initialized_at",
-    "ready_at",
-    "deleted_at",
-    "stuck",
-    "diagnosis",
-    "step",
-    "containers",
-    "events",
-}
+from tests.builders import at, crash_loop_sequence, event, healthy_sequence
 
 
-def test_document_has_the_agreed_shape():
+def test_document_holds_the_folded_timeline():
+    # Its shape (every field, none more) is the API schema's: tests/integration/test_api_schema.py.
     state = build_state(crash_loop_sequence())
     pulled = event(
         "Pulled",
@@ -51,7 +27,6 @@ def test_document_has_the_agreed_shape():
     )
     events = [event_record(later), event_record(pulled), event_record(pulled)]
     doc = timeline_document(state, events, cluster="prod", now=at(600), threshold=timedelta(minutes=5))
-    assert set(doc) >= TOP
     json.dumps(doc)
     assert doc["cluster"] == "prod" and doc["owner"] == {"kind": "Deployment", "name": "api"}
     assert doc["stuck"] is True and doc["diagnosis"]["code"] == "crash-loop"
@@ -62,31 +37,8 @@ def test_document_has_the_agreed_shape():
         "label": "init 2/2: migrate",
     }
     migrate = doc["containers"][1]
-    assert set(migrate) >= {
-        "name",
-        "kind",
-        "index",
-        "image",
-        "restart_count",
-        "state",
-        "state_reason",
-        "pull",
-        "attempts",
-    }
-    assert set(migrate["attempts"][0]) >= {
-        "number",
-        "generation",
-        "started_at",
-        "finished_at",
-        "exit_code",
-        "reason",
-        "message",
-        "signal",
-        "known",
-    }
     assert migrate["attempts"][0]["finished_at"] == "2025-06-01T10:00:22Z"
     assert [e["reason"] for e in doc["events"]] == ["Pulled", "BackOff"]
-    assert set(doc["events"][0]) >= {"type", "reason", "message", "count", "first_at", "last_at", "container"}
 
 
 def test_step_labels_read_for_people():

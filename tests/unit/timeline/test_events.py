@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pods.timeline import MalformedObject, apply_event, build_state, event_record, parse_go_duration
-
-from .builders import UID, at, event, events_k8s_io, pending_conditions, pod, running, waiting
+from tests.builders import UID, at, event, events_k8s_io, pending_conditions, pod, running, waiting
 
 
 def test_core_v1_kubelet_event_is_normalised():
@@ -239,8 +238,7 @@ def test_failed_attach_volume_is_a_mount_problem():
 
 def test_a_new_generation_pulls_again():
     from pods.timeline import apply_pod
-
-    from .builders import initialized_conditions, terminated
+    from tests.builders import initialized_conditions, terminated
 
     first = 'Successfully pulled image "acme/db:1.4" in 1s (1s including waiting). Image size: 5 bytes.'
     state, _ = apply_event(None, event_record(event("Pulled", first, when=2, container="db")))

@@ -1,12 +1,11 @@
-"""kubectl 1.35 STATUS / RESTARTS: the 12 examples of k8s-semantics §3, and the rules around them."""
+"""kubectl 1.35 STATUS / RESTARTS: the 12 examples of docs/kubernetes.md §3, and the rules around them."""
 
 from __future__ import annotations
 
 import pytest
 
 from pods.timeline import kubectl_status
-
-from .builders import (
+from tests.builders import (
     at,
     cond,
     initialized_conditions,
@@ -14,6 +13,8 @@ from .builders import (
     pending_conditions,
     pod,
     running,
+    sidecar_crash_loop_after_init,
+    sidecar_job_completed,
     terminated,
     waiting,
 )
@@ -136,45 +137,6 @@ def ex10():
     )
 
 
-def ex11():
-    proxy = terminated("proxy", 143, 30, 61, rc=1, last=last(137, 2, 29, name="proxy", n=0))
-    conds = [
-        cond("Initialized", True, 3, "PodCompleted"),
-        cond("Ready", False, 61, "PodCompleted"),
-        cond("ContainersReady", False, 61, "PodCompleted"),
-        cond("PodScheduled", True, 1),
-    ]
-    return pod(
-        rv=11,
-        init=["proxy"],
-        sidecars=("proxy",),
-        phase="Succeeded",
-        restart_policy="Never",
-        conditions=conds,
-        init_statuses=[proxy],
-        statuses=[terminated("app", 0, 3, 60)],
-    )
-
-
-def ex12():
-    proxy = waiting(
-        "proxy",
-        "CrashLoopBackOff",
-        "back-off 40s restarting failed container=proxy",
-        rc=3,
-        last=last(1, 100, 110, name="proxy", n=3),
-    )
-    return pod(
-        rv=12,
-        init=["proxy", "migrate"],
-        sidecars=("proxy",),
-        phase="Running",
-        conditions=initialized_conditions(1, 20),
-        init_statuses=[proxy, terminated("migrate", 0, 5, 20)],
-        statuses=[running("app", 21, ready=True)],
-    )
-
-
 @pytest.mark.parametrize(
     ("build", "status", "restarts", "last_at"),
     [
@@ -188,8 +150,8 @@ def ex12():
         (ex8, "Init:0/2", 0, None),
         (ex9, "CrashLoopBackOff", 5, at(301)),
         (ex10, "Init:Error", 0, None),
-        (ex11, "Completed", 1, at(29)),
-        (ex12, "Init:CrashLoopBackOff", 3, at(110)),
+        (sidecar_job_completed, "Completed", 1, at(29)),
+        (sidecar_crash_loop_after_init, "Init:CrashLoopBackOff", 3, at(110)),
     ],
     ids=[f"example-{n}" for n in range(1, 13)],
 )

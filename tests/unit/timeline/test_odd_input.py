@@ -7,8 +7,7 @@ import copy
 import pytest
 
 from pods.timeline import MalformedObject, apply_pod, build_state, parse_time, pod_identity
-
-from .builders import last, pending_conditions, pod, running, terminated, waiting
+from tests.builders import last, pending_conditions, pod, running, terminated, waiting
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""Builders of API-exact Pod and Event objects (k8s-semantics §2, §5), field by field as a 1.3x
-API server sends them: compact, so that each test reads as the sequence of objects a watcher saw."""
+"""The one set of builders of Pod and Event objects for every test: API-exact (docs/kubernetes.md §2, §5),
+field by field as a 1.3x API server sends them, compact, so that each test reads as the sequence of
+objects a watcher saw; and a few whole sequences that several tests replay."""
 
 from __future__ import annotations
 
@@ -420,3 +421,168 @@ def events_k8s_io(
             "lastObservedTime": at(last_when or when).strftime("%Y-%m-%dT%H:%M:%S.654321Z"),
         }
     return obj
+
+
+# ----------------------------------------------------------------------------------- whole sequences
+
+
+def healthy_sequence():
+    """Three init containers (db, cache, migrate), one app container, every transition seen."""
+    init = ["db", "cache", "migrate"]
+    pc = pending_conditions()
+    w = [waiting(n) for n in init]
+    return [
+        watch("ADDED", pod(rv=100, init=init, node=None, start_time=None)),
+        watch("MODIFIED", pod(rv=101, init=init, conditions=pc, init_statuses=w, statuses=[waiting("app")])),
+        watch(
+            "MODIFIED",
+            pod(
+                rv=102,
+                init=init,
+                conditions=pc,
+                init_statuses=[running("db", 3)] + w[1:],
+                statuses=[waiting("app")],
+            ),
+        ),
+        watch(
+            "MODIFIED",
+            pod(
+                rv=103,
+                init=init,
+                conditions=pc,
+                init_statuses=[terminated("db", 0, 3, 10), running("cache", 11), w[2]],
+                statuses=[waiting("app")],
+            ),
+        ),
+        watch(
+            "MODIFIED",
+            pod(
+                rv=104,
+                init=init,
+                conditions=pc,
+                init_statuses=[
+                    terminated("db", 0, 3, 10),
+                    terminated("cache", 0, 11, 12),
+                    running("migrate", 13),
+                ],
+                statuses=[waiting("app")],
+            ),
+        ),
+        watch(
+            "MODIFIED",
+            pod(
+                rv=105,
+                init=init,
+                conditions=initialized_conditions(1, 40),
+                init_statuses=[
+                    terminated("db", 0, 3, 10),
+                    terminated("cache", 0, 11, 12),
+                    terminated("migrate", 0, 13, 40),
+                ],
+                statuses=[waiting("app")],
+            ),
+        ),
+        watch(
+            "MODIFIED",
+            pod(
+                rv=106,
+                init=init,
+                phase="Running",
+                conditions=initialized_conditions(1, 40, 45),
+                init_statuses=[
+                    terminated("db", 0, 3, 10),
+                    terminated("cache", 0, 11, 12),
+                    terminated("migrate", 0, 13, 40),
+                ],
+                statuses=[running("app", 41, ready=True)],
+            ),
+        ),
+    ]
+
+
+def crash_loop_sequence():
+    def migrate(n):  # waiting in back-off after attempt n failed
+        return waiting(
+            "migrate",
+            "CrashLoopBackOff",
+            f"back-off {[10, 20, 40, 80][min(n, 3)]}s restarting failed container=migrate pod=x",
+            rc=n,
+            last=last(
+                1, 20 + 30 * n, 22 + 30 * n, name="migrate", n=n, message='relation "users" does not exist'
+            ),
+        )
+
+    db = terminated("db", 0, 3, 10)
+    pc = pending_conditions()
+    objs = [
+        pod(rv=200, conditions=pc, init_statuses=[db, running("migrate", 20)], statuses=[waiting("app")]),
+        pod(
+            rv=201,
+            conditions=pc,
+            init_statuses=[db, terminated("migrate", 1, 20, 22, message='relation "users" does not exist')],
+            statuses=[waiting("app")],
+        ),
+    ]
+    rv = 202
+    for n in range(0, 3):
+        objs.append(pod(rv=rv, conditions=pc, init_statuses=[db, migrate(n)], statuses=[waiting("app")]))
+        objs.append(
+            pod(
+                rv=rv + 1,
+                conditions=pc,
+                init_statuses=[
+                    db,
+                    running(
+                        "migrate",
+                        50 + 30 * n,
+                        rc=n + 1,
+                        last=last(1, 20 + 30 * n, 22 + 30 * n, name="migrate", n=n),
+                    ),
+                ],
+                statuses=[waiting("app")],
+            )
+        )
+        rv += 2
+    objs.append(pod(rv=rv, conditions=pc, init_statuses=[db, migrate(3)], statuses=[waiting("app")]))
+    return objs
+
+
+def sidecar_job_completed():
+    """A Job whose native sidecar `proxy` was restarted once (kubectl example 11: Completed)."""
+    proxy = terminated("proxy", 143, 30, 61, rc=1, last=last(137, 2, 29, name="proxy", n=0))
+    conds = [
+        cond("Initialized", True, 3, "PodCompleted"),
+        cond("Ready", False, 61, "PodCompleted"),
+        cond("ContainersReady", False, 61, "PodCompleted"),
+        cond("PodScheduled", True, 1),
+    ]
+    return pod(
+        rv=11,
+        init=["proxy"],
+        sidecars=("proxy",),
+        phase="Succeeded",
+        restart_policy="Never",
+        conditions=conds,
+        init_statuses=[proxy],
+        statuses=[terminated("app", 0, 3, 60)],
+    )
+
+
+def sidecar_crash_loop_after_init():
+    """A native sidecar crash-looping after init finished (kubectl example 12)."""
+    proxy = waiting(
+        "proxy",
+        "CrashLoopBackOff",
+        "back-off 40s restarting failed container=proxy",
+        rc=3,
+        last=last(1, 100, 110, name="proxy", n=3),
+    )
+    return pod(
+        rv=12,
+        init=["proxy", "migrate"],
+        sidecars=("proxy",),
+        phase="Running",
+        conditions=initialized_conditions(1, 20),
+        init_statuses=[proxy, terminated("migrate", 0, 5, 20)],
+        statuses=[running("app", 21, ready=True)],
+    )

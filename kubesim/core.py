@@ -47,6 +47,8 @@ class NodeState:
     disk_pressure: bool = False  #: image pulls fail with "no space left on device"
     max_parallel_pulls: int = 1  #: kubelet ``maxParallelImagePulls`` (1: serialized pulls)
     pull_slots: list = field(default_factory=list)  #: when each parallel pull slot frees up
+    crash_backoff_initial: float = 10.0  #: kubelet crash-loop back-off: first delay (docs §4)
+    crash_backoff_max: float = 300.0  #: … and its cap (``crashLoopBackOff.maxContainerRestartPeriod``)
 
     def allocate_ip(self) -> str:
         ip = f"10.244.{self.index}.{self.next_ip}"
@@ -99,7 +101,7 @@ class Cluster:
         max_events: int = 50_000,
         ground_truth: Any = None,
         truth_limit: int = 200_000,
-        forbidden: set[tuple[str, str]] | None = None,
+        forbidden: set[tuple[str, ...]] | None = None,
         user: str = DEFAULT_USER,
         bookmark_interval: float = 60.0,
         nodes: int = 3,
@@ -126,7 +128,8 @@ class Cluster:
         self.token = token or secrets.token_hex(16)
         self.tls = tls
         self.user = user
-        self.forbidden: set[tuple[str, str]] = set(forbidden or ())
+        # (verb, resource) or (verb, resource, namespace); "*" matches any verb or resource
+        self.forbidden: set[tuple[str, ...]] = set(forbidden or ())
         self.bookmark_interval = bookmark_interval
         self.max_watch_queue = max_watch_queue
         self.ca_path: str | None = None

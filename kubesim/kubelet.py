@@ -12,14 +12,19 @@ What it reproduces (see docs/kubernetes.md, Pod spec, status, back-off and event
   ``CreateContainerConfigError`` (no attempt, no restartCount bump), ``Created``/``Started``,
   a new ``containerd://`` id, and termination with ``Completed``/``Error``/``OOMKilled``.
 * Crash back-off: 1st restart immediate, then 10, 20, 40 … 300 s, reset when an attempt ran longer
-  than 600 s; ``CrashLoopBackOff`` waiting message and ``BackOff`` Warning events.
-* restartPolicy ``Never``/``OnFailure``, Pod completion (sidecars stopped in reverse order),
+  than 600 s; ``CrashLoopBackOff`` waiting message and ``BackOff`` Warning events. The node's kubelet
+  configuration (:func:`configure_node`) can lower both ends (KEP-4603, KEP-5593).
+* restartPolicy ``Never``/``OnFailure``, per-container ``restartPolicy`` and ``restartPolicyRules``
+  (KEP-5307) and the ``RestartAllContainers`` action (KEP-5532: every container restarts in place,
+  ``AllContainersRestarting`` condition), Pod completion (sidecars stopped in reverse order),
   activeDeadlineSeconds, sandbox recreation and graceful deletion.
+* ``stopSignal`` (KEP-4960) and ``resources`` (in-place resize, GA 1.35) in container statuses.
 * Status is reported at most once per ``status_interval`` of simulated time, with only the latest
   state, so short containers may go from waiting to terminated between two reports.
 
 All timers carry the Pod's *generation*; killing a Pod's containers bumps it so stale timers do
-nothing. Every finished attempt and deletion is written to the ground truth.
+nothing. Every finished attempt and deletion is written to the ground truth, with the Pod's *init
+generation* (``PodRun.sandboxes``: +1 per sandbox recreation and per RestartAllContainers).
 """
 
 from __future__ import annotations
@@ -32,6 +37,102 @@ from .util import go_duration, image_digest, image_size, parse_rfc3339, rfc3339
 CRASH_BACKOFF_INITIAL = 10.0
 CRASH_BACKOFF_MAX = 300.0
 CRASH_BACKOFF_RESET = 600.0
+REDUCED_BACKOFF_INITIAL = 1.0  # feature gate ReduceDefaultCrashLoopBackOffDecay (alpha 1.33)
+REDUCED_BACKOFF_MAX = 60.0
+RESTART_ALL_CLEANUP = 1.0  # kill + remove of every container, until the next pod sync (unverified)
+RESTARTING_ALL = "RestartingAllContainers"
+RESTARTING_ALL_MESSAGE = "The container is removed because RestartAllContainers in place"
+SIGNALS = {
+    "SIGHUP": 1,
+    "SIGINT": 2,
+    "SIGQUIT": 3,
+    "SIGKILL": 9,
+    "SIGUSR1": 10,
+    "SIGUSR2": 12,
+    "SIGTERM": 15,
+    "SIGWINCH": 28,
+}
+KUBELET_CONFIG_KEYS = {
+    "serializeImagePulls",
+    "maxParallelImagePulls",
+    "crashLoopBackOff",
+    "featureGates",
+    "nodes",
+}
+FEATURE_GATES = {"ReduceDefaultCrashLoopBackOffDecay": False, "KubeletCrashLoopBackOffMax": True}
+
+
+def _seconds(value) -> float:
+    """A kubelet-config duration: a number of seconds or a Go duration such as ``30s``, ``1m30s``."""
+    if isinstance(value, int | float):
+        return float(value)
+    text, total, num = str(value).strip(), 0.0, ""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isdigit() or ch == ".":
+            num += ch
+        elif text.startswith("ms", i):
+            total, num, i = total + float(num) / 1000, "", i + 1
+        elif ch in units and num:
+            total, num = total + float(num) * units[ch], ""
+        else:
+            raise ValueError(f"bad duration {value!r}")
+        i += 1
+    if num:
+        raise ValueError(f"bad duration {value!r} (missing unit)")
+    return total
+
+
+def configure_node(node: NodeState, config: dict) -> None:
+    """Apply a kubelet configuration to ``node`` (scenario key ``kubelet``, see kubesim/README.md):
+
+    * ``serializeImagePulls`` (default true) / ``maxParallelImagePulls`` (N > 1 needs
+      ``serializeImagePulls: false``, which is implied when only N is given; unset with
+      ``serializeImagePulls: false`` means no limit);
+    * ``crashLoopBackOff.maxContainerRestartPeriod`` (1–300 s; KEP-5593, gate
+      ``KubeletCrashLoopBackOffMax``, beta and on in 1.35): the cap, and the initial delay if lower;
+    * ``featureGates.ReduceDefaultCrashLoopBackOffDecay`` (KEP-4603, alpha 1.33): 1 s initial, 60 s cap.
+    """
+    unknown = set(config) - KUBELET_CONFIG_KEYS
+    if unknown:
+        raise ValueError(f"unknown kubelet config keys {sorted(unknown)}")
+    gates = {**FEATURE_GATES, **(config.get("featureGates") or {})}
+    unknown = set(gates) - set(FEATURE_GATES)
+    if unknown:
+        raise ValueError(f"unknown kubelet feature gates {sorted(unknown)}")
+    serialize = config.get("serializeImagePulls")
+    parallel = config.get("maxParallelImagePulls")
+    if parallel is not None and int(parallel) > 1 and serialize is True:
+        raise ValueError("maxParallelImagePulls cannot be larger than 1 unless serializeImagePulls is false")
+    if parallel is not None:
+        node.max_parallel_pulls = max(1, int(parallel))
+    elif serialize is False:
+        node.max_parallel_pulls = 1_000_000  # no limit
+    initial, cap = CRASH_BACKOFF_INITIAL, CRASH_BACKOFF_MAX
+    if gates["ReduceDefaultCrashLoopBackOffDecay"]:
+        initial, cap = REDUCED_BACKOFF_INITIAL, REDUCED_BACKOFF_MAX
+    period = (config.get("crashLoopBackOff") or {}).get("maxContainerRestartPeriod")
+    if period is not None and gates["KubeletCrashLoopBackOffMax"]:
+        cap = _seconds(period)
+        if not 1 <= cap <= 300:
+            raise ValueError("crashLoopBackOff.maxContainerRestartPeriod must be between 1s and 300s")
+        initial = min(initial, cap)
+    node.crash_backoff_initial, node.crash_backoff_max = initial, cap
+
+
+def matching_rule(rules: list, code: int) -> dict | None:
+    """The first ``restartPolicyRules`` entry whose ``exitCodes`` match ``code`` (KEP-5307)."""
+    for rule in rules:
+        ec = rule.get("exitCodes") or {}
+        values = ec.get("values") or []
+        op = ec.get("operator")
+        if (op == "In" and code in values) or (op == "NotIn" and code not in values):
+            return rule
+    return None
+
+
 PULL_BACKOFF_INITIAL = 10.0
 PULL_BACKOFF_MAX = 300.0
 MOUNT_RETRY = (0.5, 1, 2, 4, 8, 16, 32, 64, 122)
@@ -47,6 +148,10 @@ class Container:
         self.kind = kind
         self.b = behavior
         self.pull_policy = spec.get("imagePullPolicy", "IfNotPresent")
+        self.restart_policy: str | None = spec.get("restartPolicy")  # container-level override
+        self.rules: list = spec.get("restartPolicyRules") or []
+        self.stop_signal: str | None = (spec.get("lifecycle") or {}).get("stopSignal")
+        self.resources: dict = spec.get("resources") or {}
         self.field_path = ("spec.initContainers{%s}" if kind != "app" else "spec.containers{%s}") % self.name
         self.has_startup_probe = "startupProbe" in spec or behavior.startup_delay > 0
         self.phase = "new"  # new pulling pull-backoff config-wait running exited backoff done stopped
@@ -64,6 +169,7 @@ class Container:
         self.pull_backoff = 0.0
         self.pull_failed = 0
         self.created_in_gen = False
+        self.counted = False  # restartCount already raised for the next attempt (RestartAllContainers)
 
     def status(self) -> dict:
         st = {
@@ -78,6 +184,18 @@ class Container:
         if self.container_id:
             st["containerID"] = self.container_id
         st["started"] = self.started
+        if self.resources and "running" in self.state:
+            # in-place resize (GA 1.35): what the runtime enacted, for running containers only;
+            # allocatedResources needs the deprecated gate InPlacePodVerticalScalingAllocatedStatus
+            res = {}
+            if self.resources.get("limits"):
+                res["limits"] = dict(self.resources["limits"])
+            requests = self.resources.get("requests") or self.resources.get("limits")
+            if requests:
+                res["requests"] = dict(requests)
+            st["resources"] = res
+        if self.stop_signal and self.container_id:
+            st["stopSignal"] = self.stop_signal  # reported by the runtime (gate ContainerStopSignals)
         return st
 
 
@@ -114,7 +232,14 @@ class PodRun:
             for c in spec.get("containers") or []
         ]
         self.gen = 0  # bumped whenever timers must go stale
-        self.sandboxes = 0  # sandbox generation: bumped by every sandbox recreation
+        self.sandboxes = 0  # init generation: bumped by every sandbox recreation and RestartAllContainers
+        #: some container has a RestartAllContainers rule: the kubelet publishes AllContainersRestarting
+        self.restart_all_rule = any(
+            r.get("action") == "RestartAllContainers"
+            for c in inits + spec.get("containers", [])
+            for r in c.get("restartPolicyRules") or []
+        )
+        self.restarting_all = False  # AllContainersRestarting is True
         self.start_time: float | None = None
         self.pod_ip: str | None = None
         self.sandbox_ready = False
@@ -274,6 +399,15 @@ class Kubelet:
             conds.append(self._cond(pr, "ContainersReady", True))
         if pr.scheduled_cond:
             conds.append(pr.scheduled_cond)
+        if pr.restart_all_rule:
+            if pr.terminal:
+                conds.append(self._cond(pr, "AllContainersRestarting", False, term_reason))
+            elif pr.restarting_all:
+                cond = self._cond(pr, "AllContainersRestarting", True, "RestartAllContainersStarted")
+                cond["message"] = "container exited with restart policy rule"
+                conds.append(cond)
+            else:
+                conds.append(self._cond(pr, "AllContainersRestarting", False))
         status: dict = {"phase": phase, "conditions": conds}
         if pr.reason:
             status["message"] = pr.message
@@ -411,8 +545,16 @@ class Kubelet:
         self._event(pr, c, "Normal", "Pulling", f'Pulling image "{c.image}"')
         fail = c.pull_failed < c.b.pull_failures or node.disk_pressure
         duration = min(c.b.pull_time, 1.0) if fail else c.b.pull_time
-        start = max(now, node.pull_free_at)
-        node.pull_free_at = start + duration
+        if node.max_parallel_pulls <= 1:  # serializeImagePulls: true (the default)
+            start = max(now, node.pull_free_at)
+            node.pull_free_at = start + duration
+        else:  # maxParallelImagePulls: the pull waits for the first free slot, FIFO
+            slots = node.pull_slots
+            if len(slots) < node.max_parallel_pulls:
+                slots.append(0.0)
+            i = min(range(len(slots)), key=lambda k: slots[k])
+            start = max(now, slots[i])
+            slots[i] = start + duration
         self._later(pr, start + duration - now, self._pull_done, pr, c, now, start + duration, fail)
 
     def _pull_done(self, pr: PodRun, c: Container, requested: float, end: float, fail: bool) -> None:
@@ -477,7 +619,9 @@ class Kubelet:
             return
         if "terminated" in c.state:
             c.last_state = c.state
-        if c.ever_created:
+        if c.counted:  # RestartAllContainers already raised restartCount for this attempt
+            c.counted = False
+        elif c.ever_created:
             c.restart_count += 1
         c.ever_created = True
         c.created_in_gen = True
@@ -546,6 +690,11 @@ class Kubelet:
         c.phase = "exited"
         c.started = False
         c.ready = c.kind == "init" and code == 0
+        self._record(pr, c, code, reason)
+
+    def _record(self, pr: PodRun, c: Container, code: int, reason: str) -> None:
+        """Ground truth and log of the end of the running attempt of ``c`` (now)."""
+        now = self.clock.now()
         self.truth.attempt(
             pr.ns,
             pr.name,
@@ -567,34 +716,110 @@ class Kubelet:
         self.logs.finish(pr.uid, c.name, now, final)
         self._dirty(pr)
 
+    @staticmethod
+    def should_restart(pr: PodRun, c: Container, code: int) -> bool:
+        """``ContainerShouldRestart``: with a container-level ``restartPolicy`` the first matching
+        ``restartPolicyRules`` entry decides (``Restart``: yes; ``RestartAllContainers``: not this
+        container alone), else the container's policy; otherwise the Pod's ``restartPolicy``."""
+        policy = c.restart_policy
+        if policy is not None:
+            rule = matching_rule(c.rules, code)
+            if rule is not None:
+                return rule.get("action") == "Restart"
+        else:
+            policy = pr.restart_policy
+        return policy == "Always" or (policy == "OnFailure" and code != 0)
+
     def _exit(self, pr: PodRun, c: Container, code: int) -> None:
         if c.phase != "running":
             return
         self._terminate(pr, c, code)
+        rule = matching_rule(c.rules, code) if c.restart_policy is not None else None
+        if rule is not None and rule.get("action") == "RestartAllContainers":
+            self._restart_all(pr, c)
+            return
         if c.kind == "init":
             if code == 0:
                 c.phase = "done"
                 self._step(pr)
-            elif pr.restart_policy == "Never":
-                self._fail(pr)
-            else:
+            elif self.should_restart(pr, c, code):
                 self._restart_later(pr, c)
+            else:
+                self._fail(pr)
         elif c.kind == "sidecar":
             self._restart_later(pr, c)
         else:
-            if pr.restart_policy == "Always" or (pr.restart_policy == "OnFailure" and code != 0):
+            if self.should_restart(pr, c, code):
                 self._restart_later(pr, c)
             else:
                 c.phase = "done"
                 if all(a.phase == "done" for a in pr.apps):
                     self._complete(pr)
 
+    def _restart_all(self, pr: PodRun, trigger: Container) -> None:
+        """KEP-5532: ``trigger`` exited into a ``RestartAllContainers`` rule. The kubelet reports
+        ``AllContainersRestarting=True``, kills every other container at once (no grace period, no
+        preStop) and removes them all from the runtime, keeping the sandbox, uid and IP; then
+        :meth:`_restart_all_cleaned`."""
+        if pr.completing or pr.terminal or pr.deleting:
+            return
+        pr.restarting_all = True
+        pr.gen += 1
+        for c in pr.containers:
+            if c is trigger:
+                continue
+            if c.phase == "running":
+                self._event(pr, c, "Normal", "Killing", f"Stopping container {c.name}")
+                self._record(pr, c, 137, RESTARTING_ALL)
+                c.phase = "killed"  # its last report still shows it running
+            elif c.phase != "done" and c.phase != "exited":
+                c.phase = "stopped"
+        self._dirty(pr)
+        self._later(pr, RESTART_ALL_CLEANUP, self._restart_all_cleaned, pr)
+
+    def _restart_all_cleaned(self, pr: PodRun) -> None:
+        """Every container is gone from the runtime: ``AllContainersRestarting`` turns False and the
+        Pod starts again from its first init container (a new init generation). A container whose
+        last status was running or terminated now reads ``waiting: RestartingAllContainers`` with a
+        made-up ``lastState.terminated`` (137, no times, no containerID) and ``restartCount`` + 1,
+        which is the number of its next attempt; a waiting one keeps its count and ``lastState``."""
+        pr.restarting_all = False
+        pr.sandboxes += 1
+        pr.init_done = False
+        default = "PodInitializing" if pr.inits else "ContainerCreating"
+        for c in pr.containers:
+            if "waiting" in c.state:
+                c.state = {"waiting": {"reason": default}}
+            else:
+                if "running" in c.state:
+                    c.container_id, c.image_id = None, ""
+                c.state = {"waiting": {"reason": RESTARTING_ALL, "message": RESTARTING_ALL_MESSAGE}}
+                c.last_state = {
+                    "terminated": {
+                        "exitCode": 137,
+                        "reason": RESTARTING_ALL,
+                        "message": RESTARTING_ALL_MESSAGE,
+                    }
+                }
+                c.restart_count += 1
+                c.counted = True
+            c.phase, c.started, c.ready, c.created_in_gen = "new", False, False, False
+        self.flush(pr)
+        # from the next sync on the condition is False, so the kubelet no longer writes the
+        # RestartingAllContainers waiting state: the default one, with restartCount and lastState kept
+        for c in pr.containers:
+            if c.state["waiting"].get("reason") == RESTARTING_ALL:
+                c.state = {"waiting": {"reason": default}}
+        self._dirty(pr)
+        self._later(pr, self.sync_delay, self._step, pr)
+
     def _restart_later(self, pr: PodRun, c: Container) -> None:
         now = self.clock.now()
         if now - c.started_at > CRASH_BACKOFF_RESET:
             c.backoff = 0.0
         delay = c.backoff
-        c.backoff = CRASH_BACKOFF_INITIAL if delay == 0 else min(delay * 2, CRASH_BACKOFF_MAX)
+        initial, cap = pr.node.crash_backoff_initial, pr.node.crash_backoff_max
+        c.backoff = initial if delay == 0 else min(delay * 2, cap)
         if delay == 0:
             self._later(pr, self.sync_delay, self._restart, pr, c)
             return
@@ -637,10 +862,12 @@ class Kubelet:
                 t, code = grace, 137
             else:
                 t, code = c.b.stop_time, c.b.sigterm_exit
+                if c.stop_signal and code == 143:  # the default exit on SIGTERM: 128 + signal
+                    code = 128 + SIGNALS.get(c.stop_signal, 15)
             self._later(pr, t, self._terminate, pr, c, code)
             latest = max(latest, t)
         for c in pr.containers:
-            if c.phase in ("pulling", "pull-backoff", "config-wait", "backoff", "new"):
+            if c.phase in ("pulling", "pull-backoff", "config-wait", "backoff", "new", "killed"):
                 c.phase = "stopped"
         self._later(pr, latest + 0.01, then, *args)
 
@@ -688,7 +915,7 @@ class Kubelet:
         pr.sandbox_ready = False
         pr.init_done = False
         for c in pr.inits:
-            c.phase, c.restart_count, c.ever_created, c.backoff = "new", 0, False, 0.0
+            c.phase, c.restart_count, c.ever_created, c.backoff, c.counted = "new", 0, False, 0.0, False
             c.state, c.last_state = {"waiting": {"reason": "PodInitializing"}}, {}
             c.container_id, c.image_id, c.started, c.ready, c.created_in_gen = None, "", False, False, False
             self.logs.reset(pr.uid, c.name)

@@ -342,7 +342,12 @@ class ApiServer:
     # ------------------------------------------------------------ resources
     def _authorize(self, verb: str, res: str, group: str, ns: str | None, name: str | None) -> None:
         forbidden = self.sim.forbidden
-        if not forbidden or not ({(verb, res), ("*", res), (verb, "*")} & forbidden):
+        if not forbidden:
+            return
+        rules: set[tuple[str, ...]] = {(verb, res), ("*", res), (verb, "*")}
+        if ns:  # entries with a namespace: no RoleBinding there (the request is answered as a real server)
+            rules |= {(verb, res, ns), ("*", res, ns), (verb, "*", ns), ("*", "*", ns)}
+        if not rules & forbidden:
             return
         top = res.split("/")[0]
         qualified = f"{top}.{group}" if group else top

@@ -47,8 +47,9 @@ class KubeSim(Cluster):
     ``scenario`` is a built-in name (see :func:`kubesim.scenarios.builtin_names`), a path to a
     YAML/JSON file, a dict in that format, or a :class:`kubesim.scenarios.Scenario`.
     ``clock`` defaults to ``RealClock(speed)``. ``forbidden`` is a set of ``(verb, resource)``
-    pairs answered with 403 (resource may be ``pods/log``). ``port=0`` picks a free port. The other
-    keywords are :class:`~kubesim.core.Cluster`'s.
+    pairs answered with 403 (resource may be ``pods/log``), or ``(verb, resource, namespace)`` triples
+    that deny only requests in that namespace (``"*"`` matches any verb or resource). ``port=0`` picks
+    a free port. The other keywords are :class:`~kubesim.core.Cluster`'s.
     """
 
     def __init__(

@@ -5,9 +5,11 @@ One record per *finished* container attempt::
     {"namespace", "pod", "uid", "container", "kind": "init"|"sidecar"|"app", "number",
      "started_at", "finished_at", "exit_code", "reason", "generation", "container_id"}
 
-(``number`` is the container's restartCount during that attempt, ``generation`` the Pod's sandbox
-generation (0, then +1 per sandbox recreation), ``container_id`` the attempt's runtime id; times are
-whole-second RFC 3339, identical to what the API shows in ``state``/``lastState``), and one per Pod deletion::
+(``number`` is the container's restartCount during that attempt, ``generation`` the Pod's init
+generation (0, then +1 per sandbox recreation and per RestartAllContainers), ``container_id`` the
+attempt's runtime id; times are whole-second RFC 3339, identical to what the API shows in
+``state``/``lastState``, except the kill time of a container RestartAllContainers removed, which the
+API never shows), and one per Pod deletion::
 
     {"namespace", "pod", "uid", "deleted_at"}
 

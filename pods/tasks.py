@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers over `pods.watch` (the steps live there).
+"""Celery tasks: thin wrappers over `pods.watch.schedule` (the steps live in `pods.watch`).
 
 - `watch_cluster(cluster_name)` (queue `watch`): one bounded watch window under the cluster's lock, then
   it re-enqueues itself (after a back-off when the API refused or could not be reached).
@@ -42,7 +42,8 @@ def watch_cluster(cluster_name: str) -> str:
 @shared_task(name="pods.tasks.ensure_watchers", ignore_result=True)
 def ensure_watchers() -> list[str]:
     """Enqueue `watch_cluster` for every configured cluster that has no running watch."""
-    started = [name for name in watch.clusters_to_start() if enqueue_watch(name)]
+    names = watch.register_clusters()
+    started = [name for name in watch.clusters_to_start(names) if enqueue_watch(name)]
     if started:
         log.info("started the watch of %s", ", ".join(started))
     return started

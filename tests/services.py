@@ -126,9 +126,8 @@ def settings_for_cluster(sim: SimCluster, **watch_settings) -> Iterator[None]:
     old = os.environ.get("KUBECONFIG")
     os.environ["KUBECONFIG"] = sim.kubeconfig
     try:
-        with override_settings(
-            INITSCOPE_CLUSTERS=[sim.name], INITSCOPE_CLUSTER_NAMESPACES="", **watch_settings
-        ):
+        overrides = {"INITSCOPE_CLUSTERS": [sim.name], "INITSCOPE_CLUSTER_NAMESPACES": ""} | watch_settings
+        with override_settings(**overrides):
             yield
     finally:
         if old is None:

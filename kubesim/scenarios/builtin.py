@@ -339,6 +339,125 @@ BUILTIN: dict[str, dict] = {
             }
         ]
     },
+    # Kubernetes 1.33-1.36 kubelet features (docs/kubernetes.md §1, §2, §4, §5)
+    "restart-rules": {
+        "workloads": [
+            {
+                # Pod restartPolicy Never, but fetch-work restarts on exit 42 (KEP-5307): 42, 42, then 0
+                "kind": "Pod",
+                "name": "retry-on-42",
+                "restartPolicy": "Never",
+                "initContainers": [
+                    {
+                        "name": "fetch-work",
+                        "image": "acme/fetch:1.2",
+                        "restartPolicy": "Never",
+                        "restartPolicyRules": [
+                            {"action": "Restart", "exitCodes": {"operator": "In", "values": [42]}}
+                        ],
+                        "behavior": {"durations": [3, 3, 2], "exit_codes": [42, 42, 0]},
+                    }
+                ],
+                "containers": [
+                    {
+                        "name": "worker",
+                        "image": "acme/worker:3.0",
+                        "resources": {
+                            "requests": {"cpu": "250m", "memory": "128Mi"},
+                            "limits": {"memory": "256Mi"},
+                        },
+                        "lifecycle": {"stopSignal": "SIGUSR1"},
+                        "behavior": {"duration": 40},
+                    }
+                ],
+            },
+            {
+                # the same rule, but exit 3: no rule matches, the container's Never fails the Pod
+                "kind": "Pod",
+                "name": "fail-on-3",
+                "restartPolicy": "Never",
+                "initContainers": [
+                    {
+                        "name": "fetch-work",
+                        "image": "acme/fetch:1.2",
+                        "restartPolicy": "Never",
+                        "restartPolicyRules": [
+                            {"action": "Restart", "exitCodes": {"operator": "In", "values": [42]}}
+                        ],
+                        "behavior": {"durations": [3, 3], "exit_codes": [42, 3]},
+                    }
+                ],
+                "containers": [{"name": "worker", "image": "acme/worker:3.0"}],
+            },
+        ]
+    },
+    "restart-all": {
+        "workloads": [
+            {
+                # train exits 88 twice: every container restarts in place (KEP-5532), init included
+                "kind": "Pod",
+                "name": "trainer",
+                "restartPolicy": "Never",
+                "initContainers": [
+                    {"name": "fetch-shard", "image": "acme/shard:1.0", "behavior": {"duration": 2}},
+                    {"name": "proxy", "image": "envoyproxy/envoy:v1.31.0", "sidecar": True},
+                ],
+                "containers": [
+                    {
+                        "name": "train",
+                        "image": "acme/train:5.1",
+                        "restartPolicy": "Never",
+                        "restartPolicyRules": [
+                            {
+                                "action": "RestartAllContainers",
+                                "exitCodes": {"operator": "In", "values": [88]},
+                            }
+                        ],
+                        "behavior": {"durations": [15, 15, None], "exit_codes": [88, 88, 0]},
+                    },
+                    {"name": "monitor", "image": "acme/monitor:1.0"},
+                ],
+            }
+        ]
+    },
+    "fast-backoff": {
+        # kubelet configuration: gate ReduceDefaultCrashLoopBackOffDecay (1 s, cap 60 s), capped again
+        # by crashLoopBackOff.maxContainerRestartPeriod 30s: 1, 2, 4, 8, 16, 30, 30 … s
+        "kubelet": {
+            "featureGates": {"ReduceDefaultCrashLoopBackOffDecay": True},
+            "crashLoopBackOff": {"maxContainerRestartPeriod": "30s"},
+        },
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "api",
+                "initContainers": [
+                    {
+                        "name": "migrate",
+                        "image": "acme/migrate:2.0",
+                        "behavior": {"duration": 2, "exit_code": 1},
+                    }
+                ],
+                "containers": [APP],
+            }
+        ],
+    },
+    "parallel-pulls": {
+        # kubelet maxParallelImagePulls 2 (serializeImagePulls false): 4 Pods on one node, big images
+        "kubelet": {"serializeImagePulls": False, "maxParallelImagePulls": 2},
+        "workloads": [
+            {
+                "kind": "Deployment",
+                "name": "batch",
+                "replicas": 4,
+                "pod": {"node_name": "kubesim-node-1"},
+                "initContainers": [
+                    {"name": "fetch", "image": "acme/fetch:1.2", "behavior": {"pull_time": 6}}
+                ],
+                "containers": [{"name": "app", "image": "acme/batch:7.0", "behavior": {"pull_time": 4}}],
+            }
+        ],
+    },
 }
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ..behavior import INF, ContainerBehavior, PodBehavior
 from ..controllers import WorkloadSpec
 from ..core import Cluster
+from ..kubelet import KUBELET_CONFIG_KEYS, configure_node
 
 WORKLOAD_OPTIONS = (  # WorkloadSpec fields a scenario may set as they are
     "replicas",
@@ -44,7 +45,11 @@ CONTAINER_KEYS = {
     "behavior",
     "imagePullPolicy",
     "command",
+    "restartPolicy",  # container-level (KEP-5307); on an init container, Always makes a sidecar
+    "restartPolicyRules",
+    "lifecycle",  # e.g. {stopSignal: SIGUSR1} (KEP-4960)
 }
+RULE_ACTIONS = {"Restart", "RestartAllContainers"}
 POD_KEYS = {
     "unschedulable_for",
     "mount_failure",
@@ -64,11 +69,18 @@ class Scenario:
     controller_events: bool = False  #: controllers emit their Normal Events (ScalingReplicaSet …)
     pvcs: list[dict] = field(default_factory=list)  #: PersistentVolumeClaims (see VolumeClaims)
     node_problems: list[dict] = field(default_factory=list)  #: {"node", "problem", "after"}
+    kubelet: dict = field(default_factory=dict)  #: kubelet configuration of the nodes (configure_node)
 
     def setup(self, sim: Cluster) -> None:
         """Create namespaces, claims, workloads (delayed ones via the clock); break nodes; run drivers."""
         if self.controller_events:
             sim.controller_events = True
+        if self.kubelet:
+            names = self.kubelet.get("nodes")
+            config = {k: v for k, v in self.kubelet.items() if k != "nodes"}
+            for node in sim.nodes.values():
+                if names is None or node.name in names:
+                    configure_node(node, config)
         for ns in self.namespaces:
             sim.ensure_namespace(ns)
         for claim in self.pvcs:
@@ -91,6 +103,23 @@ def _probe() -> dict:
     return {"exec": {"command": ["/bin/true"]}, "periodSeconds": 1, "failureThreshold": 30}
 
 
+def _restart_fields(c: dict, spec: dict) -> None:
+    """Container-level ``restartPolicy`` and ``restartPolicyRules`` (KEP-5307), validated as the API
+    server does."""
+    if c.get("restartPolicy"):
+        if c["restartPolicy"] not in ("Always", "OnFailure", "Never"):
+            raise ValueError(f"container {c['name']!r}: bad restartPolicy {c['restartPolicy']!r}")
+        spec["restartPolicy"] = c["restartPolicy"]
+    if c.get("restartPolicyRules"):
+        if not c.get("restartPolicy"):  # as the API server's validation says
+            raise ValueError(f"container {c['name']!r}: restartPolicyRules needs a container restartPolicy")
+        for rule in c["restartPolicyRules"]:
+            ec = rule.get("exitCodes") or {}
+            if rule.get("action") not in RULE_ACTIONS or ec.get("operator") not in ("In", "NotIn"):
+                raise ValueError(f"container {c['name']!r}: bad restart rule {rule!r}")
+        spec["restartPolicyRules"] = [dict(r) for r in c["restartPolicyRules"]]
+
+
 def _container(c: dict, kind: str) -> tuple[dict, ContainerBehavior]:
     unknown = set(c) - CONTAINER_KEYS
     if unknown:
@@ -102,6 +131,9 @@ def _container(c: dict, kind: str) -> tuple[dict, ContainerBehavior]:
         spec["imagePullPolicy"] = c["imagePullPolicy"]
     if c.get("resources"):
         spec["resources"] = c["resources"]
+    _restart_fields(c, spec)
+    if c.get("lifecycle"):
+        spec["lifecycle"] = dict(c["lifecycle"])
     behavior = ContainerBehavior.from_dict(
         c.get("behavior"), default_duration=1.0 if kind == "init" else None
     )
@@ -138,7 +170,8 @@ def parse_workload(d: dict) -> WorkloadSpec:
     spec: dict = {}
     inits = []
     for c in d.get("initContainers") or []:
-        cs, b = _container(c, "sidecar" if c.get("sidecar") else "init")
+        sidecar = c.get("sidecar") or c.get("restartPolicy") == "Always"
+        cs, b = _container(c, "sidecar" if sidecar else "init")
         inits.append(cs)
         behaviors[cs["name"]] = b
     if inits:
@@ -167,6 +200,8 @@ def parse_workload(d: dict) -> WorkloadSpec:
         apps[0].setdefault("volumeMounts", []).append({"name": "data", "mountPath": "/data"})
     if pod_extra.get("node_name"):
         spec["nodeName"] = pod_extra["node_name"]
+    if any((c.get("lifecycle") or {}).get("stopSignal") for c in inits + apps):
+        spec["os"] = {"name": "linux"}  # stopSignal is only allowed with spec.os.name
     if pod_b.unschedulable_for:
         apps[0].setdefault("resources", {"requests": {"cpu": "2", "memory": "1Gi"}})
     kw = {k: d[k] for k in WORKLOAD_OPTIONS if k in d}
@@ -207,6 +242,7 @@ def scenario_from_dict(data: dict, name: str | None = None) -> Scenario:
         "controller_events",
         "pvcs",
         "node_problems",
+        "kubelet",
     }
     if unknown:
         raise ValueError(f"unknown scenario keys {sorted(unknown)}")
@@ -217,4 +253,13 @@ def scenario_from_dict(data: dict, name: str | None = None) -> Scenario:
         controller_events=bool(data.get("controller_events")),
         pvcs=[dict(c) for c in data.get("pvcs") or []],
         node_problems=[dict(n) for n in data.get("node_problems") or []],
+        kubelet=_kubelet_config(data.get("kubelet")),
     )
+
+
+def _kubelet_config(data: dict | None) -> dict:
+    data = dict(data or {})
+    unknown = set(data) - KUBELET_CONFIG_KEYS
+    if unknown:
+        raise ValueError(f"unknown kubelet config keys {sorted(unknown)}")
+    return data

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal, overload
 
 import orjson
 import urllib3
 from kubernetes.client.exceptions import ApiException
+
+from pods.timeline.raw import RawEvent, RawList, RawObject, RawPod
 
 from .errors import ApiError, ConnectionFailed
 
@@ -31,6 +33,8 @@ RESOURCES = {
 CONNECT_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 60.0
 
+Query = list[tuple[str, Any]]  # named here: inside KubeClient, `list` is the method
+
 
 def resource_path(resource: str, namespace: str = "", name: str = "") -> str:
     """`/api/v1/pods`, `/api/v1/namespaces/ns/pods`, `/apis/apps/v1/namespaces/ns/replicasets/x`."""
@@ -40,7 +44,10 @@ def resource_path(resource: str, namespace: str = "", name: str = "") -> str:
 
 
 class WatchStream:
-    """The lines of one watch response; iterate for raw `bytes` lines, `close()` from any thread."""
+    """The lines of one watch response; iterate for raw `bytes` lines, `close()` from any thread.
+
+    Each line is the JSON of one `pods.timeline.raw.RawWatchEvent` (decoding is the watcher's step).
+    """
 
     def __init__(self, response: Any) -> None:
         self._response = response
@@ -91,9 +98,23 @@ class KubeClient:
         # lock's time to live, so one stuck request cannot outlast the lock.
         self.request_timeout = request_timeout
 
-    def list(self, resource: str, *, namespace: str = "", limit: int = 500, continue_token: str = "") -> dict:
+    @overload
+    def list(
+        self, resource: Literal["pods"], *, namespace: str = "", limit: int = 500, continue_token: str = ""
+    ) -> RawList[RawPod]: ...
+    @overload
+    def list(
+        self, resource: Literal["events"], *, namespace: str = "", limit: int = 500, continue_token: str = ""
+    ) -> RawList[RawEvent]: ...
+    @overload
+    def list(
+        self, resource: str, *, namespace: str = "", limit: int = 500, continue_token: str = ""
+    ) -> RawList[Any]: ...  # replicasets, jobs, ...: `RawObject`s and more
+    def list(
+        self, resource: str, *, namespace: str = "", limit: int = 500, continue_token: str = ""
+    ) -> RawList[Any]:
         """One page of a list: the raw `{"kind": "...List", "metadata": {...}, "items": [...]}`."""
-        query: list[tuple[str, Any]] = [("limit", limit)]
+        query: Query = [("limit", limit)]
         if continue_token:
             query.append(("continue", continue_token))
         return orjson.loads(self._get(resource_path(resource, namespace), query, self.request_timeout))
@@ -102,7 +123,7 @@ class KubeClient:
         self, resource: str, *, namespace: str = "", resource_version: str = "", timeout_seconds: int = 300
     ) -> WatchStream:
         """Open a watch from `resource_version` with bookmarks; the server ends it at `timeout_seconds`."""
-        query: list[tuple[str, Any]] = [
+        query: Query = [
             ("watch", "true"),
             ("allowWatchBookmarks", "true"),
             ("timeoutSeconds", timeout_seconds),
@@ -113,7 +134,7 @@ class KubeClient:
         response = self._request(resource_path(resource, namespace), query, timeout_seconds + 15)
         return WatchStream(response)
 
-    def get(self, resource: str, *, namespace: str, name: str) -> dict:
+    def get(self, resource: str, *, namespace: str, name: str) -> RawObject:
         """One object as raw JSON (ApiError 404 when it is gone)."""
         return orjson.loads(self._get(resource_path(resource, namespace, name), [], self.request_timeout))
 
@@ -128,7 +149,7 @@ class KubeClient:
         timeout: float | None = None,
     ) -> str:
         """The last `tail_lines` lines of a container's log (`previous`: the attempt before the current)."""
-        query: list[tuple[str, Any]] = [("container", container), ("tailLines", tail_lines)]
+        query: Query = [("container", container), ("tailLines", tail_lines)]
         if previous:
             query.append(("previous", "true"))
         body = self._get(
@@ -138,7 +159,7 @@ class KubeClient:
         )
         return body.decode("utf-8", errors="replace")
 
-    def _get(self, path: str, query: list, timeout: float) -> bytes:
+    def _get(self, path: str, query: Query, timeout: float) -> bytes:
         response = self._request(path, query, timeout)
         try:
             return response.data
@@ -147,7 +168,7 @@ class KubeClient:
         finally:
             response.release_conn()
 
-    def _request(self, path: str, query: list, read_timeout: float) -> Any:
+    def _request(self, path: str, query: Query, read_timeout: float) -> Any:
         try:
             return self.api.call_api(
                 path,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pods import watch
+from pods import selectors, watch
 from pods.models import Attempt, Cluster, Pod
 from tests.services import settings_for_cluster
 
@@ -146,9 +146,9 @@ def test_a_namespaced_clusters_error_is_cleared_by_its_own_streams(db, settings)
 
     settings.INITSCOPE_CLUSTERS = ["narrow"]
     settings.INITSCOPE_CLUSTER_NAMESPACES = "narrow=shop"
-    watch._record_cluster_error("narrow", "cannot load the configuration")
+    watch.record_cluster_error("narrow", "cannot load the configuration")
     cursors = WatchCursor.objects.filter(cluster__name="narrow")
     assert set(cursors.values_list("resource", "namespace")) == {("pods", "shop"), ("events", "shop")}
-    assert watch.cluster_health()[0]["state"] == "error"
+    assert selectors.cluster_health()[0]["state"] == "error"
     cursors.update(last_ok_at=datetime.now(UTC))  # what the streams' next success saves
-    assert watch.cluster_health()[0]["state"] != "error"
+    assert selectors.cluster_health()[0]["state"] != "error"

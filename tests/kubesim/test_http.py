@@ -62,6 +62,20 @@ async def test_auth_and_error_statuses(make_sim, http):
     )
 
 
+async def test_a_namespaced_forbidden_entry_denies_only_that_namespace(make_sim, http):
+    sim = await make_sim(forbidden={("*", "*", "payments")})
+    s = http(sim)
+    resp = await s.get("/api/v1/namespaces/payments/events", params={"watch": "1", "timeoutSeconds": "1"})
+    assert resp.status == 403 and (await resp.json())["message"] == (
+        'events is forbidden: User "system:serviceaccount:initscope:initscope" cannot watch resource '
+        '"events" in API group "" in the namespace "payments"'
+    )
+    assert (await s.get("/api/v1/namespaces/shop/pods")).status == 200
+    assert (await s.get("/api/v1/pods")).status == 200, "an entry with a namespace leaves other scopes alone"
+    sim.forbidden.discard(("*", "*", "payments"))  # the RoleBinding arrives
+    assert (await s.get("/api/v1/namespaces/payments/pods")).status == 200
+
+
 async def test_pagination_is_one_snapshot(make_sim, http):
     sim = await make_sim("healthy", scenario_options=None)
     for i in range(5):

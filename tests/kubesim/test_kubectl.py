@@ -80,3 +80,25 @@ def test_logs_previous(threaded):
         assert out.stdout.splitlines()[-1] == 'ERROR: relation "orders" does not exist'
         bad = kubectl(ks, "logs", name, "-c", "wait-for-db", "--previous")
         assert bad.returncode != 0 and "previous terminated container" in bad.stderr
+
+
+def test_kubectl_status_of_1_35_features(threaded):
+    """kubectl's own printer on RestartAllContainers and restart rules (docs/kubernetes.md §2)."""
+    with threaded("restart-all", tls=True) as ks:
+        ks.advance(21.95)  # just after the first clean-up: every container waits, made-up lastState
+        out = kubectl(ks, "get", "pods", "--no-headers")
+        assert out.returncode == 0, out.stderr
+        cells = out.stdout.split()
+        assert cells[1:3] == ["0/3", "Init:RestartingAllContainers"], out.stdout
+        ks.advance(10)
+        cells = kubectl(ks, "get", "pods", "--no-headers").stdout.split()
+        assert cells[1:3] == ["3/3", "Running"]
+        described = kubectl(ks, "get", "pod", "trainer", "-o", "json")
+        conds = {c["type"]: c["status"] for c in json.loads(described.stdout)["status"]["conditions"]}
+        assert conds["AllContainersRestarting"] == "False"
+    with threaded("restart-rules", tls=True) as ks:
+        ks.advance(15)
+        rows = dict(
+            line.split()[0:3:2] for line in kubectl(ks, "get", "pods", "--no-headers").stdout.splitlines()
+        )
+        assert rows == {"fail-on-3": "Init:Error", "retry-on-42": "Init:CrashLoopBackOff"}

@@ -14,6 +14,7 @@ from pods import watch
 from pods.ingest import IngestResult
 from pods.kube import ApiError, ConnectionFailed, parse_namespaces, split_lines
 from pods.models import Cluster
+from pods.watch import batch, listing, state
 
 PODS = watch.Stream("pods")
 EVENTS = watch.Stream("events")
@@ -112,13 +113,16 @@ class FakeKube:
 
 @pytest.fixture
 def ingested(monkeypatch) -> list[list]:
-    """Every batch `apply_batch` hands to ingest; cursor saves and reconciles are recorded, not stored."""
+    """Every batch `apply_batch` hands to ingest; cursor saves and reconciles are faked, not stored."""
     batches: list[list] = []
-    monkeypatch.setattr(
-        watch, "ingest_batch", lambda *, cluster, items: batches.append(items) or IngestResult()
-    )
-    monkeypatch.setattr(watch, "pods_mark_vanished", lambda *, cluster, listed_uids, at, namespaces: set())
-    monkeypatch.setattr(watch, "save_cursors", lambda w, force=False: None)
+
+    def ingest_batch(*, cluster, items):
+        batches.append(items)
+        return IngestResult(pods_seen={i.object["metadata"]["uid"] for i in items if i.kind == "pod"})
+
+    monkeypatch.setattr(batch, "ingest_batch", ingest_batch)
+    monkeypatch.setattr(listing, "pods_mark_vanished", lambda *, cluster, listed_uids, at, namespaces: set())
+    monkeypatch.setattr(state, "watch_cursor_save", lambda **kw: None)
     monkeypatch.setattr(watch.ClusterWatch, "heartbeat", lambda self: None)
     return batches
 
@@ -226,7 +230,7 @@ def test_list_once_reconciles_with_every_listed_uid(ingested, monkeypatch):
         seen["uids"], seen["namespaces"] = listed_uids, namespaces
         return {"uid-gone"}
 
-    monkeypatch.setattr(watch, "pods_mark_vanished", mark_vanished)
+    monkeypatch.setattr(listing, "pods_mark_vanished", mark_vanished)
     body = {"metadata": {"resourceVersion": "5"}, "items": [pod("a", 1), pod("b", 2)]}
     w = make_watch(FakeKube(lists={"pods": [body]}))
     watch.list_once(w, PODS)
@@ -376,7 +380,7 @@ def test_an_unexpected_error_still_stops_every_reader(ingested, monkeypatch):
 def test_a_reader_stopped_before_its_watch_opened_closes_it_at_once():
     stream = BlockingStream([])
     w = make_watch(FakeKube())
-    reader = watch._Reader(w, w.state[PODS], 5, queue.Queue())
+    reader = watch.Reader(w, w.state[PODS], 5, queue.Queue())
 
     def watch_after_stop(*a, **kw):
         reader.stop()  # stop() runs while the watch is opening: `response` is still None
@@ -388,10 +392,10 @@ def test_a_reader_stopped_before_its_watch_opened_closes_it_at_once():
 
 
 def test_a_lost_lock_stops_a_list_before_it_reconciles_or_saves(monkeypatch):
-    monkeypatch.setattr(watch, "ingest_batch", lambda *, cluster, items: IngestResult())
+    monkeypatch.setattr(batch, "ingest_batch", lambda *, cluster, items: IngestResult())
     vanished, saved = [], []
-    monkeypatch.setattr(watch, "pods_mark_vanished", lambda **kw: vanished.append(kw) or set())
-    monkeypatch.setattr(watch, "save_cursors", lambda w, force=False: saved.append(force))
+    monkeypatch.setattr(listing, "pods_mark_vanished", lambda **kw: vanished.append(kw) or set())
+    monkeypatch.setattr(state, "watch_cursor_save", lambda **kw: saved.append(kw))
     beats = {"n": 0}
 
     def heartbeat(self):
@@ -408,13 +412,13 @@ def test_a_lost_lock_stops_a_list_before_it_reconciles_or_saves(monkeypatch):
 
 def test_a_namespaced_list_reconciles_only_its_namespace(ingested, monkeypatch):
     seen = {}
-    monkeypatch.setattr(watch, "pods_mark_vanished", lambda **kw: seen.update(kw) or set())
+    monkeypatch.setattr(listing, "pods_mark_vanished", lambda **kw: seen.update(kw) or set())
     w = make_watch(FakeKube(), streams=(watch.Stream("pods", "shop"),))
     watch.list_once(w, watch.Stream("pods", "shop"))
     assert seen["namespaces"] == ["shop"]
 
 
-def test_a_failed_owner_lookup_is_cached_for_a_short_while(monkeypatch):
+def test_a_failed_owner_lookup_is_cached_for_a_short_while():
     from pods.kube.owners import OwnerResolver
 
     class Failing:
@@ -424,14 +428,14 @@ def test_a_failed_owner_lookup_is_cached_for_a_short_while(monkeypatch):
             Failing.calls += 1
             raise ConnectionFailed("reset")
 
-    resolver = OwnerResolver(Failing(), failure_ttl=60.0)
+    clock = [1000.0]
+    resolver = OwnerResolver(Failing(), failure_ttl=60.0, timer=lambda: clock[0])
     rs_pod = pod("a", 1)
     rs_pod["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "api-1", "controller": True}]
     assert resolver.resolve(rs_pod) is None
     assert resolver.resolve(rs_pod) is None
     assert Failing.calls == 1
-    clock = time.monotonic() + 61
-    monkeypatch.setattr("pods.kube.owners.time.monotonic", lambda: clock)
+    clock[0] += 61
     assert resolver.resolve(rs_pod) is None
     assert Failing.calls == 2, "asked again once the failure expired"
 
@@ -455,3 +459,212 @@ def test_closing_a_watch_stream_never_returns_its_connection_to_the_pool():
     response = Response()
     WatchStream(response).close()
     assert response.calls == ["shutdown", "close"]
+
+
+# ------------------------------------------------------------------------------ a namespace that refuses
+
+
+class NamespacedKube(FakeKube):
+    """A FakeKube whose namespaces in `refused` answer every list and watch with a real server's 403."""
+
+    def __init__(self, *, refused=(), pods=None, **kw) -> None:
+        super().__init__(**kw)
+        self.refused = set(refused)
+        self.pods = pods or {}  # namespace -> lines of its one Pod watch
+
+    def _check(self, verb, resource, namespace):
+        self.calls.append((verb, resource, namespace))
+        if namespace in self.refused:
+            raise ApiError(
+                403,
+                "Forbidden",
+                f'{resource} is forbidden: User "system:serviceaccount:initscope:initscope" cannot {verb} '
+                f'resource "{resource}" in API group "" in the namespace "{namespace}"',
+            )
+
+    def list(self, resource, *, namespace="", limit=500, continue_token=""):
+        self._check("list", resource, namespace)
+        return {"metadata": {"resourceVersion": "10"}, "items": []}
+
+    def watch(self, resource, *, namespace="", resource_version="", timeout_seconds=300):
+        self._check("watch", resource, namespace)
+        return RecordedStream(self.pods.pop(namespace, []) if resource == "pods" else [])
+
+    def tried(self, verb, namespace):
+        return sum(1 for c in self.calls if c[0] == verb and c[2] == namespace)
+
+
+SHOP, PAYMENTS = watch.Stream("pods", "shop"), watch.Stream("pods", "payments")
+
+
+@pytest.fixture
+def fast_denial(monkeypatch):
+    from pods.watch import window
+
+    monkeypatch.setattr(window, "DENIED_BACKOFF_BASE", 0.05)
+
+
+def test_a_namespace_that_refuses_is_its_own_error_and_the_others_are_watched(ingested, fast_denial):
+    shop_pod = pod("cart", 11)
+    shop_pod["metadata"]["namespace"] = "shop"
+    kube = NamespacedKube(refused={"payments"}, pods={"shop": [line("ADDED", shop_pod)]})
+    w = make_watch(kube, streams=(SHOP, PAYMENTS), backoff_max=0.2)
+    result = watch.watch_window(w, seconds=0.6)
+    assert result.reason == "window", "one namespace's 403 does not end the cluster's window"
+    assert [i.object["metadata"]["name"] for b in ingested for i in b] == ["cart"]
+    refused = w.state[PAYMENTS]
+    assert refused.denied and refused.error.startswith(
+        '403: cannot list pods in payments: pods is forbidden: User "system:serviceaccount:initscope:'
+        'initscope" cannot list resource "pods" in API group "" in the namespace "payments"'
+    )
+    assert not w.state[SHOP].error and not w.state[SHOP].denied
+    assert 2 <= kube.tried("list", "payments") <= 8, "retried on its own, after a back-off"
+    assert w.stats["denied"] == kube.tried("list", "payments")
+
+
+def test_a_namespace_is_watched_once_its_rolebinding_arrives(ingested, fast_denial):
+    kube = NamespacedKube(refused={"payments"})
+    w = make_watch(kube, streams=(SHOP, PAYMENTS), backoff_max=0.1)
+    watch.watch_window(w, seconds=0.3)
+    assert w.state[PAYMENTS].denied
+    kube.refused.clear()  # the RoleBinding arrived: same ClusterWatch, no restart
+    paid = pod("invoice", 12)
+    paid["metadata"]["namespace"] = "payments"
+    kube.pods["payments"] = [line("ADDED", paid)]
+    watch.watch_window(w, seconds=0.4)
+    assert not w.state[PAYMENTS].denied and w.state[PAYMENTS].ok_at is not None
+    assert kube.tried("watch", "payments") >= 1
+    assert "invoice" in [i.object["metadata"]["name"] for b in ingested for i in b]
+
+
+def test_when_every_namespace_refuses_the_window_ends_as_denied(ingested, fast_denial):
+    kube = NamespacedKube(refused={"shop", "payments"})
+    w = make_watch(kube, streams=(SHOP, PAYMENTS))
+    result = watch.watch_window(w, seconds=2)
+    assert result.reason == "denied" and "every namespace refused" in result.message
+    assert kube.tried("list", "shop") == kube.tried("list", "payments") == 1
+
+
+def test_a_401_in_a_namespace_is_the_clusters_error(ingested, fast_denial):
+    kube = FakeKube(lists={"pods": [ApiError(401, "Unauthorized", "Unauthorized")]})
+    w = make_watch(kube, streams=(SHOP, PAYMENTS))
+    result = watch.watch_window(w, seconds=2)
+    assert result.reason == "denied" and result.message.startswith("401: cannot list pods in")
+
+
+def test_a_403_on_the_watch_of_one_namespace_backs_that_stream_off(ingested, fast_denial):
+    kube = NamespacedKube()
+    w = make_watch(kube, streams=(SHOP, PAYMENTS))
+    for s in (SHOP, PAYMENTS):
+        w.state[s].resource_version = "9"
+    kube.refused.add("payments")
+    result = watch.watch_window(w, seconds=0.3)
+    assert result.reason == "window"
+    assert w.state[PAYMENTS].error.startswith("403: cannot watch pods in payments")
+    assert kube.tried("watch", "payments") >= 2, "retried on its own"
+    assert kube.tried("list", "payments") == 0, "from its cursor: a refused watch is no reason to relist"
+
+
+# ------------------------------------------------------------------------------ Events about every kind
+
+WORKLOAD_EVENTS = [
+    ("ReplicaSet", "apps/v1", "web-7d9f8", "FailedCreate"),
+    ("Deployment", "apps/v1", "web", "ScalingReplicaSet"),
+    ("StatefulSet", "apps/v1", "db", "FailedCreate"),
+    ("DaemonSet", "apps/v1", "agent", "FailedCreate"),
+    ("Job", "batch/v1", "report-28950000", "FailedCreate"),
+    ("Job", "batch/v1", "oneoff", "SuccessfulCreate"),
+    ("Node", "v1", "kubesim-node-2", "NodeNotReady"),
+    ("PersistentVolumeClaim", "v1", "data-db", "ProvisioningFailed"),
+    ("Pod", "v1", "web-7d9f8-abcde", "Scheduled"),
+]
+
+
+def event_about(kind: str, api: str, name: str, reason: str, rv: int) -> dict:
+    namespace = "" if kind == "Node" else "shop"
+    return {
+        "kind": "Event",
+        "apiVersion": "v1",
+        "metadata": {"name": f"{name}.17a", "namespace": namespace or "default", "uid": f"ev-{rv}",
+                     "resourceVersion": str(rv)},
+        "involvedObject": {"kind": kind, "apiVersion": api, "name": name, "namespace": namespace,
+                           "uid": f"uid-{name}"},
+        "reason": reason,
+        "message": f"{reason} of {kind} {name}",
+        "type": "Warning",
+    }  # fmt: skip
+
+
+class OwnersKube(FakeKube):
+    """Answers GETs of ReplicaSets and Jobs with their controller, as the API does."""
+
+    parents = {
+        ("replicasets", "web-7d9f8"): ("Deployment", "web"),
+        ("jobs", "report-28950000"): ("CronJob", "report"),
+        ("jobs", "oneoff"): None,
+    }
+
+    def get(self, resource, *, namespace, name):
+        self.calls.append(("get", resource, name))
+        if (resource, name) not in self.parents:
+            raise ApiError(404, "NotFound", "")
+        parent = self.parents[(resource, name)]
+        refs = [{"kind": parent[0], "name": parent[1], "controller": True}] if parent else []
+        return {"metadata": {"name": name, "namespace": namespace, "ownerReferences": refs}}
+
+
+def test_events_about_every_kind_are_handed_on_with_their_workload(ingested):
+    lines = [line("ADDED", event_about(*e, rv=100 + i)) for i, e in enumerate(WORKLOAD_EVENTS)]
+    kube = OwnersKube(watches={"events": [lines]})
+    w = make_watch(kube, streams=(EVENTS,))
+    w.state[EVENTS].resource_version = "99"
+    assert watch.watch_window(w, seconds=0.3).reason == "window"
+    items = [i for b in ingested for i in b]
+    assert [i.kind for i in items] == ["event"] * len(WORKLOAD_EVENTS), "nothing filtered, nothing lost"
+    owners = {i.object["involvedObject"]["name"]: i.owner and (i.owner.kind, i.owner.name) for i in items}
+    assert owners == {
+        "web-7d9f8": ("Deployment", "web"),  # through the API's ownerReferences
+        "web": ("Deployment", "web"),
+        "db": ("StatefulSet", "db"),
+        "agent": ("DaemonSet", "agent"),
+        "report-28950000": ("CronJob", "report"),
+        "oneoff": ("Job", "oneoff"),  # a Job of its own
+        "kubesim-node-2": None,
+        "data-db": None,
+        "web-7d9f8-abcde": None,  # an Event about a Pod: the Pod's owner comes with the Pod
+    }
+    assert sorted(c[1:] for c in kube.calls if c[0] == "get") == [
+        ("jobs", "oneoff"),
+        ("jobs", "report-28950000"),
+        ("replicasets", "web-7d9f8"),
+    ]
+
+
+def test_an_event_about_a_replicaset_shares_the_pods_owner_cache():
+    from pods.kube.owners import OwnerResolver
+
+    kube = OwnersKube()
+    resolver = OwnerResolver(kube)
+    rs_pod = pod("web-7d9f8-abcde", 1)
+    rs_pod["metadata"]["namespace"] = "shop"
+    rs_pod["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "web-7d9f8", "controller": True}]
+    assert resolver.resolve(rs_pod) == ("Deployment", "web")
+    event = event_about("ReplicaSet", "apps/v1", "web-7d9f8", "FailedCreate", 1)
+    assert resolver.resolve_event(event) == ("Deployment", "web")
+    assert len(kube.calls) == 1, "one GET for the ReplicaSet"
+    regarding = {"kind": "Event", "apiVersion": "events.k8s.io/v1", "metadata": {"namespace": "shop"},
+                 "regarding": event["involvedObject"]}  # fmt: skip
+    assert resolver.resolve_event(regarding) == ("Deployment", "web")
+    foreign = event_about("Deployment", "example.com/v1", "web", "Synced", 2)
+    assert resolver.resolve_event(foreign) is None, "another API group's kind of the same name"
+    resolver.enabled = False  # after a 403 on get replicasets
+    assert resolver.resolve_event(event_about("ReplicaSet", "apps/v1", "web-1", "FailedCreate", 3)) is None
+    assert resolver.resolve_event(foreign | {"involvedObject": {"kind": "Deployment", "name": "web"}}) == (
+        "Deployment",
+        "web",
+    )
+
+
+def test_decode_hands_on_an_event_about_a_node():
+    decoded = watch.decode_line(EVENTS, line("ADDED", event_about("Node", "v1", "n1", "NodeNotReady", 5)))
+    assert decoded.action == "object" and decoded.item is not None and decoded.item.kind == "event"

@@ -10,8 +10,16 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from celery import Celery
+    from celery.beat import EmbeddedService
+    from celery.worker import WorkController
+
+    from kubesim.testing import RunningKubeSim
 
 log = logging.getLogger("initscope.serve")
 
@@ -20,37 +28,42 @@ DEMO_CLUSTER = "demo"
 
 
 class EmbeddedWorker:
-    """A Celery worker consuming the watch and default queues, with a threads pool, in a daemon thread."""
+    """A Celery worker consuming the watch and default queues, with a threads pool, in a daemon thread.
 
-    def __init__(self, app, *, concurrency: int) -> None:
+    Celery's own `WorkController` (what `celery worker` runs, without the command's signal handlers,
+    which only the main thread may install: Daphne owns Ctrl-C here and `stop()` ends the worker).
+    """
+
+    def __init__(self, app: Celery, *, concurrency: int) -> None:
         self.app = app
         self.concurrency = concurrency
-        self.controller = None
+        self.controller: WorkController | None = None
         self.thread: threading.Thread | None = None
+        self.ready = threading.Event()
 
-    def start(self) -> None:
-        from celery.contrib.testing.worker import TestWorkController
+    def start(self, timeout: float = 60.0) -> None:
+        """Start the worker and wait (up to `timeout` seconds) until it consumes."""
         from celery.utils.nodenames import anon_nodename
 
         self.app.set_current()
         self.app.set_default()
         self.app.finalize()
         self.app.loader.import_default_modules()
-        self.controller = TestWorkController(
-            app=self.app,
-            concurrency=self.concurrency,
+        self.controller = self.app.WorkController(
             hostname=f"serve-{anon_nodename()}",
+            concurrency=self.concurrency,
             pool="threads",
             loglevel=os.environ.get("LOG_LEVEL", "INFO").upper(),
             queues=WATCH_QUEUES,
-            ready_callback=None,
+            ready_callback=lambda consumer: self.ready.set(),
             without_heartbeat=True,
             without_mingle=True,
             without_gossip=True,
         )
         self.thread = threading.Thread(target=self.controller.start, name="celery-worker", daemon=True)
         self.thread.start()
-        self.controller.ensure_started()
+        if not self.ready.wait(timeout):
+            log.warning("the embedded Celery worker is not consuming after %.0f s", timeout)
 
     def stop(self, timeout: float) -> bool:
         """Ask the worker to stop; True when its thread ended within `timeout` seconds."""
@@ -70,7 +83,7 @@ class EmbeddedBeat:
 
     def __init__(self, app) -> None:
         self.app = app
-        self.service = None
+        self.service: EmbeddedService | None = None
 
     def start(self) -> None:
         from celery.beat import EmbeddedService
@@ -93,7 +106,7 @@ class DemoCluster:
 
     def __init__(self, *, speed: float) -> None:
         self.speed = speed
-        self.handle = None
+        self.handle: RunningKubeSim | None = None
         self.kubeconfig = Path(settings.VAR_DIR) / "demo.kubeconfig"
 
     def start(self) -> str:

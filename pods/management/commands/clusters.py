@@ -5,18 +5,21 @@ from __future__ import annotations
 import orjson
 from django.core.management.base import BaseCommand, CommandParser
 
-from pods import kube, watch
+from pods import kube, selectors
 from pods.timeline import format_time
 
 
 class Command(BaseCommand):
-    help = "List the configured clusters with their watch health (state, holder, last event, lag, error)."
+    help = (
+        "List the configured clusters with their watch health (state, holder, last event, lag, error), "
+        "and each failing stream (e.g. a namespace whose RBAC refuses the watch)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **options) -> None:
-        rows = watch.cluster_health()
+        rows = selectors.cluster_health()
         if options["json"]:
             self.stdout.write(
                 orjson.dumps(
@@ -39,3 +42,8 @@ class Command(BaseCommand):
                 f"{row['name']:<24} {row['state']:<15} {format_time(row['last_event_at']) or '-':<21} "
                 f"{lag:>8}  {error}"
             )
+            for stream in row["streams"]:  # each failing stream on its own line (a denied namespace)
+                if stream["state"] == "error":
+                    where = f"{stream['resource']} in {stream['namespace'] or 'all namespaces'}"
+                    message = stream["last_error"].splitlines()[0][:120] if stream["last_error"] else ""
+                    self.stdout.write(f"  {where:<38} {'error':<15} {message}")

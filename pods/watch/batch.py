@@ -1,0 +1,85 @@
+"""Apply a batch: resolve the workloads of Pods and of Events about controllers through the API,
+`ingest_batch` (one transaction, change messages after commit), then capture the log tail of init container
+attempts that newly failed. Events about any kind (ReplicaSets, Jobs, Nodes, PVCs ...) are handed on."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from pods import kube
+from pods.ingest import IngestResult, WatchItem, attempt_set_log_tail, ingest_batch
+from pods.selectors import attempts_missing_log_tail
+from pods.timeline import Owner
+from pods.watch.state import ClusterWatch
+
+log = logging.getLogger("pods.watch")
+
+LOG_FETCHES_PER_BATCH = 20
+LOG_TAIL_LINES = 100
+LOGS_TRIED_MAX = 50_000
+
+
+def apply_batch(w: ClusterWatch, items: list[WatchItem]) -> IngestResult:
+    """Ingest `items` in one transaction (with resolved owners), then capture new failure log tails."""
+    if not items:
+        return IngestResult()
+    items = [_with_owner(w, item) for item in items]
+    result = ingest_batch(cluster=w.cluster, items=items)
+    for position, reason in result.rejected:
+        log.warning("cluster %s: rejected %s: %s", w.cluster.name, position, reason)
+    w.stats["objects"] += len(items)
+    w.stats["batches"] += 1
+    if result.pods_changed and w.capture_logs:
+        capture_log_tails(w, result.pods_changed)
+    return result
+
+
+def _with_owner(w: ClusterWatch, item: WatchItem) -> WatchItem:
+    """The item with its workload resolved through the API: a Pod's (ReplicaSet -> Deployment, Job ->
+    CronJob), or the one an Event about a controller belongs to (an Event about a ReplicaSet is its
+    Deployment's). Events about Pods, Nodes, PVCs and other kinds go on as they are."""
+    if w.owners is None or item.type == "DELETED" or item.kind not in ("pod", "event"):
+        return item
+    w.heartbeat()  # a resolve may GET: renew (or learn the lock is lost) between requests
+    resolve = w.owners.resolve if item.kind == "pod" else w.owners.resolve_event
+    owner = resolve(item.object)
+    return replace(item, owner=Owner(*owner)) if owner else item
+
+
+def capture_log_tails(w: ClusterWatch, uids: set[str]) -> int:
+    """Fetch the last log lines of failed init container attempts that have none yet; return how many.
+
+    Only an attempt the kubelet still keeps can be read: the current one (`number == restartCount`) or
+    the previous one (`previous=true`) of the newest generation. A 403 on pods/log switches capture off
+    for this watch (logged once); other failures skip the attempt.
+    """
+    fetched = 0
+    rows = attempts_missing_log_tail(cluster=w.cluster, uids=uids, skip=w.logs_tried)
+    for row in rows[:LOG_FETCHES_PER_BATCH]:
+        key = (row["pod__uid"], row["container__name"], row["generation"], row["number"])
+        w.logs_tried.add(key)
+        w.heartbeat()
+        try:
+            text = w.kube.pod_log(
+                namespace=row["pod__namespace"],
+                name=row["pod__name"],
+                container=row["container__name"],
+                previous=row["number"] < row["container__restart_count"],
+                tail_lines=LOG_TAIL_LINES,
+            )
+        except kube.ApiError as exc:
+            if exc.denied:
+                log.warning("cluster %s: log capture switched off: %s", w.cluster.name, exc)
+                w.capture_logs = False
+                return fetched
+            continue
+        except kube.KubeError:
+            continue
+        stored = attempt_set_log_tail(
+            cluster=w.cluster, uid=key[0], container=key[1], generation=key[2], number=key[3], text=text
+        )
+        fetched += int(stored)
+    if len(w.logs_tried) > LOGS_TRIED_MAX:
+        w.logs_tried.clear()
+    return fetched

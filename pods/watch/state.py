@@ -1,0 +1,235 @@
+"""What the watcher's steps share: the settings, the streams, one cluster's watch (`ClusterWatch`) and each
+stream's place in it (`StreamState`), the back-off rule, and the cursor bookkeeping.
+
+Cursors are saved (through `pods.ingest.watch_cursor_save`) only after the objects before them were
+committed, so a crash replays a little (ingest is idempotent) and never skips.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from pods import kube
+from pods.ingest import cluster_get_or_create, cluster_mark_alive, watch_cursor_save
+from pods.kube import KubeClient, OwnerResolver
+from pods.models import Cluster
+from pods.selectors import HEARTBEAT_SECONDS, watch_cursors
+
+if TYPE_CHECKING:
+    from pods.watch.lock import ClusterLock
+    from pods.watch.window import Reader
+
+log = logging.getLogger("pods.watch")
+
+# Set when the process is shutting down (Celery's worker_shutting_down): windows end early, flush, save
+# their cursors and release their locks, so a warm shutdown does not wait out a whole window.
+STOP = threading.Event()
+
+LogKey = tuple[str, str, int, int]  # (pod uid, container, generation, attempt number)
+
+
+class LockLost(Exception):
+    """Another worker holds the cluster's lock now: stop at once."""
+
+
+class WatchDenied(Exception):
+    """The API refused (401/403): retrying at once would only crash-loop."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """One list+watch: a resource ("pods" | "events") in one namespace or all ("")."""
+
+    resource: str
+    namespace: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "pod" if self.resource == "pods" else "event"
+
+    def __str__(self) -> str:
+        return f"{self.resource} in {self.namespace}" if self.namespace else self.resource
+
+
+def streams_for(namespaces: Iterable[str]) -> list[Stream]:
+    """Pods then Events, cluster-wide or once per namespace of the filter."""
+    scopes = list(namespaces) or [""]
+    return [Stream(resource, ns) for resource in ("pods", "events") for ns in scopes]
+
+
+def denied_in_namespace(stream: Stream, exc: kube.ApiError) -> bool:
+    """A 403 on a namespaced stream: RBAC of that namespace (a missing RoleBinding), the stream's own
+    error; the other namespaces are watched on. A 401 (credentials) or a cluster-wide 403 is the cluster's."""
+    return exc.code == 403 and bool(stream.namespace)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSettings:
+    window_seconds: float = 300.0
+    flush_events: int = 500
+    flush_ms: int = 200
+    page_size: int = 500
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    capture_logs: bool = True
+    lock_seconds: float = 30.0
+
+    @classmethod
+    def from_settings(cls) -> WatchSettings:
+        return cls(
+            window_seconds=float(settings.INITSCOPE_WATCH_WINDOW_SECONDS),
+            flush_events=int(settings.INITSCOPE_FLUSH_EVENTS),
+            flush_ms=int(settings.INITSCOPE_FLUSH_MS),
+            page_size=int(settings.INITSCOPE_LIST_PAGE_SIZE),
+            backoff_max=float(settings.INITSCOPE_WATCH_BACKOFF_MAX_SECONDS),
+            capture_logs=bool(settings.INITSCOPE_CAPTURE_LOGS),
+            lock_seconds=float(settings.INITSCOPE_WATCH_LOCK_SECONDS),
+        )
+
+
+def backoff_delay(
+    failures: int, *, base: float, cap: float, rand: Callable[[], float] = random.random
+) -> float:
+    """Capped exponential back-off with jitter: base * 2^(failures-1), capped, times 0.5..1."""
+    if failures <= 0:
+        return 0.0
+    return min(cap, base * 2.0 ** min(failures - 1, 30)) * (0.5 + rand() / 2)
+
+
+@dataclass
+class StreamState:
+    """Where one stream stands in this process."""
+
+    stream: Stream
+    resource_version: str = ""  # newest received (resume from here)
+    saved_version: str = ""  # newest persisted
+    failures: int = 0
+    relist: bool = False
+    restart_at: float | None = 0.0  # monotonic time to (re)connect; None while a reader runs
+    generation: int = 0  # ignores messages from readers that were abandoned
+    reader: Reader | None = None
+    error: str = ""
+    error_at: datetime | None = None
+    denied: bool = False  # its namespace refused it (403): retried on its own, after a back-off
+    ok_at: datetime | None = None
+    saved_ok_at: datetime | None = None
+    event_at: datetime | None = None
+    listed_at: datetime | None = None
+
+    def mark_ok(self) -> None:
+        """The API answered this stream (a list page, a watch line, a clean end)."""
+        self.ok_at = datetime.now(UTC)
+        self.denied = False
+
+
+@dataclass
+class ClusterWatch:
+    """One cluster's watch in this process: the seams (`kube`, `lock`) and every stream's state."""
+
+    cluster: Cluster
+    kube: KubeClient
+    streams: list[Stream]
+    settings: WatchSettings = field(default_factory=WatchSettings)
+    lock: ClusterLock | None = None
+    owners: OwnerResolver | None = None
+    state: dict[Stream, StreamState] = field(default_factory=dict)
+    stats: Counter[str] = field(default_factory=Counter)
+    logs_tried: set[LogKey] = field(default_factory=set)
+    capture_logs: bool = True
+    _beat_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.capture_logs = self.capture_logs and self.settings.capture_logs
+        if self.owners is None:
+            self.owners = OwnerResolver(self.kube)
+        for stream in self.streams:
+            self.state.setdefault(stream, StreamState(stream))
+
+    def heartbeat(self) -> None:
+        """Renew the lock when due (raises LockLost) and mark the cluster alive every few seconds."""
+        if self.lock is not None and not self.lock.renew_if_due():
+            raise LockLost(f"lost the watch lock of cluster {self.cluster.name}")
+        now = time.monotonic()
+        if now - self._beat_at < HEARTBEAT_SECONDS:
+            return
+        self._beat_at = now
+        cluster_mark_alive(cluster=self.cluster, holder=self.lock.holder_id if self.lock else "")
+
+
+def cluster_watch(
+    name: str, *, settings_: WatchSettings | None = None, lock: ClusterLock | None = None
+) -> ClusterWatch:
+    """A ClusterWatch for configured cluster `name`, with its saved cursors loaded.
+
+    Raises kube.KubeError when the cluster is not configured or its config cannot be loaded.
+    """
+    config = kube.cluster_config(name)
+    if config is None:
+        raise kube.KubeError(f"cluster {name!r} is not in INITSCOPE_CLUSTERS")
+    cluster = cluster_get_or_create(name=name)
+    s = settings_ or WatchSettings.from_settings()
+    client = kube.client_for(name)
+    # A list, owner or log GET must not block past the lock's renewal: at most a third of its life.
+    client.request_timeout = min(client.request_timeout, s.lock_seconds / 3)
+    w = ClusterWatch(cluster, client, streams_for(config.namespaces), s, lock)
+    load_cursors(w)
+    return w
+
+
+def load_cursors(w: ClusterWatch) -> None:
+    """Resume every stream from its saved resourceVersion (a stream without one lists first)."""
+    for (resource, namespace), rv in watch_cursors(cluster=w.cluster).items():
+        state = w.state.get(Stream(resource, namespace))
+        if state is not None:
+            state.resource_version = state.saved_version = rv
+            state.relist = not rv
+
+
+def save_cursors(w: ClusterWatch, *, force: bool = False) -> None:
+    """Persist every stream's position and health (call only after the items before it committed)."""
+    for state in w.state.values():
+        if not force and not _cursor_changed(state):
+            continue
+        watch_cursor_save(
+            cluster=w.cluster,
+            resource=state.stream.resource,
+            namespace=state.stream.namespace,
+            resource_version=state.resource_version,
+            listed_at=state.listed_at,
+            last_event_at=state.event_at,
+            last_ok_at=state.ok_at,
+            error=state.error,
+            error_at=state.error_at,
+        )
+        state.saved_version, state.saved_ok_at = state.resource_version, state.ok_at
+        state.error_at = None
+
+
+def _cursor_changed(state: StreamState) -> bool:
+    """A new position or error, or a liveness proof (bookmark, clean end) newer than the saved one by 5 s:
+    a quiet but healthy stream still shows a small lag."""
+    if state.saved_version != state.resource_version or state.error_at:
+        return True
+    if state.ok_at is None:
+        return False
+    if state.saved_ok_at is None:
+        return True
+    return (state.ok_at - state.saved_ok_at).total_seconds() >= HEARTBEAT_SECONDS
+
+
+def record_error(w: ClusterWatch, stream: Stream, message: str) -> None:
+    """Note a stream's error for the health page (saved with the next cursor save)."""
+    state = w.state[stream]
+    state.error, state.error_at = message[:2000], datetime.now(UTC)
+    w.stats["errors"] += 1
+    log.warning("cluster %s, %s: %s", w.cluster.name, stream, message)

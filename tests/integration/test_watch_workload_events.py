@@ -1,0 +1,70 @@
+"""The Event watch against kubesim sees Events about every kind (ReplicaSets, Deployments, StatefulSets,
+Jobs, Nodes, PersistentVolumeClaims), not only Pods, and hands each on to ingest as a WatchItem with the
+workload it belongs to resolved through the API (a ReplicaSet's Events are its Deployment's)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pods import watch
+from pods.ingest import IngestResult, ingest_batch
+from pods.watch import batch
+from tests.services import settings_for_cluster
+
+pytestmark = [pytest.mark.integration]
+
+
+@pytest.fixture
+def handed_on(monkeypatch) -> list:
+    """Every WatchItem the watcher hands to ingest (then ingested for real)."""
+    captured: list = []
+
+    def capture(*, cluster, items) -> IngestResult:
+        captured.extend(items)
+        return ingest_batch(cluster=cluster, items=items)
+
+    monkeypatch.setattr(batch, "ingest_batch", capture)
+    return captured
+
+
+def involved(item) -> tuple[str, str]:
+    ref = item.object.get("involvedObject") or item.object.get("regarding") or {}
+    return ref.get("kind", ""), ref.get("name", "")
+
+
+def watch_scenario(sim, seconds: int) -> watch.ClusterWatch:
+    with settings_for_cluster(sim, REDIS_URL=""):
+        w = watch.cluster_watch(sim.name)
+        watch.watch_window(w, seconds=1)  # lists, then watches
+        sim.drive(seconds)
+        watch.watch_window(w, seconds=1.5)
+    return w
+
+
+def test_events_about_controllers_reach_ingest_with_their_workload(
+    kubesim_cluster, transactional_db, handed_on
+):
+    sim = kubesim_cluster("quota-exceeded", seed=3)
+    watch_scenario(sim, 30)
+    events = [i for i in handed_on if i.kind == "event"]
+    kinds = {involved(i)[0] for i in events}
+    assert {"ReplicaSet", "StatefulSet", "Job"} <= kinds, kinds
+    failed_creates = [i for i in events if i.object.get("reason") == "FailedCreate"]
+    assert failed_creates
+    owners = {involved(i): i.owner and (i.owner.kind, i.owner.name) for i in failed_creates}
+    for (kind, name), owner in owners.items():
+        if kind == "ReplicaSet":
+            assert owner is not None and owner[0] == "Deployment" and name.startswith(f"{owner[1]}-")
+        else:
+            assert owner == (kind, name), (kind, name, owner)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "kind"), [("node-not-ready", "Node"), ("pvc-pending", "PersistentVolumeClaim")]
+)
+def test_node_and_pvc_events_reach_ingest(kubesim_cluster, transactional_db, handed_on, scenario, kind):
+    sim = kubesim_cluster(scenario, seed=3)
+    watch_scenario(sim, 60)
+    about = [i for i in handed_on if i.kind == "event" and involved(i)[0] == kind]
+    assert about, sorted({involved(i)[0] for i in handed_on if i.kind == "event"})
+    assert all(i.owner is None for i in about)

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import os
 import socket
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
+from tests.samples import SAMPLES, import_files
 
 
 def _reachable(url: str, default_port: int) -> tuple[bool, str]:
@@ -72,14 +70,6 @@ def user(db, django_user_model):
 def logged_in_client(client, user):
     client.force_login(user)
     return client
-
-
-def import_files(cluster_name: str, *paths: Path) -> tuple[int, list[tuple[str, str]]]:
-    """Import recordings through the same code as `manage.py import_watch`; returns (records, rejected)."""
-    from pods.ingest.imports import import_paths
-
-    report = import_paths(cluster_name=cluster_name, paths=[str(p) for p in paths])
-    return report.records, report.rejected
 
 
 @pytest.fixture

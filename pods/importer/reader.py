@@ -48,19 +48,20 @@ from __future__ import annotations
 import gzip
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, cast
 
 import orjson
+
+from pods.timeline.raw import RawPod, RawPodOrEvent
+from pods.timeline.watch_events import classify, is_watch_event, not_pod_or_event, object_kind
 
 RecordKind = Literal["pod", "event"]
 
 #: Default cap for one JSON object (a whole `kubectl get -o json` List is one object).
 DEFAULT_MAX_OBJECT_BYTES = 512 * 1024 * 1024
 
-_WATCH_TYPES = frozenset({"ADDED", "MODIFIED", "DELETED"})
-_EVENT_API_VERSIONS = frozenset({"v1", "events.k8s.io/v1", "events.k8s.io/v1beta1"})
 _LIST_ITEM_KIND = {"PodList": "Pod", "EventList": "Event"}
 # A JSON string (never spans a line in valid JSON) or a brace. Strings are matched so braces inside them
 # are skipped; an unterminated quote matches nothing and is ignored.
@@ -75,13 +76,14 @@ class Record:
 
     `position`: where the object starts (`file.json:line 12`, `file.json:line 3 item 17`).
     `kind`: "pod" or "event". `event_type`: ADDED / MODIFIED / DELETED (BOOKMARK only when asked for), or
-    "" for bare objects and List items. `object`: the decoded API object (a plain dict).
+    "" for bare objects and List items. `object`: the decoded API object, a plain dict (a
+    `pods.timeline.raw.RawPod` or `RawEvent`, as `kind` says).
     """
 
     position: str
     kind: RecordKind
     event_type: str
-    object: dict[str, Any]
+    object: RawPodOrEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +128,15 @@ def iter_records(
     The stream is gunzipped when `source` ends with `.gz` or the data starts with the gzip magic bytes
     (only checked when the stream supports `peek`).
     """
+    lines: Iterable[bytes] = stream
     if source.endswith(".gz") or _peek_is_gzip(stream):
-        stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+        lines = gzip.GzipFile(fileobj=stream, mode="rb")
     classifier = _Classifier(source, bookmarks=bookmarks, keep_managed_fields=keep_managed_fields)
     scanner = _Scanner(source, max_object_bytes)
     loads = orjson.loads
     classify = classifier.classify
     lineno = 0
-    for line in stream:
+    for line in lines:
         lineno += 1
         # Fast path: one compact object per line (JSON lines, kubectl --output-watch-events).
         if scanner.idle and line[:1] == b"{":
@@ -300,32 +303,28 @@ class _Classifier:
         if not isinstance(obj, dict):
             yield Rejected(position, f"not a JSON object ({type(obj).__name__})")
             return
-        kind = obj.get("kind")
-        if kind is None and "type" in obj and "object" in obj:
+        if is_watch_event(obj):
             yield from self._watch_event(obj, position)
             return
+        kind = obj.get("kind")
         if isinstance(kind, str) and (kind == "List" or kind.endswith("List")) and "items" in obj:
             yield from self._list(obj, kind, position)
             return
-        yield self._object(obj, kind, "", position)
+        yield self._object(obj, "", position)
 
     def _watch_event(self, obj: dict[str, Any], position: str) -> Iterator[Item]:
-        etype = obj.get("type")
-        inner = obj.get("object")
-        if etype == "BOOKMARK":
-            if self.bookmarks and isinstance(inner, dict):
-                yield Record(position, "pod", "BOOKMARK", inner)
+        event = classify(obj)  # the rule lives in the engine (pods.timeline.watch_events)
+        if event.kind == "bookmark":
+            if self.bookmarks and isinstance(obj.get("object"), dict):
+                yield Record(position, "pod", "BOOKMARK", cast(RawPod, event.object))  # a skeleton Pod
             return
-        if etype == "ERROR":
-            yield Notice(position, f"ERROR watch event: {_status_text(inner)}")
+        if event.kind == "error":
+            yield Notice(position, f"ERROR watch event: {event.reason}")
             return
-        if etype not in _WATCH_TYPES:
-            yield Rejected(position, f"unknown watch event type {etype!r}")
+        if event.kind == "unknown":
+            yield Rejected(position, event.reason)
             return
-        if not isinstance(inner, dict):
-            yield Rejected(position, f"{etype} watch event without an object")
-            return
-        yield self._object(inner, inner.get("kind"), etype, position)
+        yield self._object(event.object, event.type, position)
 
     def _list(self, obj: dict[str, Any], kind: str, position: str) -> Iterator[Item]:
         items = obj.get("items")
@@ -343,28 +342,15 @@ class _Classifier:
             if implied and "kind" not in item:  # raw API lists omit kind/apiVersion on items
                 item["kind"] = implied
                 item.setdefault("apiVersion", obj.get("apiVersion", "v1"))
-            yield self._object(item, item.get("kind"), "", item_position)
+            yield self._object(item, "", item_position)
 
-    def _object(self, obj: dict[str, Any], kind: Any, event_type: str, position: str) -> Item:
-        if kind == "Pod":
-            api = obj.get("apiVersion", "v1")
-            if api != "v1":
-                return Rejected(position, f"unsupported apiVersion {api} for Pod")
-            self._strip(obj)
-            return Record(position, "pod", event_type, obj)
-        if kind == "Event":
-            api = obj.get("apiVersion", "v1")
-            if api not in _EVENT_API_VERSIONS:
-                return Rejected(position, f"unsupported apiVersion {api} for Event")
-            self._strip(obj)
-            return Record(position, "event", event_type, obj)
-        if kind is None or kind == "":
-            return Rejected(position, "object has no kind")
-        if kind == "Status":
-            return Rejected(position, f"Status object: {_status_text(obj)}")
-        if isinstance(kind, str) and kind.endswith("List"):
-            return Rejected(position, f"{kind} without items")
-        return Rejected(position, f"unsupported kind {kind}")
+    def _object(self, obj: dict[str, Any], event_type: str, position: str) -> Item:
+        kind = object_kind(obj)
+        if kind is None:
+            return Rejected(position, not_pod_or_event(obj))
+        self._strip(obj)
+        # The boundary: `object_kind` checked kind and apiVersion; the fields stay unchecked (any may lack).
+        return Record(position, kind, event_type, cast(RawPodOrEvent, obj))
 
     def _strip(self, obj: dict[str, Any]) -> None:
         if self.keep_managed_fields:
@@ -372,17 +358,6 @@ class _Classifier:
         meta = obj.get("metadata")
         if isinstance(meta, dict) and "managedFields" in meta:
             del meta["managedFields"]
-
-
-def _status_text(status: Any) -> str:
-    """The human part of a metav1.Status (message, else reason, else code)."""
-    if not isinstance(status, dict):
-        return "no Status object"
-    message = status.get("message") or status.get("reason") or ""
-    code = status.get("code")
-    if code and message:
-        return f"{message} (code {code})"
-    return str(message or (f"code {code}" if code else "no message"))
 
 
 __all__ = [

@@ -1,21 +1,31 @@
 """Writes: every change to stored timelines goes through the services of this package.
 
+- `items`: what ingest takes and gives back (`WatchItem`, `IngestResult`).
 - `batch`: fold a batch of watch items (Pods and Events) into stored timelines in one transaction.
-- `upsert`: set-based upserts on natural keys (COPY on PostgreSQL, bulk_create elsewhere).
+- `relist`: after a relist, close the timelines of Pods the list no longer shows.
+- `log_tails`: keep the last log lines of a failed attempt with its timeline.
+- `rows`: the projection of a timeline into rows (columns, values cut to the models' lengths) and its
+  write of only what changed; `upsert`: set-based upserts on natural keys (COPY on PostgreSQL).
+- `summary`: the live message shape of a changed Pod, published after commit.
+- `tuning`: the garbage collector's thresholds for an ingest process.
 - `imports`: recorded watch streams and dumps (`manage.py import_watch`) through the same batches.
+- `watch_state`: the watcher's bookkeeping (cursors, stream errors, heartbeats, back-off).
 
 Callers import the services from here; the submodules are the implementation.
 """
 
-from pods.ingest.batch import (
-    IngestResult,
-    WatchItem,
-    attempt_set_log_tail,
-    change_summary,
-    cluster_get_or_create,
-    ingest_batch,
-    pods_mark_vanished,
-    tune_gc_for_ingest,
+from pods.ingest.batch import cluster_get_or_create, ingest_batch
+from pods.ingest.items import IngestResult, WatchItem
+from pods.ingest.log_tails import attempt_set_log_tail
+from pods.ingest.relist import pods_mark_vanished
+from pods.ingest.summary import change_summary
+from pods.ingest.tuning import tune_gc_for_ingest
+from pods.ingest.watch_state import (
+    cluster_backoff_set,
+    cluster_mark_alive,
+    clusters_mark_watched,
+    watch_cursor_save,
+    watch_error_record,
 )
 
 __all__ = [
@@ -23,8 +33,13 @@ __all__ = [
     "WatchItem",
     "attempt_set_log_tail",
     "change_summary",
+    "cluster_backoff_set",
     "cluster_get_or_create",
+    "cluster_mark_alive",
+    "clusters_mark_watched",
     "ingest_batch",
     "pods_mark_vanished",
     "tune_gc_for_ingest",
+    "watch_cursor_save",
+    "watch_error_record",
 ]

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from pods.importer.reader import Notice, Rejected, iter_records, open_records
-from pods.ingest.batch import IngestResult, WatchItem, cluster_get_or_create, ingest_batch, tune_gc_for_ingest
+from pods.ingest.batch import cluster_get_or_create, ingest_batch
+from pods.ingest.items import IngestResult, WatchItem
+from pods.ingest.tuning import tune_gc_for_ingest
 
 
 @dataclass(slots=True)

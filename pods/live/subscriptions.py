@@ -3,8 +3,9 @@
 The overview page sends its filters after connecting (`{"type": "subscribe", "filters": {...},
 "uids": [...]}`); `OverviewSubscription.select` keeps the summaries a page showing those filters cares
 about: the Pods that match, plus the Pods it already shows (so a row that stops matching, e.g. a stuck Pod
-that recovers, is still patched or removed). Matching is deliberately generous where a summary lacks the
-data (workload, the stuck-by-time rule): the page re-fetches its rows from the server, which decides.
+that recovers, is still patched or removed). Stuck is the engine's rule (`pods.timeline.stuck_rule`)
+over what the summary carries (`can_be_stuck`, `failure_code`, `step_since`), judged at the subscriber's
+"now"; the page re-fetches its rows from the server, which decides the rest (the workload filter).
 No Django, no Channels: the consumer calls it, tests call it directly.
 """
 
@@ -14,13 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from pods.timeline import stuck_rule
 from pods.timeline.times import parse_time
 
 MAX_TEXT = 253
 MAX_UIDS = 500  # a page shows 50 rows; anything more is a confused or hostile client
-TERMINAL_PHASES = ("Succeeded", "Failed")
-TERMINAL_FAILURES = ("failed", "deadline")
-NOT_STUCK_STEPS = ("done", "deleting", "running")  # "running" only once Ready: never stuck
 
 
 def _text(value: object) -> str:
@@ -41,8 +40,12 @@ class OverviewSubscription:
     @classmethod
     def from_message(cls, message: dict) -> OverviewSubscription:
         """Parse a client's `subscribe` message; unknown keys and wrong types are ignored, never raised."""
-        filters = message.get("filters") if isinstance(message.get("filters"), dict) else {}
-        uids = message.get("uids") if isinstance(message.get("uids"), list) else []
+        filters = message.get("filters")
+        if not isinstance(filters, dict):
+            filters = {}
+        uids = message.get("uids")
+        if not isinstance(uids, list):
+            uids = []
         status = {s.strip() for s in _text(filters.get("status")).split(",") if s.strip()}
         stuck = filters.get("stuck")
         return cls(
@@ -73,16 +76,15 @@ class OverviewSubscription:
             self.search in str(pod.get(k) or "").lower() for k in ("name", "namespace", "owner_name")
         ):
             return False
-        return not self.stuck or maybe_stuck(pod, now=now, threshold=threshold)
+        return not self.stuck or summary_is_stuck(pod, now=now, threshold=threshold)
 
 
-def maybe_stuck(pod: dict, *, now: datetime, threshold: timedelta) -> bool:
-    """Whether a change summary may describe a stuck Pod (a superset of `pods.timeline.is_stuck`: a
-    summary does not say whether the Pod is Ready)."""
-    if pod.get("deleted") or pod.get("phase") in TERMINAL_PHASES or pod.get("step") in NOT_STUCK_STEPS:
-        return False
-    failure = pod.get("failure_code") or ""
-    if failure and failure not in TERMINAL_FAILURES:
-        return True
-    since = parse_time(pod.get("step_since"))
-    return since is not None and now - since > threshold
+def summary_is_stuck(pod: dict, *, now: datetime, threshold: timedelta) -> bool:
+    """Whether the Pod of a change summary (`pods.ingest.change_summary`) is stuck at `now`."""
+    return stuck_rule(
+        can_be_stuck=pod.get("can_be_stuck") is True,
+        failing=bool(pod.get("failure_code")),
+        step_since=parse_time(pod.get("step_since")),
+        now=now,
+        threshold=threshold,
+    )

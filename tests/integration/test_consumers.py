@@ -168,6 +168,7 @@ async def test_the_overview_gets_what_changed_after_an_ingest():
     (pod,) = message["pods"]
     assert pod["uid"] == "uid-a"
     assert pod["status"] == "Init:CrashLoopBackOff"
+    assert pod["tone"] == "bad"
     assert pod["restarts"] == 1
     assert pod["failure_code"] == "crash-loop"
     await overview.disconnect()

@@ -12,9 +12,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from pods import selectors
+from pods.ingest import change_summary
+from pods.ingest.rows import POD_COLUMNS
+from pods.live.subscriptions import summary_is_stuck
 from pods.models import Attempt, Cluster, Container, Event, Pod
 from pods.timeline import diagnose, is_stuck
-from tests.conftest import SAMPLES, import_files
+from tests.samples import SAMPLES, import_files
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +90,45 @@ def test_stuck_in_sql_agrees_with_the_engine_on_every_sample(imported_samples, w
     }
     assert in_sql == by_engine
     assert by_engine, "the samples include stuck Pods"
+
+
+def _moments(clusters) -> list[datetime]:
+    """Moments around the data's end, so Pods cross the threshold between them (and the wall clock)."""
+    ends = [c.observed_until for c in clusters if c.observed_until]
+    out = [datetime.now(UTC)]
+    for end in ends:
+        out += [end - timedelta(minutes=3), end + timedelta(seconds=1), end + timedelta(minutes=4)]
+    return out
+
+
+@pytest.mark.parametrize("watched", [False, True], ids=["recording", "watched"])
+def test_stuck_has_one_verdict_in_sql_the_engine_and_the_live_overview(imported_samples, watched):
+    """`stuck_q` (lists), `is_stuck` (documents) and the overview's reading of change summaries agree on
+    every sample Pod, at moments on both sides of the threshold and of a recording's end."""
+    Cluster.objects.update(watched=watched)
+    threshold = selectors.stuck_threshold()
+    pods = list(Pod.objects.filter(seen=True).select_related("cluster"))
+    verdicts = set()
+    for now in _moments({p.cluster for p in pods}):
+        in_sql = set(
+            Pod.objects.filter(selectors.stuck_q(now=now, threshold=threshold)).values_list("uid", flat=True)
+        )
+        for pod in pods:
+            state = selectors.pod_state(pod)
+            judged_at = selectors.cluster_now(pod.cluster, now)
+            by_engine = is_stuck(state, now=judged_at, threshold=threshold)
+            summary = change_summary(pod.cluster.name, {c: getattr(pod, c) for c in POD_COLUMNS}, state)
+            live = summary_is_stuck(summary, now=judged_at, threshold=threshold)
+            assert (pod.uid in in_sql) == by_engine == live, (pod.name, now)
+            verdicts.add(by_engine)
+    assert verdicts == {True, False}, "the samples hold stuck and healthy Pods"
+
+
+def test_the_pod_list_shows_the_verdict_it_sorts_by(imported_samples):
+    listed = selectors.pod_list_page(filters=selectors.PodFilters(), size=500)
+    stuck = [row["stuck"] for row in listed.rows]
+    assert stuck == sorted(stuck, reverse=True), "stuck rows first"
+    assert sum(stuck) == listed.stuck_count > 0
 
 
 def test_a_recording_is_judged_at_its_own_end(imported_samples):

@@ -22,8 +22,8 @@ from pods.ingest import (
 )
 from pods.models import Attempt, Container, Event, Pod
 from pods.timeline import Owner
-from tests.unit.timeline.builders import UID, event, last, pending_conditions, pod, running, waiting
-from tests.unit.timeline.test_properties import json_any, pod_objects
+from tests.builders import UID, event, last, pending_conditions, pod, running, waiting
+from tests.strategies import json_any, pod_objects
 
 pytestmark = pytest.mark.django_db
 _clusters = itertools.count()

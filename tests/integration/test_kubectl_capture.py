@@ -14,7 +14,7 @@ import pytest
 
 from kubesim.testing import running_kubesim
 from pods.models import Attempt, Pod
-from tests.conftest import import_files
+from tests.samples import import_files
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 pytestmark = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pods.live.subscriptions import OverviewSubscription, maybe_stuck
+from pods.live.subscriptions import OverviewSubscription, summary_is_stuck
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 THRESHOLD = timedelta(minutes=5)
@@ -16,22 +16,29 @@ def test_the_subscription_ignores_malformed_messages():
     assert OverviewSubscription.from_message({}) == OverviewSubscription()
 
 
-def test_maybe_stuck_follows_failures_and_the_threshold():
+def test_a_summary_is_stuck_by_the_engines_rule_at_the_subscribers_now():
     now = datetime(2025, 6, 1, 12, tzinfo=UTC)
     threshold = timedelta(minutes=5)
     base = {"phase": "Pending", "step": "init 1/1: migrate", "deleted": False, "failure_code": ""}
-    assert maybe_stuck({**base, "failure_code": "crash-loop"}, now=now, threshold=threshold)
-    assert not maybe_stuck({**base, "failure_code": "failed"}, now=now, threshold=threshold)
-    assert maybe_stuck({**base, "step_since": "2025-06-01T11:50:00Z"}, now=now, threshold=threshold)
-    assert not maybe_stuck({**base, "step_since": "2025-06-01T11:58:00Z"}, now=now, threshold=threshold)
-    assert not maybe_stuck(
-        {**base, "failure_code": "crash-loop", "deleted": True}, now=now, threshold=threshold
-    )
+    base["can_be_stuck"] = True
+    assert summary_is_stuck({**base, "failure_code": "crash-loop"}, now=now, threshold=threshold)
+    failed = {**base, "phase": "Failed", "step": "done", "failure_code": "failed", "can_be_stuck": False}
+    assert not summary_is_stuck(failed, now=now, threshold=threshold)
+    assert summary_is_stuck({**base, "step_since": "2025-06-01T11:50:00Z"}, now=now, threshold=threshold)
+    assert not summary_is_stuck({**base, "step_since": "2025-06-01T11:58:00Z"}, now=now, threshold=threshold)
+    deleted = {**base, "failure_code": "crash-loop", "deleted": True, "can_be_stuck": False}
+    assert not summary_is_stuck(deleted, now=now, threshold=threshold)
 
 
-def test_a_ready_pod_is_never_maybe_stuck():
+def test_a_ready_pod_is_never_stuck():
     ready = {"phase": "Running", "step": "running", "deleted": False, "failure_code": ""}
-    assert not maybe_stuck({**ready, "step_since": "2025-06-01T10:00:00Z"}, now=NOW, threshold=THRESHOLD)
+    ready["can_be_stuck"] = False
+    assert not summary_is_stuck({**ready, "step_since": "2025-06-01T10:00:00Z"}, now=NOW, threshold=THRESHOLD)
+
+
+def test_a_summary_without_the_engines_verdict_is_not_stuck():
+    old = {"phase": "Pending", "step": "scheduling", "deleted": False, "failure_code": "unschedulable"}
+    assert not summary_is_stuck(old, now=NOW, threshold=THRESHOLD)
 
 
 def test_search_matches_the_workload_as_the_server_does():

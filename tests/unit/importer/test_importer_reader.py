@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import time
 
 import orjson
 import pytest
@@ -259,22 +258,10 @@ def test_it_streams_lazily():
     assert consumed == [0]
 
 
-def test_it_reads_at_least_100k_compact_lines_per_second():
-    small_pod = {
-        "type": "MODIFIED",
-        "object": {
-            "kind": "Pod",
-            "apiVersion": "v1",
-            "metadata": {"name": "p", "uid": "u", "resourceVersion": "1"},
-            "status": {"phase": "Running"},
-        },
-    }
-    data = compact(small_pod) * 100_000
-    start = time.perf_counter()
-    n = sum(1 for _ in iter_records(io.BytesIO(data)))
-    elapsed = time.perf_counter() - start
-    assert n == 100_000
-    assert elapsed < 1.0, f"{n / elapsed:.0f} lines/s"
+def test_it_reads_every_one_of_100k_compact_lines():
+    """(How fast: `make bench`.)"""
+    data = compact({"type": "MODIFIED", "object": POD}) * 100_000
+    assert sum(1 for _ in iter_records(io.BytesIO(data))) == 100_000
 
 
 # --- property: garbage between valid records never crashes and never loses a record ---------------------

@@ -1,0 +1,306 @@
+"""Row projection: stored timelines in and out of their tables.
+
+A Pod's folded `PodState` is stored whole (`Pod.state`); its projection into columns (the Pod row) and
+rows (containers, attempts, image pulls, Events) serves queries and reports. This module owns that
+projection: which columns are written (`*_COLUMNS`), the values of each row (cut to the models' own
+column lengths), reading states back (`load_states`), and writing only what changed since they were read
+(`fingerprints` before the fold, `write_pods` after it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import models
+
+from pods.ingest.summary import change_summary
+from pods.ingest.upsert import upsert
+from pods.models import Attempt as AttemptRow
+from pods.models import Cluster, Event, ImagePull, Pod
+from pods.models import Container as ContainerRow
+from pods.timeline import Attempt, ContainerState, EventRecord, PodState, Pull, is_ready, step_label
+from pods.timeline.codec import decode_state, encode_state, fingerprint
+from pods.timeline.model import event_recency
+
+
+def _max_lengths(model: type[models.Model]) -> dict[str, int]:
+    """The length each text column of `model` holds (its field's max_length), by column name."""
+    return {
+        f.attname: f.max_length
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.CharField) and f.max_length
+    }
+
+
+_POD = _max_lengths(Pod)
+_CONTAINER = _max_lengths(ContainerRow)
+_ATTEMPT = _max_lengths(AttemptRow)
+_PULL = _max_lengths(ImagePull)
+_EVENT = _max_lengths(Event)
+
+
+def load_states(cluster: Cluster, uids: set[str]) -> dict[str, PodState]:
+    """The stored `PodState` of each of these Pods of `cluster` that has one, by uid (one query)."""
+    rows = Pod.objects.filter(cluster=cluster, uid__in=uids).values_list("uid", "state")
+    return {uid: decode_state(state) for uid, state in rows if state}
+
+
+def _attempt_facts(a: Attempt) -> tuple:
+    # Every stored field: a plain tuple compares far cheaper than serialising each attempt.
+    return (a.container_id, a.started_at, a.finished_at, a.exit_code, a.reason, a.message, a.signal,
+            a.known, a.log_tail)  # fmt: skip
+
+
+def _pull_facts(p: Pull | None) -> tuple | None:
+    if p is None:
+        return None
+    return (p.image, p.started_at, p.finished_at, p.pull_seconds, p.wait_seconds, p.image_bytes,
+            p.already_present, p.failures, p.generation, p.last_error)  # fmt: skip
+
+
+def fingerprints(state: PodState) -> dict[str, tuple[bytes, dict[tuple[int, int], tuple], tuple | None]]:
+    """Per container: its serialised form, its attempts' and its pull's, to write only what changed."""
+    out = {}
+    for c in state.containers:
+        attempts = {(a.generation, a.number): _attempt_facts(a) for a in c.attempts}
+        out[c.name] = (fingerprint(c), attempts, _pull_facts(c.pull))
+    return out
+
+
+POD_COLUMNS = [
+    "cluster_id",
+    "uid",
+    "namespace",
+    "name",
+    "seen",
+    "node",
+    "owner_kind",
+    "owner_name",
+    "restart_policy",
+    "phase",
+    "status",
+    "restarts",
+    "resource_version",
+    "created_at",
+    "scheduled_at",
+    "initialized_at",
+    "ready_at",
+    "deleted_at",
+    "step",
+    "step_since",
+    "terminal",
+    "ready",
+    "failure_code",
+    "failure_container",
+    "failure_summary",
+    "failure_since",
+    "init_container_count",
+    "state",
+    "updated_at",
+]
+
+
+def _pod_values(cluster: Cluster, state: PodState, now: datetime) -> tuple:
+    failure = state.failure
+    owner = state.owner
+    return (
+        cluster.pk,
+        state.uid,
+        state.namespace[: _POD["namespace"]],
+        state.name[: _POD["name"]],
+        state.seen,
+        state.node[: _POD["node"]],
+        owner.kind[: _POD["owner_kind"]] if owner else "",
+        owner.name[: _POD["owner_name"]] if owner else "",
+        state.restart_policy[: _POD["restart_policy"]],
+        state.phase[: _POD["phase"]],
+        state.status[: _POD["status"]],
+        state.restarts,
+        state.resource_version[: _POD["resource_version"]],
+        state.created_at,
+        state.scheduled_at,
+        state.initialized_at,
+        state.ready_at,
+        state.deleted_at,
+        step_label(state)[: _POD["step"]],
+        state.step_since,
+        state.terminal,
+        is_ready(state),
+        failure.code if failure else "",
+        failure.container[: _POD["failure_container"]] if failure else "",
+        failure.summary if failure else "",
+        failure.since if failure else None,
+        sum(1 for c in state.containers if c.kind != "app"),
+        encode_state(state),
+        now,
+    )
+
+
+def write_pods(cluster: Cluster, states: dict[str, PodState], before: dict, now: datetime) -> list[dict]:
+    """Upsert the Pod rows of `states` and the container rows that changed since `before` (their
+    `fingerprints` when loaded); returns the live change summary of each Pod."""
+    rows = [_pod_values(cluster, state, now) for state in states.values()]
+    pks = upsert(Pod, POD_COLUMNS, rows, key=["cluster_id", "uid"], update=POD_COLUMNS[2:])
+    pod_pks = {uid: pk for (_, uid), pk in pks.items()}
+    _write_containers(states, before, pod_pks)
+    return [
+        change_summary(cluster.name, dict(zip(POD_COLUMNS, row, strict=True)), state)
+        for row, state in zip(rows, states.values(), strict=True)
+    ]
+
+
+CONTAINER_COLUMNS = ["pod_id", "name", "kind", "index", "image", "restart_count", "state", "state_reason"]
+ATTEMPT_COLUMNS = [
+    "container_id",
+    "generation",
+    "number",
+    "pod_id",
+    "known",
+    "runtime_container_id",
+    "started_at",
+    "finished_at",
+    "exit_code",
+    "reason",
+    "message",
+    "signal",
+    "log_tail",
+]
+PULL_COLUMNS = [
+    "container_id",
+    "image",
+    "started_at",
+    "finished_at",
+    "pull_seconds",
+    "wait_seconds",
+    "image_bytes",
+    "already_present",
+    "failures",
+]
+
+
+def _write_containers(states: dict[str, PodState], before: dict, pod_pks: dict[str, int]) -> None:
+    """Upsert the containers, attempts and pulls that differ from what was stored before the fold."""
+    changed: list[tuple[int, ContainerState, tuple | None]] = []  # (pod pk, container, old fingerprints)
+    for uid, state in states.items():
+        old = before.get(uid, {})
+        for c in state.containers:
+            previous = old.get(c.name)
+            if previous is None or previous[0] != fingerprint(c):
+                changed.append((pod_pks[uid], c, previous))
+    if not changed:
+        return
+    rows = [_container_values(pk, c) for pk, c, _ in changed]
+    ids = upsert(ContainerRow, CONTAINER_COLUMNS, rows, key=["pod_id", "name"], update=CONTAINER_COLUMNS[2:])
+    attempts: list[tuple] = []
+    pulls: list[tuple] = []
+    for pod_pk, c, previous in changed:
+        container_pk = ids[(pod_pk, c.name[: _CONTAINER["name"]])]
+        old_attempts = previous[1] if previous else {}
+        for a in c.attempts:
+            if old_attempts.get((a.generation, a.number)) != _attempt_facts(a):
+                attempts.append(_attempt_values(container_pk, pod_pk, a))
+        if c.pull and (previous is None or previous[2] != _pull_facts(c.pull)):
+            pulls.append(_pull_values(container_pk, c.pull))
+    upsert(AttemptRow, ATTEMPT_COLUMNS, attempts, key=ATTEMPT_COLUMNS[:3], update=ATTEMPT_COLUMNS[3:])
+    upsert(ImagePull, PULL_COLUMNS, pulls, key=["container_id"], update=PULL_COLUMNS[1:])
+
+
+def _container_values(pod_pk: int, c: ContainerState) -> tuple:
+    return (
+        pod_pk,
+        c.name[: _CONTAINER["name"]],
+        c.kind,
+        c.index,
+        c.image[: _CONTAINER["image"]],
+        c.restart_count,
+        c.state[: _CONTAINER["state"]],
+        c.state_reason[: _CONTAINER["state_reason"]],
+    )
+
+
+def _attempt_values(container_pk: int, pod_pk: int, a: Attempt) -> tuple:
+    return (
+        container_pk,
+        a.generation,
+        a.number,
+        pod_pk,
+        a.known,
+        (a.container_id or "")[: _ATTEMPT["runtime_container_id"]],
+        a.started_at,
+        a.finished_at,
+        a.exit_code,
+        (a.reason or "")[: _ATTEMPT["reason"]],
+        a.message or "",
+        a.signal,
+        a.log_tail or "",
+    )
+
+
+def _pull_values(container_pk: int, p: Pull) -> tuple:
+    return (
+        container_pk,
+        (p.image or "")[: _PULL["image"]],
+        p.started_at,
+        p.finished_at,
+        p.pull_seconds,
+        p.wait_seconds,
+        p.image_bytes,
+        p.already_present,
+        p.failures,
+    )
+
+
+EVENT_COLUMNS = [
+    "cluster_id",
+    "uid",
+    "pod_uid",
+    "namespace",
+    "name",
+    "type",
+    "reason",
+    "message",
+    "count",
+    "first_at",
+    "last_at",
+    "container",
+    "field_path",
+    "source",
+    "resource_version",
+]
+
+
+def write_events(cluster: Cluster, records: Iterable[EventRecord]) -> int:
+    """Upsert Events, skipping any that is not newer than the stored copy (replays never regress)."""
+    records = list(records)
+    if not records:
+        return 0
+    stored = {
+        uid: event_recency(count, last_at)
+        for uid, count, last_at in Event.objects.filter(
+            cluster=cluster, uid__in=[r.uid for r in records]
+        ).values_list("uid", "count", "last_at")
+    }
+    rows = [_event_values(cluster, r) for r in records if r.uid not in stored or r.recency > stored[r.uid]]
+    upsert(Event, EVENT_COLUMNS, rows, key=["cluster_id", "uid"], update=EVENT_COLUMNS[2:])
+    return len(rows)
+
+
+def _event_values(cluster: Cluster, r: EventRecord) -> tuple:
+    return (
+        cluster.pk,
+        r.uid[: _EVENT["uid"]],
+        r.pod_uid[: _EVENT["pod_uid"]],
+        r.namespace[: _EVENT["namespace"]],
+        r.name[: _EVENT["name"]],
+        r.type[: _EVENT["type"]],
+        r.reason[: _EVENT["reason"]],
+        r.message,
+        r.count,
+        r.first_at,
+        r.last_at,
+        r.container[: _EVENT["container"]],
+        r.field_path[: _EVENT["field_path"]],
+        r.source[: _EVENT["source"]],
+        r.resource_version[: _EVENT["resource_version"]],
+    )

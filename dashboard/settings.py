@@ -148,6 +148,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Initscope API",
     "DESCRIPTION": "Init-container timelines of Kubernetes Pods: attempts, pulls, status and diagnosis.",
     "VERSION": "1",
+    # 3.1: a nullable object is `oneOf: [{$ref}, {type: "null"}]`, which validators read as meant.
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }

@@ -8,39 +8,27 @@ otherwise the log tail the watcher kept with the newest failed attempt of that c
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pods import kube, selectors
-from pods.models import Attempt, Pod
+from pods.api.schema import BAD_REQUEST, NOT_AUTHENTICATED, NOT_FOUND, ApiSchema
+from pods.api.serializers import PodLogSerializer
+from pods.models import Pod
 from pods.timeline import format_time
 
 MAX_TAIL = 5000
 LIVE_TIMEOUT = 10.0
 
-LogSerializer = inline_serializer(
-    name="PodLog",
-    fields={
-        "uid": serializers.CharField(),
-        "cluster": serializers.CharField(),
-        "namespace": serializers.CharField(),
-        "pod": serializers.CharField(),
-        "container": serializers.CharField(),
-        "previous": serializers.BooleanField(),
-        "source": serializers.ChoiceField(["live", "stored", "none"]),
-        "reason": serializers.CharField(),
-        "text": serializers.CharField(),
-        "attempt": serializers.DictField(allow_null=True),
-    },
-)
-
 
 class PodLogsView(APIView):
+    schema = ApiSchema()
+
     @extend_schema(
+        operation_id="pods_logs",
         parameters=[
             OpenApiParameter(
                 "container", str, description="Container name (default: the failing or first one)."
@@ -49,7 +37,7 @@ class PodLogsView(APIView):
             OpenApiParameter("tail", int, description=f"Last lines, 1..{MAX_TAIL} (default 100)."),
             OpenApiParameter("cluster", str, description="Cluster name, when a uid is ambiguous."),
         ],
-        responses=LogSerializer,
+        responses={200: PodLogSerializer, 400: BAD_REQUEST, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request: Request, uid: str) -> Response:
         """The last lines of a container's log: live when possible, else the tail kept with its newest
@@ -78,12 +66,12 @@ def _container(pod: Pod, name: str) -> str:
     names = list(pod.containers.order_by("index").values_list("name", flat=True))
     if name:
         if name not in names:
-            raise ValidationError({"container": f"the Pod has no container {name!r}"})
+            raise ValidationError({"container": [f"the Pod has no container {name!r}"]})
         return name
     if pod.failure_container in names:
         return pod.failure_container
     if not names:
-        raise ValidationError({"container": "the Pod has no known containers"})
+        raise ValidationError({"container": ["the Pod has no known containers"]})
     return names[0]
 
 
@@ -93,9 +81,9 @@ def _tail(raw: str) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationError({"tail": "must be a whole number"})
+        raise ValidationError({"tail": ["must be a whole number"]})
     if not 1 <= value <= MAX_TAIL:
-        raise ValidationError({"tail": f"must be between 1 and {MAX_TAIL}"})
+        raise ValidationError({"tail": [f"must be between 1 and {MAX_TAIL}"]})
     return value
 
 
@@ -123,12 +111,7 @@ def _live_log(pod: Pod, container: str, *, previous: bool, tail: int) -> tuple[s
 
 
 def _stored_log(pod: Pod, container: str, *, tail: int, reason: str) -> dict:
-    attempt = (
-        Attempt.objects.filter(pod=pod, container__name=container)
-        .exclude(log_tail="")
-        .order_by("-generation", "-number")
-        .first()
-    )
+    attempt = selectors.attempt_with_log_tail(pod=pod, container=container)
     if attempt is None:
         return {"source": "none", "reason": reason, "text": "", "attempt": None}
     lines = attempt.log_tail.splitlines()[-tail:]

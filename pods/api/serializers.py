@@ -1,125 +1,349 @@
-"""Serializers that document the API's shapes for the OpenAPI schema and validate query parameters.
+"""The API's shapes: one serializer per JSON object the endpoints return, the only copy of each shape.
 
-The documents themselves are built by `pods.timeline.timeline_document` / `pods.selectors.pod_summary`;
-these classes describe them (drf-spectacular reads them) rather than rebuilding them field by field.
+The documents themselves are built elsewhere (`pods.timeline.timeline_document`, `pods.selectors`,
+the watch health read model); these classes describe them for the OpenAPI schema (drf-spectacular reads
+them, `pods.api.schema` closes every object with `additionalProperties: false`) and `docs/api.md`'s
+reference is rendered from that schema (`python manage.py api_docs`). A test validates real responses of
+every endpoint against the schema, so a field added on either side without the other fails it.
+
+Conventions: times are RFC 3339 UTC strings ending in `Z`, or null when unknown (`Time`); strings that come
+from the cluster are untrusted (escape them when you render them).
 """
+
+from __future__ import annotations
+
+from typing import get_args
 
 from rest_framework import serializers
 
 from pods.timeline import DIAGNOSIS_CODES
+from pods.timeline.model import ContainerKind
 
 
-class OwnerSerializer(serializers.Serializer):
-    kind = serializers.CharField()
+# A JSON object with exactly the fields declared (the schema says `additionalProperties: false`). No
+# docstring on purpose: drf-spectacular would give it to every subclass without one as its description.
+class Closed(serializers.Serializer):
+    pass
+
+
+def Time(help_text: str = "", **kw) -> serializers.DateTimeField:  # noqa: N802 - reads like a field class
+    """An RFC 3339 UTC time (`2024-05-01T10:00:00Z`), or null when unknown."""
+    return serializers.DateTimeField(allow_null=True, help_text=help_text, **kw)
+
+
+def Text(help_text: str = "", **kw) -> serializers.CharField:  # noqa: N802
+    """A string that may be empty."""
+    return serializers.CharField(allow_blank=True, help_text=help_text, **kw)
+
+
+UNTRUSTED = "Untrusted text from the cluster."
+
+# ------------------------------------------------------------------------------------------------ pods
+
+
+class OwnerSerializer(Closed):
+    kind = serializers.CharField(help_text="`Deployment`, `StatefulSet`, `Job`, `CronJob`, ...")
     name = serializers.CharField()
 
 
-class DiagnosisSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=list(DIAGNOSIS_CODES))
-    container = serializers.CharField(allow_blank=True)
-    summary = serializers.CharField()
-    since = serializers.DateTimeField(allow_null=True)
+class DiagnosisSerializer(Closed):
+    code = serializers.ChoiceField(choices=list(DIAGNOSIS_CODES), help_text="What holds the Pod back.")
+    container = Text("The container at fault; empty when the cause is Pod-level.")
+    summary = serializers.CharField(help_text="One line, plain text. " + UNTRUSTED)
+    since = Time("Since when the cause holds.")
 
 
-class StepSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    container = serializers.CharField(allow_blank=True)
-    since = serializers.DateTimeField(allow_null=True)
-    label = serializers.CharField()
+class StepSerializer(Closed):
+    name = Text(
+        "`scheduling`, `init:<container>` (an init container or sidecar), `containers`, `running`, `done`, "
+        "`deleting`, or empty before the first Pod object."
+    )
+    container = Text("The init container the Pod waits for (from `init:<container>`), else empty.")
+    since = Time("Since when the Pod is in this step.")
+    label = Text(  # type: ignore[assignment]  # named like a Field attribute; DRF moves declared fields aside
+        "The step for people: `scheduling`, `init 2/3: migrate`, `starting containers`, ..."
+    )
 
 
-class PullSerializer(serializers.Serializer):
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
-    pull_seconds = serializers.FloatField(allow_null=True)
-    wait_seconds = serializers.FloatField(allow_null=True)
+class ConditionSerializer(Closed):
+    type = serializers.CharField(help_text="`PodScheduled`, `Initialized`, `ContainersReady`, `Ready`, ...")
+    status = serializers.CharField(help_text="`True`, `False` or `Unknown`.")
+    reason = Text()
+    message = Text(UNTRUSTED)
+    last_transition_at = Time()
+
+
+class SignalSerializer(Closed):
+    """A Pod-level problem reported by Events (FailedScheduling, FailedMount, FailedCreatePodSandBox, ...)."""
+
+    reason = serializers.CharField()
+    message = Text(UNTRUSTED)
+    count = serializers.IntegerField()
+    first_at = Time()
+    last_at = Time()
+
+
+class PullSerializer(Closed):
+    """The container's image pull, from the `Pulling`/`Pulled`/`Failed`/`BackOff` Events."""
+
+    image = Text()
+    started_at = Time("The `Pulling` Event.")
+    finished_at = Time("The `Pulled` Event.")
+    pull_seconds = serializers.FloatField(allow_null=True, help_text="The pull itself.")
+    wait_seconds = serializers.FloatField(allow_null=True, help_text="Time queued before the pull.")
     image_bytes = serializers.IntegerField(allow_null=True)
-    already_present = serializers.BooleanField()
+    already_present = serializers.BooleanField(help_text="The image was on the node: no pull, no durations.")
+    failures = serializers.IntegerField(help_text="Failed pulls seen (ErrImagePull, `Failed` Events).")
+    last_error = Text(UNTRUSTED)
 
 
-class AttemptSerializer(serializers.Serializer):
-    number = serializers.IntegerField(help_text="The container's restartCount while this attempt ran.")
-    generation = serializers.IntegerField(help_text="Init generation; grows when the sandbox is recreated.")
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
+class AttemptSerializer(Closed):
+    number = serializers.IntegerField(
+        help_text="The container's `restartCount` while this attempt ran (0 for the first)."
+    )
+    generation = serializers.IntegerField(
+        help_text="Init generation: starts at 0 and grows when the Pod's sandbox was recreated and its init "
+        "containers ran again. (`generation`, `number`) identifies an attempt."
+    )
+    started_at = Time()
+    finished_at = Time()
     exit_code = serializers.IntegerField(allow_null=True)
-    reason = serializers.CharField(allow_blank=True)
-    message = serializers.CharField(allow_blank=True, help_text="Termination message (untrusted text).")
+    reason = Text("`Completed`, `Error`, `OOMKilled`, ...")
+    message = Text("Termination message. " + UNTRUSTED)
     signal = serializers.IntegerField(allow_null=True)
-    known = serializers.BooleanField(help_text="False: restartCount proves it happened; details unknown.")
+    known = serializers.BooleanField(
+        help_text="False for an attempt that `restartCount` proves happened but whose details the API never "
+        "showed: its times, exit code and reason are null or empty."
+    )
+    container_id = Text("The runtime's container id (`containerd://...`), when known.")
+    log_tail = Text(
+        "The last lines of the attempt's log, kept by the watcher when it failed (empty otherwise). "
+        + UNTRUSTED
+    )
 
 
-class ContainerSerializer(serializers.Serializer):
+class ContainerSerializer(Closed):
     name = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["init", "sidecar", "app"])
-    index = serializers.IntegerField()
-    image = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=list(get_args(ContainerKind)),
+        help_text="`sidecar` is an init container with `restartPolicy: Always`.",
+    )
+    index = serializers.IntegerField(help_text="Start order: init containers first, then app containers.")
+    image = Text()
     restart_count = serializers.IntegerField()
-    state = serializers.CharField(allow_blank=True)
-    state_reason = serializers.CharField(allow_blank=True)
+    state = Text("`waiting`, `running`, `terminated`, or empty before the kubelet reported one.")
+    state_reason = Text()
+    state_message = Text(UNTRUSTED)
+    state_since = Time("`running.startedAt` or `terminated.finishedAt`.")
+    waiting_since = Time("When the current waiting reason (e.g. ImagePullBackOff) was first seen.")
+    ready = serializers.BooleanField()
+    started = serializers.BooleanField(allow_null=True, help_text="null when the kubelet does not report it.")
+    has_startup_probe = serializers.BooleanField()
+    generation = serializers.IntegerField(help_text="The init generation the container's state belongs to.")
     pull = PullSerializer(allow_null=True)
     attempts = AttemptSerializer(many=True)
 
 
-class EventSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    reason = serializers.CharField()
-    message = serializers.CharField(help_text="Untrusted text from the cluster.")
+class EventSerializer(Closed):
+    """A Kubernetes Event about the Pod (core/v1 or events.k8s.io/v1), the newest copy of each."""
+
+    uid = serializers.CharField(help_text="The Event's own `metadata.uid`.")
+    type = Text("`Normal` or `Warning`.")
+    reason = Text()
+    message = Text(UNTRUSTED)
     count = serializers.IntegerField()
-    first_at = serializers.DateTimeField(allow_null=True)
-    last_at = serializers.DateTimeField(allow_null=True)
-    container = serializers.CharField(allow_blank=True)
+    first_at = Time()
+    last_at = Time()
+    container = Text("From the Event's `fieldPath`; empty for Pod-level Events.")
+    source = Text(  # type: ignore[assignment]  # named like a Field attribute; DRF moves declared fields aside
+        "The reporting component (`kubelet`, `default-scheduler`, ...)."
+    )
 
 
-class PodSummarySerializer(serializers.Serializer):
+class PodFieldsSerializer(Closed):
+    """What a Pod summary and a Pod document both say (each adds its own fields after these)."""
+
     cluster = serializers.CharField()
-    uid = serializers.CharField()
+    uid = serializers.CharField(help_text="`metadata.uid`.")
     namespace = serializers.CharField()
     name = serializers.CharField()
-    owner = OwnerSerializer(allow_null=True)
-    node = serializers.CharField(allow_blank=True)
-    phase = serializers.CharField(allow_blank=True)
-    status = serializers.CharField(help_text="kubectl's STATUS column.")
+    owner = OwnerSerializer(
+        allow_null=True,
+        help_text="The workload: a Deployment rather than its ReplicaSet when the ReplicaSet's name and "
+        "`pod-template-hash` show it.",
+    )
+    node = Text()
+    phase = Text()
+    status = serializers.CharField(help_text="kubectl's STATUS column (kubectl 1.35's printer).")
     restarts = serializers.IntegerField(help_text="kubectl's RESTARTS column.")
-    created_at = serializers.DateTimeField(allow_null=True)
-    deleted_at = serializers.DateTimeField(allow_null=True)
-    step = serializers.CharField(allow_blank=True)
-    step_since = serializers.DateTimeField(allow_null=True)
+    created_at = Time("From the API server's clock, like `deleted_at`; container times are the node's.")
+    deleted_at = Time("When the Pod was deleted (DELETED watch event, or gone at a relist).")
     stuck = serializers.BooleanField()
     diagnosis = DiagnosisSerializer(allow_null=True)
+    live = serializers.BooleanField(
+        help_text="True when the Pod's cluster is watched; false for a recording, whose `stuck`, "
+        "`diagnosis` and step durations are judged at `as_of`."
+    )
+    as_of = serializers.DateTimeField(
+        help_text="The moment this answer is judged at: now for a watched cluster, the end of the data for "
+        "a recording."
+    )
 
 
-class PodDocumentSerializer(serializers.Serializer):
-    cluster = serializers.CharField()
-    uid = serializers.CharField()
-    namespace = serializers.CharField()
-    name = serializers.CharField()
-    owner = OwnerSerializer(allow_null=True)
-    node = serializers.CharField(allow_blank=True)
-    restart_policy = serializers.CharField()
-    phase = serializers.CharField(allow_blank=True)
-    status = serializers.CharField()
-    restarts = serializers.IntegerField()
-    created_at = serializers.DateTimeField(allow_null=True)
-    scheduled_at = serializers.DateTimeField(allow_null=True)
-    initialized_at = serializers.DateTimeField(allow_null=True)
-    ready_at = serializers.DateTimeField(allow_null=True)
-    deleted_at = serializers.DateTimeField(allow_null=True)
-    stuck = serializers.BooleanField()
-    diagnosis = DiagnosisSerializer(allow_null=True)
+class PodSummarySerializer(PodFieldsSerializer):
+    """One row of the Pod list: what the overview and `manage.py pods list` show."""
+
+    step = Text("The step for people (the document's `step.label`).")
+    step_since = Time()
+    init_containers = serializers.IntegerField(help_text="How many init containers (sidecars included).")
+
+
+class PodDocumentSerializer(PodFieldsSerializer):
+    """The timeline document of one Pod; also what `manage.py pods show --json` prints and
+    `manage.py export` writes, one per line."""
+
+    seen = serializers.BooleanField(
+        help_text="A Pod object was seen (always true here: Pods known only from Events are not served)."
+    )
+    controller = OwnerSerializer(allow_null=True, help_text="The direct controller from `ownerReferences`.")
+    labels = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    restart_policy = serializers.CharField(help_text="`Always`, `OnFailure` or `Never`.")
+    reason = Text("`status.reason` (DeadlineExceeded, Evicted, ...).")
+    message = Text("`status.message`. " + UNTRUSTED)
+    restarts_last_at = Time("When the newest restart happened (the `(5m ago)` of RESTARTS).")
+    started_at = Time("`status.startTime`.")
+    scheduled_at = Time()
+    initialized_at = Time()
+    containers_ready_at = Time()
+    ready_at = Time()
+    deletion_requested_at = Time("`metadata.deletionTimestamp`.")
+    init_generation = serializers.IntegerField(help_text="The newest init generation (see attempts).")
     step = StepSerializer()
-    containers = ContainerSerializer(many=True)
-    events = EventSerializer(many=True)
+    conditions = ConditionSerializer(many=True)
+    signals = SignalSerializer(many=True)
+    containers = ContainerSerializer(many=True, help_text="In start order (`index`).")
+    events = EventSerializer(many=True, help_text="Oldest first.")
+
+
+class PodPageSerializer(Closed):
+    count = serializers.IntegerField(help_text="Pods matching the filters.")
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True, help_text="The next page's URL, or null on the last.")
+    previous = serializers.URLField(
+        allow_null=True, help_text="The previous page's URL, or null on the first."
+    )
+    results = PodSummarySerializer(many=True)
 
 
 class PodListQuerySerializer(serializers.Serializer):
+    """The query parameters of `GET /api/v1/pods` (validated by the view, documented from here)."""
+
     cluster = serializers.CharField(required=False, allow_blank=True)
     namespace = serializers.CharField(required=False, allow_blank=True)
-    workload = serializers.CharField(required=False, allow_blank=True, help_text="`name` or `Kind/name`.")
+    workload = serializers.CharField(
+        required=False, allow_blank=True, help_text="`name` or `Kind/name`, e.g. `Deployment/api`."
+    )
     status = serializers.CharField(
-        required=False, allow_blank=True, help_text="STATUS text(s), comma-separated."
+        required=False,
+        allow_blank=True,
+        help_text="kubectl STATUS text, several comma-separated, e.g. `Init:CrashLoopBackOff,Init:Error`.",
     )
     stuck = serializers.BooleanField(required=False, allow_null=True, default=None)
-    search = serializers.CharField(required=False, allow_blank=True)
+    search = serializers.CharField(
+        required=False, allow_blank=True, help_text="Substring of name, namespace or workload."
+    )
     page = serializers.IntegerField(required=False, min_value=1, default=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=50)
+
+
+# ------------------------------------------------------------------------------------------------ logs
+
+
+class LogAttemptSerializer(Closed):
+    """The attempt whose kept log tail is served."""
+
+    generation = serializers.IntegerField()
+    number = serializers.IntegerField()
+    exit_code = serializers.IntegerField(allow_null=True)
+    reason = Text()
+    finished_at = Time()
+
+
+class PodLogSerializer(Closed):
+    uid = serializers.CharField()
+    cluster = serializers.CharField()
+    namespace = serializers.CharField()
+    pod = serializers.CharField(help_text="The Pod's name.")
+    container = serializers.CharField()
+    previous = serializers.BooleanField(help_text="The attempt before the current one was asked for.")
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # as `source` above: a declared field
+        choices=["live", "stored", "none"],
+        help_text="`live` from the cluster, `stored`: the tail kept with the newest failed attempt, `none`.",
+    )
+    reason = Text("Why the log is not live (empty when it is).")
+    text = Text(UNTRUSTED)
+    attempt = LogAttemptSerializer(
+        allow_null=True, help_text="For `stored`: the attempt the tail belongs to."
+    )
+
+
+# ------------------------------------------------------------------------------------------------ clusters
+
+
+class WatchStreamSerializer(Closed):
+    """One list/watch stream of a cluster (Pods or Events, of one namespace or of all)."""
+
+    resource = serializers.CharField(help_text="`pods` or `events`.")
+    namespace = Text("Empty: all namespaces.")
+    state = serializers.ChoiceField(
+        choices=["ok", "error", "pending"],
+        help_text="`error`: its newest error (`last_error`) is newer than its last success; `ok`; "
+        "`pending`: the API has not answered it yet.",
+    )
+    resource_version = Text("The cursor: the newest resourceVersion handled.")
+    listed_at = Time("The last full list.")
+    last_event_at = Time()
+    last_ok_at = Time("The last time the stream heard from the API server.")
+    lag_seconds = serializers.FloatField(allow_null=True, help_text="Seconds since `last_ok_at`.")
+    last_error = Text()
+    last_error_at = Time()
+
+
+class ClusterHealthSerializer(Closed):
+    name = serializers.CharField()
+    configured = serializers.BooleanField(help_text="In INITSCOPE_CLUSTERS (else: watched once, not now).")
+    namespaces = serializers.ListField(
+        child=serializers.CharField(), help_text="Watched namespaces; empty: all of them."
+    )
+    state = serializers.ChoiceField(
+        # The watch health read model writes these as literals; it has no constant to import yet.
+        choices=["watching", "degraded", "backing-off", "error", "stopped", "not-configured"],
+        help_text="`watching`: a holder renewed its lock in time; `degraded`: watching, but some streams "
+        "fail (see `streams`: e.g. a namespace whose RBAC refuses the watch, retried on its own while the "
+        "others are watched); `error`: every stream's newest error is newer than its last success (or the "
+        "watch is not running); `backing-off`: waiting to retry; `stopped`; `not-configured`.",
+    )
+    holder = Text("The worker holding the cluster's watch lock.")
+    heartbeat_at = Time()
+    last_event_at = Time()
+    last_ok_at = Time()
+    lag_seconds = serializers.FloatField(
+        allow_null=True, help_text="Seconds since the stalest stream last heard from the API server."
+    )
+    last_error = Text("The newest stream error.")
+    last_error_at = Time()
+    failures = serializers.IntegerField(help_text="Failed runs in a row.")
+    retry_at = Time("When the next try may start (while backing off).")
+    streams = WatchStreamSerializer(many=True)
+
+
+class ClusterListSerializer(Closed):
+    results = ClusterHealthSerializer(many=True)
+
+
+# ------------------------------------------------------------------------------------------------ errors
+
+
+class ErrorSerializer(Closed):
+    detail = serializers.CharField()

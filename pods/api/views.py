@@ -4,30 +4,28 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pods import selectors
-from pods.api.serializers import PodDocumentSerializer, PodListQuerySerializer, PodSummarySerializer
-
-PodPageSerializer = inline_serializer(
-    name="PodPage",
-    fields={
-        "count": serializers.IntegerField(),
-        "page": serializers.IntegerField(),
-        "pages": serializers.IntegerField(),
-        "next": serializers.CharField(allow_null=True),
-        "previous": serializers.CharField(allow_null=True),
-        "results": PodSummarySerializer(many=True),
-    },
-)
+from pods.api.schema import BAD_REQUEST, NOT_AUTHENTICATED, NOT_FOUND, ApiSchema
+from pods.api.serializers import PodDocumentSerializer, PodListQuerySerializer, PodPageSerializer
 
 
 class PodListView(APIView):
-    @extend_schema(parameters=[PodListQuerySerializer], responses=PodPageSerializer)
+    schema = ApiSchema()
+
+    @extend_schema(
+        operation_id="pods_list",
+        parameters=[
+            PodListQuerySerializer,
+            # The serializer accepts `stuck=` (empty: no filter) as null; documented as what it means.
+            OpenApiParameter("stuck", bool, description="Only stuck Pods (`true`) or only the others."),
+        ],
+        responses={200: PodPageSerializer, 400: BAD_REQUEST, 401: NOT_AUTHENTICATED},
+    )
     def get(self, request: Request) -> Response:
         """Pods (newest first, stuck ones first), filtered and paginated."""
         query = PodListQuerySerializer(data=request.query_params)
@@ -62,9 +60,12 @@ def _page_url(request: Request, number: int) -> str:
 
 
 class PodDetailView(APIView):
+    schema = ApiSchema()
+
     @extend_schema(
+        operation_id="pods_retrieve",
         parameters=[OpenApiParameter("cluster", str, description="Cluster name, when a uid is ambiguous.")],
-        responses=PodDocumentSerializer,
+        responses={200: PodDocumentSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
     )
     def get(self, request: Request, uid: str) -> Response:
         """The timeline document of one Pod, by `metadata.uid`."""

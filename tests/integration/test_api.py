@@ -1,4 +1,4 @@
-"""The JSON API: authentication, filters, pagination, the timeline document and the OpenAPI schema."""
+"""The JSON API: authentication, filters and pagination (the answers' shapes: test_api_schema.py)."""
 
 from __future__ import annotations
 
@@ -8,40 +8,6 @@ from rest_framework.authtoken.models import Token
 from pods.models import Pod
 
 pytestmark = pytest.mark.django_db
-
-DOCUMENT_KEYS = {
-    "cluster",
-    "uid",
-    "namespace",
-    "name",
-    "owner",
-    "node",
-    "restart_policy",
-    "phase",
-    "status",
-    "restarts",
-    "created_at",
-    "scheduled_at",
-    "initialized_at",
-    "ready_at",
-    "deleted_at",
-    "stuck",
-    "diagnosis",
-    "containers",
-    "events",
-}
-CONTAINER_KEYS = {
-    "name",
-    "kind",
-    "index",
-    "image",
-    "restart_count",
-    "state",
-    "state_reason",
-    "pull",
-    "attempts",
-}
-ATTEMPT_KEYS = {"number", "started_at", "finished_at", "exit_code", "reason", "message", "signal"}
 
 
 @pytest.mark.parametrize("path", ["/api/v1/pods", "/api/v1/pods/some-uid", "/api/schema/"])
@@ -101,27 +67,15 @@ def test_bad_query_parameters_get_a_clear_error(logged_in_client):
     assert "page_size" in response.json()
 
 
-def test_pod_document_has_the_documented_shape(logged_in_client, imported_samples):
+def test_pod_document_lists_containers_in_start_order(logged_in_client, imported_samples):
+    # The document's shape is the schema's, checked in test_api_schema.py.
     pod = Pod.objects.filter(seen=True, init_container_count__gt=0).first()
     document = logged_in_client.get(f"/api/v1/pods/{pod.uid}").json()
-    assert set(document) >= DOCUMENT_KEYS
     assert document["uid"] == pod.uid
     assert document["containers"], "containers listed"
-    for container in document["containers"]:
-        assert set(container) >= CONTAINER_KEYS
-        for attempt in container["attempts"]:
-            assert set(attempt) >= ATTEMPT_KEYS
     indexes = [c["index"] for c in document["containers"]]
     assert indexes == sorted(indexes)
 
 
 def test_unknown_pod_is_404(logged_in_client, db):
     assert logged_in_client.get("/api/v1/pods/does-not-exist").status_code == 404
-
-
-def test_openapi_schema_describes_the_pod_endpoints(logged_in_client):
-    response = logged_in_client.get("/api/schema/", HTTP_ACCEPT="application/json")
-    assert response.status_code == 200
-    text = response.content.decode()
-    assert "/api/v1/pods" in text and "/api/v1/pods/{uid}" in text
-    assert "PodDocument" in text

@@ -1,0 +1,253 @@
+"""Real answers of every API endpoint, validated against the OpenAPI schema the API serves.
+
+Every object in the schema is closed (`additionalProperties: false`) and lists its fields as required, so
+a field the API returns and the schema lacks fails here, and so does a field the schema promises and the
+API does not return. The data is realistic: every bundled sample recording (failures, sidecars, a
+recreated sandbox, deleted Pods), log tails kept with failed attempts, a Pod known only from an Event (not
+served), and a kubesim cluster for live logs and watch health. Each test also checks that it met every
+answer (status code) the schema documents for its endpoint, and one test that the schema documents every
+API route.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from openapi_core import OpenAPI
+from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
+from openapi_core.exceptions import OpenAPIError
+
+from pods.api.reference import docs_path, render_reference, schema_document, with_reference
+from pods.ingest import WatchItem, attempt_set_log_tail, ingest_batch
+from pods.models import Attempt, Cluster, Pod, WatchCursor
+from tests.services import settings_for_cluster
+
+pytestmark = pytest.mark.django_db
+
+LOG_TAIL = 'ERROR: relation "orders" does not exist\n<script>alert(1)</script>\n'
+PLACEHOLDER_UID = "uid-known-only-from-an-event"
+# An Event about a Pod whose object never arrived: stored as a placeholder, which the API must not serve.
+EARLY_EVENT = {
+    "apiVersion": "v1",
+    "kind": "Event",
+    "metadata": {"name": "ghost.18a1", "namespace": "shop", "uid": "ev-ghost", "resourceVersion": "900"},
+    "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "ghost", "uid": PLACEHOLDER_UID},
+    "reason": "Scheduled",
+    "message": "Successfully assigned shop/ghost to node-1",
+    "type": "Normal",
+    "count": 1,
+    "firstTimestamp": "2025-06-02T09:00:00Z",
+    "lastTimestamp": "2025-06-02T09:00:00Z",
+    "source": {"component": "default-scheduler"},
+}
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    return schema_document()
+
+
+@pytest.fixture(scope="module")
+def openapi(schema) -> OpenAPI:
+    return OpenAPI.from_dict(schema)  # also checks that the document is valid OpenAPI
+
+
+def explain(exc: BaseException) -> str:
+    """The schema errors behind an openapi-core error, one line each with where in the body it is."""
+    errors, cause = [], exc
+    while cause is not None and not errors:
+        errors = list(getattr(cause, "schema_errors", ()))
+        cause = cause.__cause__
+    if not errors:
+        return repr(exc)
+    lines: list[str] = []
+    for error in errors[:20]:
+        leaves = [error]
+        while leaves and leaves[0].context:  # oneOf/anyOf: show the branches' own reasons
+            leaves = sorted(leaves[0].context, key=lambda e: -len(e.absolute_path))
+        lines += [f"  {leaf.json_path}: {leaf.message[:300]}" for leaf in leaves[:3]]
+    return "\n".join(dict.fromkeys(lines))
+
+
+class Checked:
+    """A test client whose every answer is validated against the schema; remembers what it met."""
+
+    def __init__(self, client, openapi: OpenAPI, schema: dict, met: dict[str, set[int]]):
+        self.client, self.openapi, self.schema, self.met = client, openapi, schema, met
+
+    def get(self, template: str, params: dict | None = None, **kw):
+        path = template.format(**{k: kw.pop(k) for k in ("uid",) if k in kw})
+        response = self.client.get(path, params or {}, **kw)
+        assert response["Content-Type"].startswith("application/json"), response.content[:200]
+        request = DjangoOpenAPIRequest(response.wsgi_request)
+        assert request.path_pattern == template, "asked for the endpoint this test meant"
+        if response.status_code < 400:
+            self.openapi.validate_request(request)  # the test asks only with documented parameters
+        try:
+            self.openapi.validate_response(request, DjangoOpenAPIResponse(response))
+        except OpenAPIError as exc:
+            problem = explain(exc)  # short: the answer itself can be large
+        else:
+            problem = ""
+        if problem:
+            pytest.fail(f"GET {path} {response.status_code} does not match the schema:\n{problem}", False)
+        self.met[template].add(response.status_code)
+        return response
+
+    def assert_met_every_documented_answer(self, template: str) -> None:
+        documented = {int(code) for code in self.schema["paths"][template]["get"]["responses"]}
+        assert self.met[template] == documented
+
+
+@pytest.fixture
+def met() -> dict[str, set[int]]:
+    """Endpoint -> the status codes its validated answers had (shared by `api` and `anonymous`)."""
+    return defaultdict(set)
+
+
+@pytest.fixture
+def api(client, user, openapi, schema, met) -> Checked:
+    client.force_login(user)
+    return Checked(client, openapi, schema, met)
+
+
+@pytest.fixture
+def anonymous(openapi, schema, met) -> Checked:
+    return Checked(Client(), openapi, schema, met)
+
+
+@pytest.fixture
+def samples_with_log_tails(imported_samples) -> list[Attempt]:
+    """The samples, with a log tail kept on the newest failed attempt of each failed container."""
+    cluster = Cluster.objects.get(name="samples")
+    kept = []
+    failed = Attempt.objects.filter(pod__cluster=cluster, pod__seen=True, exit_code__gt=0)
+    for attempt in failed.select_related("pod", "container").order_by("-generation", "-number"):
+        if any(k.container_id == attempt.container_id for k in kept):  # the FK: one per container
+            continue
+        assert attempt_set_log_tail(
+            cluster=cluster,
+            uid=attempt.pod.uid,
+            container=attempt.container.name,
+            generation=attempt.generation,
+            number=attempt.number,
+            text=LOG_TAIL,
+        )
+        kept.append(attempt)
+    assert kept, "the samples have failed attempts"
+    ingest_batch(cluster=cluster, items=[WatchItem(kind="event", type="ADDED", object=EARLY_EVENT)])
+    assert Pod.objects.filter(uid=PLACEHOLDER_UID, seen=False).exists()
+    return kept
+
+
+def test_the_schema_documents_every_api_route_and_nothing_else(schema):
+    routes = set()
+
+    def walk(patterns, prefix):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern) and getattr(p.callback, "cls", None):
+                routes.add(DjangoOpenAPIRequest.path_regex.sub(r"{\1}", "/" + prefix + str(p.pattern)))
+
+    walk(get_resolver().url_patterns, "")
+    api_routes = {r for r in routes if r.startswith("/api/v1/")}
+    assert api_routes == set(schema["paths"])
+    assert api_routes == {"/api/v1/pods", "/api/v1/pods/{uid}", "/api/v1/pods/{uid}/logs", "/api/v1/clusters"}
+
+
+def test_the_served_schema_is_the_generated_one(logged_in_client, schema):
+    response = logged_in_client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert response.json() == schema
+
+
+def test_docs_api_md_holds_the_reference_rendered_from_the_schema(schema):
+    committed = docs_path().read_text(encoding="utf-8")
+    rendered = with_reference(committed, render_reference(schema))
+    assert committed == rendered, "docs/api.md is out of date: run `python manage.py api_docs`"
+    for name, component in schema["components"]["schemas"].items():
+        for field in component.get("properties", {}):
+            assert f"| `{field}` |" in committed, f"{name}.{field} is documented"
+
+
+def test_pod_list_answers_match_the_schema(api, anonymous, samples_with_log_tails):
+    everything = api.get("/api/v1/pods", {"page_size": 500}).json()
+    rows = everything["results"]
+    assert len(rows) == Pod.objects.filter(seen=True).count()
+    assert PLACEHOLDER_UID not in {r["uid"] for r in rows}
+    assert any(r["deleted_at"] for r in rows) and any(r["diagnosis"] for r in rows)
+    middle = api.get("/api/v1/pods", {"page_size": 3, "page": 2}).json()
+    assert middle["next"] and middle["previous"]
+    api.get("/api/v1/pods", {"stuck": "true", "namespace": rows[0]["namespace"], "search": "a"})
+    api.get("/api/v1/pods", {"page_size": 0})
+    anonymous.get("/api/v1/pods")
+    api.assert_met_every_documented_answer("/api/v1/pods")
+
+
+def test_every_pod_document_matches_the_schema(api, anonymous, samples_with_log_tails):
+    tails = {(a.pod.uid, a.container.name) for a in samples_with_log_tails}
+    documents = [api.get("/api/v1/pods/{uid}", uid=pod.uid).json() for pod in Pod.objects.filter(seen=True)]
+    containers = [c for d in documents for c in d["containers"]]
+    attempts = [a for c in containers for a in c["attempts"]]
+    assert {c["kind"] for c in containers} == {"init", "sidecar", "app"}
+    assert any(a["log_tail"] == LOG_TAIL for a in attempts) and len(tails) > 1
+    assert any(not a["known"] for a in attempts), "a restartCount-proven attempt without details"
+    assert any(a["generation"] > 0 for a in attempts), "a recreated sandbox"
+    assert any(d["deleted_at"] for d in documents) and any(d["signals"] for d in documents)
+    assert any(c["pull"] and c["pull"]["failures"] for c in containers)
+    assert any(c["pull"] is None for c in containers) and any(d["events"] for d in documents)
+    uid = documents[0]["uid"]
+    api.get("/api/v1/pods/{uid}", {"cluster": "samples"}, uid=uid)
+    api.get("/api/v1/pods/{uid}", uid="no-such-uid")
+    assert api.get("/api/v1/pods/{uid}", uid=PLACEHOLDER_UID).status_code == 404
+    anonymous.get("/api/v1/pods/{uid}", uid=uid)
+    api.assert_met_every_documented_answer("/api/v1/pods/{uid}")
+
+
+def test_stored_logs_match_the_schema(api, anonymous, samples_with_log_tails):
+    kept = samples_with_log_tails[0]
+    stored = api.get("/api/v1/pods/{uid}/logs", {"container": kept.container.name}, uid=kept.pod.uid).json()
+    assert stored["source"] == "stored" and stored["attempt"]["number"] == kept.number
+    without = Pod.objects.filter(seen=True).exclude(uid__in=[a.pod.uid for a in samples_with_log_tails])
+    nothing = api.get("/api/v1/pods/{uid}/logs", {"tail": 5}, uid=without.first().uid).json()
+    assert nothing["source"] == "none" and nothing["attempt"] is None
+    api.get("/api/v1/pods/{uid}/logs", {"container": "nope"}, uid=kept.pod.uid)
+    api.get("/api/v1/pods/{uid}/logs", {"tail": "x"}, uid=kept.pod.uid)
+    api.get("/api/v1/pods/{uid}/logs", uid="no-such-uid")
+    anonymous.get("/api/v1/pods/{uid}/logs", uid=kept.pod.uid)
+    api.assert_met_every_documented_answer("/api/v1/pods/{uid}/logs")
+
+
+@pytest.mark.integration
+def test_live_logs_and_watch_health_match_the_schema(kubesim_cluster, transactional_db, api, anonymous):
+    from pods import watch
+
+    sim = kubesim_cluster("crash-loop", seed=2)
+    retired = Cluster.objects.create(name="retired", watched=True, watch_failures=3)
+    WatchCursor.objects.create(
+        cluster=retired,
+        resource="pods",
+        namespace="",
+        resource_version="42",
+        last_error="410 Gone",
+        last_error_at=datetime(2025, 6, 1, tzinfo=UTC),
+    )
+    with settings_for_cluster(sim):
+        sim.drive(45)
+        w = watch.cluster_watch(sim.name)
+        for stream in w.streams:
+            watch.list_once(w, stream)
+        pod = Pod.objects.filter(cluster__name="sim", deleted_at__isnull=True).first()
+        live = api.get("/api/v1/pods/{uid}/logs", {"previous": "1", "tail": 3}, uid=pod.uid).json()
+        assert live["source"] == "live" and live["attempt"] is None
+        api.get("/api/v1/pods/{uid}", uid=pod.uid)
+        health = api.get("/api/v1/clusters").json()["results"]
+        anonymous.get("/api/v1/clusters")
+    assert {row["state"] for row in health} >= {"not-configured"}
+    assert {s["resource"] for row in health for s in row["streams"]} == {"pods", "events"}
+    api.assert_met_every_documented_answer("/api/v1/clusters")

@@ -7,8 +7,8 @@
 // `[data-live-indicator]` element shows "Live", "Connecting…", "Reconnecting in Ns…" or "Signed out".
 const CLOSE_UNAUTHENTICATED = 4401;
 const CLOSE_NOT_FOUND = 4404;
-const FIRST_DELAY_MS = 500;
-const MAX_DELAY_MS = 15000;
+export const FIRST_DELAY_MS = 500;
+export const MAX_DELAY_MS = 15000;
 
 function indicate(state, text) {
   for (const el of document.querySelectorAll("[data-live-indicator]")) {
@@ -20,17 +20,39 @@ function indicate(state, text) {
   }
 }
 
-export function connectLive({ path, onHello, onMessage }) {
+/** Reconnect delays: 0.5 s doubling to 15 s, each with ±25 % jitter; `reset()` after a good connect. */
+export class Backoff {
+  constructor(random = Math.random) {
+    this.random = random;
+    this.delay = FIRST_DELAY_MS;
+  }
+
+  /** True until the first failure after a reset (the indicator says "connecting", not "reconnecting"). */
+  get fresh() {
+    return this.delay === FIRST_DELAY_MS;
+  }
+
+  /** The next wait in ms (and double the one after). */
+  next() {
+    const wait = Math.round(this.delay * (0.75 + this.random() * 0.5));
+    this.delay = Math.min(this.delay * 2, MAX_DELAY_MS);
+    return wait;
+  }
+
+  reset() {
+    this.delay = FIRST_DELAY_MS;
+  }
+}
+
+export function connectLive({ path, onHello, onMessage, backoff = new Backoff() }) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const url = `${scheme}//${location.host}${path}`;
   let socket = null;
-  let delay = FIRST_DELAY_MS;
   let timer = null;
   let stopped = false;
 
   const schedule = () => {
-    const wait = Math.round(delay * (0.75 + Math.random() * 0.5));
-    delay = Math.min(delay * 2, MAX_DELAY_MS);
+    const wait = backoff.next();
     indicate("reconnecting", `Reconnecting in ${Math.max(1, Math.round(wait / 1000))}s…`);
     timer = setTimeout(open, wait);
   };
@@ -51,7 +73,7 @@ export function connectLive({ path, onHello, onMessage }) {
 
   function open() {
     timer = null;
-    indicate(delay === FIRST_DELAY_MS ? "connecting" : "reconnecting", "Connecting…");
+    indicate(backoff.fresh ? "connecting" : "reconnecting", "Connecting…");
     socket = new WebSocket(url);
     socket.addEventListener("message", (event) => {
       let message;
@@ -61,7 +83,7 @@ export function connectLive({ path, onHello, onMessage }) {
         return;
       }
       if (message.type === "hello") {
-        delay = FIRST_DELAY_MS;
+        backoff.reset();
         indicate("live", "Live");
         onHello?.(handle);
       } else {
@@ -85,7 +107,7 @@ export function connectLive({ path, onHello, onMessage }) {
     resume() {
       if (!stopped) return;
       stopped = false;
-      delay = FIRST_DELAY_MS;
+      backoff.reset();
       open();
     },
     // For tests and the console: drop the connection as a network failure would (it reconnects).
@@ -96,7 +118,7 @@ export function connectLive({ path, onHello, onMessage }) {
   window.addEventListener("online", () => {
     if (timer && !stopped) {
       clearTimeout(timer);
-      delay = FIRST_DELAY_MS;
+      backoff.reset();
       open();
     }
   });
@@ -108,7 +130,7 @@ export function connectLive({ path, onHello, onMessage }) {
  * Run `task` (returns a Promise) at most once per `minGapMs`, never twice at once, and once more
  * after a run if it was requested meanwhile: bursts of requests collapse into few runs.
  */
-export function coalesce(task, minGapMs) {
+export function coalesce(task, minGapMs, now = () => performance.now()) {
   let running = false;
   let wanted = false;
   let last = 0;
@@ -118,7 +140,7 @@ export function coalesce(task, minGapMs) {
     if (running) return;
     running = true;
     wanted = false;
-    last = performance.now();
+    last = now();
     try {
       await task();
     } catch (error) {
@@ -131,7 +153,7 @@ export function coalesce(task, minGapMs) {
   function request() {
     wanted = true;
     if (running || timer) return;
-    timer = setTimeout(run, Math.max(0, last + minGapMs - performance.now()));
+    timer = setTimeout(run, Math.max(0, last + minGapMs - now()));
   }
   return request;
 }

@@ -1,11 +1,28 @@
 // Times and durations shared by the pages. Only ever writes textContent.
+//
+// The duration rules live in Python (pods/timeline/times.py, pods/web/waterfall/axis.py): the server
+// formats every duration it can.
+// Durations that tick in the browser are formatted here, and the unit tests check these functions
+// against tests/js/tables.json, which scripts/js_tables.py writes from the Python formatters.
 
-/** Seconds as a short duration: 0.4s, 12s, 2m40s, 1h5m, 3d4h (same rules as pods/waterfall.py). */
+/** `Math.round` as Python's `round` does it: an exact half goes to the even neighbour. */
+function roundHalfEven(x) {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Python's `f"{x:.1f}"` for x >= 0: toFixed, except that an exact tie (x = n/4, n odd) goes to even. */
+function fixed1(x) {
+  if (!Number.isInteger(x * 4) || Number.isInteger(x * 2)) return x.toFixed(1);
+  return (roundHalfEven(x * 10) / 10).toFixed(1);
+}
+
+/** Seconds as a short duration: 0.4s, 12s, 2m40s, 1h5m, 3d4h ("" for null). */
 export function formatDuration(seconds) {
   if (seconds == null || Number.isNaN(seconds)) return "";
-  seconds = Math.max(0, seconds);
-  if (seconds < 10 && seconds !== Math.trunc(seconds)) return `${seconds.toFixed(1)}s`;
-  const total = Math.trunc(seconds);
+  const s = Math.max(0, seconds);
+  if (s < 10 && s !== Math.trunc(s)) return `${fixed1(s)}s`;
+  const total = Math.trunc(s);
   if (total < 60) return `${total}s`;
   const days = Math.trunc(total / 86400);
   const hours = Math.trunc((total % 86400) / 3600);
@@ -14,6 +31,14 @@ export function formatDuration(seconds) {
   if (days) return hours ? `${days}d${hours}h` : `${days}d`;
   if (hours) return minutes ? `${hours}h${minutes}m` : `${hours}h`;
   return secs ? `${minutes}m${secs}s` : `${minutes}m`;
+}
+
+/** A label of the waterfall's time axis: 0, 200ms, 1.5s, 30s, 2m, 1h30m. */
+export function tickLabel(seconds) {
+  if (seconds === 0) return "0";
+  if (seconds < 1) return `${roundHalfEven(seconds * 1000)}ms`;
+  if (seconds < 60 && seconds !== Math.trunc(seconds)) return `${Number(seconds.toPrecision(6))}s`;
+  return formatDuration(seconds);
 }
 
 const pad = (n, width = 2) => String(n).padStart(width, "0");
@@ -48,17 +73,18 @@ export function localizeTimes(root = document) {
   }
 }
 
-/** Keep every `[data-since]` under `root` showing the time elapsed since its RFC 3339 value. */
+/** Show in every `[data-since]` under `root` the time elapsed from its RFC 3339 value to `now` (ms). */
+export function updateDurations(root = document, now = Date.now()) {
+  for (const el of root.querySelectorAll("[data-since]")) {
+    const since = Date.parse(el.dataset.since);
+    if (Number.isNaN(since)) continue;
+    const text = formatDuration((now - since) / 1000);
+    if (el.textContent !== text) el.textContent = text;
+  }
+}
+
+/** Keep every `[data-since]` under `root` ticking; returns the interval's id. */
 export function tickDurations(root = document, intervalMs = 1000) {
-  const update = () => {
-    const now = Date.now();
-    for (const el of root.querySelectorAll("[data-since]")) {
-      const since = Date.parse(el.dataset.since);
-      if (Number.isNaN(since)) continue;
-      const text = formatDuration((now - since) / 1000);
-      if (el.textContent !== text) el.textContent = text;
-    }
-  };
-  update();
-  return setInterval(update, intervalMs);
+  updateDurations(root);
+  return setInterval(() => updateDurations(root), intervalMs);
 }

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pods.timeline import human_duration
+from pods.timeline import human_duration, parse_time
+from pods.web.waterfall import is_live
 
 LANE_WIDTH = 60
 NAME_WIDTH = 26
-
-
-def _t(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _clean(text: str) -> str:
@@ -26,8 +21,8 @@ def render_list(rows: list[dict], *, now: datetime | None = None) -> str:
     header = ["NAMESPACE", "NAME", "STATUS", "RESTARTS", "STEP", "IN STEP", "STUCK", "DIAGNOSIS"]
     table = [header]
     for row in rows:
-        since = _t(row.get("step_since"))
-        row_now = now or _t(row.get("as_of")) or datetime.now(UTC)
+        since = parse_time(row.get("step_since"))
+        row_now = now or parse_time(row.get("as_of")) or datetime.now(UTC)
         diagnosis = row.get("diagnosis") or {}
         table.append(
             [
@@ -48,20 +43,15 @@ def render_list(rows: list[dict], *, now: datetime | None = None) -> str:
 
 
 def _span(doc: dict, now: datetime) -> tuple[datetime, datetime]:
-    times: list[datetime] = []
-    for key in ("created_at", "scheduled_at", "initialized_at", "ready_at", "deleted_at"):
-        if t := _t(doc.get(key)):
-            times.append(t)
+    keys = ("created_at", "scheduled_at", "initialized_at", "ready_at", "deleted_at")
+    times = [t for key in keys if (t := parse_time(doc.get(key)))]
     for c in doc["containers"]:
-        for a in c["attempts"]:
-            times.extend(t for t in (_t(a.get("started_at")), _t(a.get("finished_at"))) if t)
-        pull = c.get("pull") or {}
-        times.extend(t for t in (_t(pull.get("started_at")), _t(pull.get("finished_at"))) if t)
+        for part in (*c["attempts"], c.get("pull") or {}):
+            times.extend(t for key in ("started_at", "finished_at") if (t := parse_time(part.get(key))))
     if not times:
         return now, now
     start = min(times)
-    running = not doc.get("deleted_at") and doc.get("phase") not in ("Succeeded", "Failed")
-    end = max([*times, now]) if running else max(times)
+    end = max([*times, now]) if is_live(doc) else max(times)
     return start, end
 
 
@@ -72,7 +62,7 @@ def _lane(attempts: list[dict], start: datetime, scale: float, now: datetime) ->
         return min(LANE_WIDTH - 1, max(0, int((t - start).total_seconds() * scale)))
 
     for a in attempts:
-        began, ended = _t(a.get("started_at")), _t(a.get("finished_at"))
+        began, ended = parse_time(a.get("started_at")), parse_time(a.get("finished_at"))
         if not a.get("known", True) or began is None:
             continue
         code = a.get("exit_code")
@@ -85,7 +75,7 @@ def _lane(attempts: list[dict], start: datetime, scale: float, now: datetime) ->
 
 def render_document(doc: dict, *, now: datetime | None = None) -> str:
     """A readable waterfall: one lane per container; `#` succeeded, `x` failed, `=` running."""
-    now = now or _t(doc.get("as_of")) or datetime.now(UTC)
+    now = now or parse_time(doc.get("as_of")) or datetime.now(UTC)
     start, end = _span(doc, now)
     total = max((end - start).total_seconds(), 1.0)
     scale = (LANE_WIDTH - 1) / total
@@ -122,7 +112,7 @@ def _attempt_line(container: dict, a: dict) -> str:
     prefix = f"  {name} #{a['number']}" + (f" (gen {a['generation']})" if a.get("generation") else "")
     if not a.get("known", True):
         return f"{prefix}: happened, details unknown"
-    began, ended = _t(a.get("started_at")), _t(a.get("finished_at"))
+    began, ended = parse_time(a.get("started_at")), parse_time(a.get("finished_at"))
     took = human_duration((ended - began).total_seconds()) if began and ended else "running"
     result = "" if a.get("exit_code") is None else f" exit {a['exit_code']} {_clean(a.get('reason') or '')}"
     message = _clean(a.get("message") or "").strip().replace("\n", " ")[:100]

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from pods import watch
+from pods import selectors
 
 
 @require_GET
@@ -18,5 +18,5 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "pods/clusters.html",
-        {"nav": "clusters", "now": now, "clusters": watch.cluster_health(now=now)},
+        {"nav": "clusters", "now": now, "clusters": selectors.cluster_health(now=now)},
     )

@@ -1,17 +1,16 @@
 """The server-rendered pages: the Pod list and the Pod page, and their live fragments.
 
-Thin: read the request, call `pods.selectors` and the pure `pods.waterfall` layout, render. Every page
-needs a logged-in user (LoginRequiredMiddleware). Markup carries stable ids and `data-uid` /
-`data-field` attributes so list.js / pod.js patch rows in place from live updates; the `*_fragment` views
-render the live part of each page alone, for the scripts to swap in (no JSON-to-HTML in the browser).
+Thin: read the request, call `pods.selectors` (every query is there) and the pure `pods.web.waterfall`
+layout, render. Every page needs a logged-in user (LoginRequiredMiddleware). Markup carries stable ids and
+`data-uid` / `data-field` attributes so list.js / pod.js patch rows in place from live updates; the
+`*_fragment` views render the live part of each page alone, for the scripts to swap in (no JSON-to-HTML in
+the browser).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -50,19 +49,16 @@ def _list_context(request: HttpRequest) -> dict:
     """What the Pod list and its live rows fragment render: one page of rows, counts per status."""
     now = datetime.now(UTC)
     filters = filters_from_query(request.GET)
-    paginator = Paginator(selectors.pod_queryset(filters=filters, now=now), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    counts = selectors.status_counts(filters=replace(filters, status=""), now=now)
-    stuck_count = selectors.pod_queryset(filters=replace(filters, stuck=True), now=now).count()
+    listed = selectors.pod_list_page(filters=filters, page=request.GET.get("page"), size=PAGE_SIZE, now=now)
     return {
         "nav": "pods",
         "now": now,
         "filters": filters,
         "filtered": _active(filters),
-        "page": page,
-        "rows": [selectors.pod_summary(pod, now=now) for pod in page.object_list],
-        "counts": sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
-        "stuck_count": stuck_count,
+        "page": listed.page,
+        "rows": listed.rows,
+        "counts": listed.counts,
+        "stuck_count": listed.stuck_count,
         "clusters": selectors.cluster_names(),
     }
 

@@ -23,8 +23,8 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
+from .helpers import ARTIFACTS, CLUSTER, ROOT, wait_for
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -33,7 +33,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-CLUSTER = "browser"
 USERNAME, PASSWORD = "sre", "browser-test-password"
 XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">'
 SERVER_START_TIMEOUT = 60
@@ -96,12 +95,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(autouse=True)
+# Package scope, as the browser and the server it needs: autouse fixtures come first within their scope, so
+# this one runs before anything is started, and its skip (or failure) holds for every test of the package.
+@pytest.fixture(scope="package", autouse=True)
 def _chromium_present() -> None:
-    """Without chromium: a failure in CI (CI=true), a skip elsewhere."""
+    """Without chromium: a failure in CI (CI=true), a skip elsewhere (`make setup` installs it)."""
     if Path(CHROMIUM).exists():
         return
-    message = f"chromium is not installed at {CHROMIUM} (apt-get install chromium); the browser tests need it"
+    message = (
+        f"chromium is not installed at {CHROMIUM}: the browser tests need it "
+        "(`make setup` installs it when it may, or `sudo apt-get install chromium`)"
+    )
     if _in_ci():
         pytest.fail(message)
     pytest.skip(message)
@@ -275,20 +279,3 @@ def page(browser, login_state):
     page.on("pageerror", lambda error: page.errors.append(str(error)))
     yield page
     context.close()
-
-
-def screenshot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.2, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {message}")

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CLUSTER, screenshot, wait_for
+from tests.browser.helpers import CLUSTER, screenshot, wait_for
 
 TIMEOUT_MS = 20_000
 
@@ -93,6 +93,32 @@ def test_a_state_change_in_kubesim_reaches_the_open_page_without_reload(page, se
     latest = _truth_attempts(kubesim, "api-crashloop", "migrate")[-1]["number"]  # = restartCount
     expect(page.locator("#pod-live [data-field=restarts]")).to_contain_text(str(latest))
     assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
+
+
+def test_the_waterfall_is_one_tab_stop_and_arrow_keys_move_between_bars(page, server_url, kubesim):
+    uid = _uid_of(kubesim, "api-crashloop")
+    _open_pod(page, server_url, uid)
+    expect_bars(page, len(_truth_attempts(kubesim, "api-crashloop", "migrate")))
+    stops = page.locator('#waterfall .wf-seg[tabindex="0"]')
+    expect(stops).to_have_count(1)
+    page.wait_for_load_state("networkidle")  # the resynchronising fetch after the hello is in
+    page.locator(".wf-label-link").last.focus()
+    page.keyboard.press("Tab")  # from the lane labels into the chart: its one tab stop
+    focused = "document.activeElement.id"
+    assert page.evaluate(focused) == "sched"
+    page.keyboard.press("ArrowDown")  # the wait-for-db lane
+    page.keyboard.press("ArrowDown")  # the migrate lane
+    lane = "document.activeElement.closest('.wf-lane').dataset.container"
+    assert page.evaluate(lane) == "migrate"
+    page.keyboard.press("Home")
+    first = page.evaluate(focused)
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate(focused) != first and page.evaluate(lane) == "migrate"
+    expect(page.locator("[data-wf-detail]")).to_contain_text("migrate")
+    expect(stops).to_have_count(1)
+    page.keyboard.press("Tab")  # out of the chart in one step
+    assert page.evaluate("!document.activeElement.closest('.wf-plot')")
+    assert not page.errors
 
 
 def test_the_page_resynchronises_when_it_reconnects(page, server_url, kubesim):

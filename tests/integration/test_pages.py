@@ -252,6 +252,15 @@ def test_the_pod_page_draws_one_bar_per_attempt(logged_in_client):
     assert "history kept" not in content
 
 
+def test_the_waterfall_is_one_tab_stop_with_the_servers_tick_steps(logged_in_client):
+    ingest(crash_loop_objects("uid-keys", "api-7d9f5c-k3y"))
+    content = logged_in_client.get(detail_url("uid-keys")).content.decode()
+    stops = re.findall(r'class="wf-seg[^"]*" id="([^"]+)" tabindex="(-1|0)"', content)
+    assert len(stops) > 4
+    assert [bar for bar, index in stops if index == "0"] == ["sched"]  # the first bar: pod.js moves it
+    assert 'data-tick-steps="0.1 0.2 0.5 1 2 5 10 15 30 60 120 ' in content
+
+
 def test_a_deleted_pod_still_shows_its_history(logged_in_client):
     ingest(crash_loop_objects("uid-gone", "api-7d9f5c-old"), deleted=True)
     content = logged_in_client.get(detail_url("uid-gone")).content.decode()

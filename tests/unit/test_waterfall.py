@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from pods.web.waterfall import (
@@ -341,18 +340,16 @@ def test_durations_read_like_kubectl():
     ]  # fmt: skip
 
 
-def test_twenty_containers_of_fifty_attempts_lay_out_quickly():
+def test_twenty_containers_of_fifty_attempts_lay_out_every_attempt_and_gap():
+    """(How fast: `make bench`.)"""
     containers = []
     for i in range(20):
         attempts = [attempt(n, i * 1000 + n * 20, i * 1000 + n * 20 + 5, 1, "Error") for n in range(50)]
         containers.append(container(f"c{i}", i, attempts=attempts))
     doc = document(containers, phase="Failed")
-    started = time.perf_counter()
     layout = waterfall_layout(doc, now=T0 + timedelta(days=1))
-    elapsed = time.perf_counter() - started
     assert layout.attempt_count == 1000
     assert sum(len(segments(layout, f"c{i}", "backoff")) for i in range(20)) == 20 * 49
-    assert elapsed < 0.25, elapsed
 
 
 def test_an_init_container_stopped_by_the_deadline_was_killed():

@@ -1,4 +1,4 @@
-"""Template helpers for the pages: times, durations, percentages, status tones.
+"""Template helpers for the pages: times, durations, percentages, status tones, tick steps.
 
 Every filter returns plain text (never marked safe), so autoescaping covers every string that came from a
 cluster; the one tag that returns HTML (`when`) builds it with format_html, which escapes its arguments.
@@ -7,29 +7,16 @@ cluster; the one tag that returns HTML (`when`) builds it with format_html, whic
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from django import template
 from django.utils.html import format_html
 
-from pods.timeline.times import parse_time
-from pods.web.waterfall import format_duration, format_utc
+from pods.timeline.times import format_duration, format_time, format_utc, parse_time
+from pods.timeline.tone import diagnosis_tone, status_tone
+from pods.web.waterfall import NICE_STEPS
 
 register = template.Library()
-
-BAD_WORDS = (
-    "Err",
-    "BackOff",
-    "OOM",
-    "Failed",
-    "Invalid",
-    "Error",
-    "Signal",
-    "ExitCode",
-    "Unknown",
-    "Evicted",
-)
-OK_STATUSES = ("Running", "Completed", "Succeeded")
-GONE_STATUSES = ("Terminating",)
 
 
 def _time(value: object) -> datetime | None:
@@ -39,8 +26,7 @@ def _time(value: object) -> datetime | None:
 @register.filter
 def iso(value: object) -> str:
     """RFC 3339 UTC with Z, for `datetime` and `data-time` attributes ("" when unknown)."""
-    t = _time(value)
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z") if t else ""
+    return format_time(_time(value)) or ""
 
 
 @register.filter
@@ -50,12 +36,12 @@ def utc(value: object) -> str:
 
 
 @register.filter
-def duration(seconds: object) -> str:
-    """Seconds as `2m40s` ("" for None)."""
+def duration(seconds: Any) -> str:
+    """Seconds as `2m40s` ("" for None); like the filters below, it takes any template value."""
     if seconds is None or seconds == "":
         return ""
     try:
-        return format_duration(float(seconds))  # type: ignore[arg-type]
+        return format_duration(float(seconds))
     except (TypeError, ValueError):
         return ""
 
@@ -71,31 +57,29 @@ def age(value: object, now: object = None) -> str:
 
 
 @register.filter
-def pct(x: object, width: object) -> str:
+def pct(x: Any, width: Any) -> str:
     """`x` of `width` as an SVG percentage length (`12.34%`)."""
     try:
-        return f"{float(x) / float(width) * 100:.3f}%"  # type: ignore[arg-type]
+        return f"{float(x) / float(width) * 100:.3f}%"
     except (TypeError, ValueError, ZeroDivisionError):
         return "0%"
 
 
-@register.filter
-def tone(status: object) -> str:
-    """A colour family for a kubectl STATUS text: bad | ok | gone | wait."""
-    text = str(status or "")
-    if text in GONE_STATUSES:
-        return "gone"
-    if any(word in text for word in BAD_WORDS):
-        return "bad"
-    if text in OK_STATUSES:
-        return "ok"
-    return "wait"
+# The colour families of a kubectl STATUS (bad | ok | gone | wait) and of a diagnosis code.
+register.filter("tone", status_tone)
+register.filter("diagnosis_tone", diagnosis_tone)
+
+
+@register.simple_tag
+def tick_steps() -> str:
+    """The waterfall's round tick steps in seconds, space-separated, for pod.js to tick the zoomed axis."""
+    return " ".join(f"{step:g}" for step in NICE_STEPS)
 
 
 @register.filter
-def megabytes(value: object) -> str:
+def megabytes(value: Any) -> str:
     try:
-        return f"{float(value) / 1e6:.1f} MB"  # type: ignore[arg-type]
+        return f"{float(value) / 1e6:.1f} MB"
     except (TypeError, ValueError):
         return ""
 

@@ -1,0 +1,118 @@
+"""Assembling the waterfall: the scheduling lane, one lane per container, the Pod's milestone markers.
+
+`waterfall_layout(document, now=..., width=...)` is the entry point (see the package docstring).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pods.timeline import TERMINAL_PHASES
+from pods.timeline.times import format_duration, format_utc, parse_time
+from pods.web.waterfall.axis import Axis, axis_bounds, nice_ticks
+from pods.web.waterfall.lanes import ContainerLane, Context
+from pods.web.waterfall.model import (
+    AXIS_HEIGHT,
+    CHAR_WIDTH,
+    LANE_HEIGHT,
+    MARK_ROW_HEIGHT,
+    Lane,
+    Layout,
+    Marker,
+    Segment,
+)
+from pods.web.waterfall.outcome import is_live
+
+MARKERS = (
+    ("scheduled_at", "scheduled", "scheduled"),
+    ("initialized_at", "initialized", "initialized"),
+    ("containers_ready_at", "containers-ready", "containers ready"),
+    ("ready_at", "ready", "ready"),
+    ("deleted_at", "deleted", "deleted"),
+)
+
+
+def _schedule_lane(document: dict, ctx: Context) -> Lane:
+    lane = Lane(id="lane-scheduling", kind="schedule", name="", label="scheduling", row=0)
+    created = parse_time(document.get("created_at")) or ctx.axis.start
+    scheduled = ctx.scheduled
+    end = scheduled or ctx.open_end
+    seconds = (end - created).total_seconds()
+    if seconds < 0:
+        ctx.skew += 1
+        seconds = 0.0
+    unschedulable = (document.get("diagnosis") or {}).get("code") == "unschedulable"
+    cls = "done" if scheduled else ("failed" if unschedulable else "pending")
+    if scheduled:
+        title = f"scheduled in {format_duration(seconds)}\n{format_utc(created)} → {format_utc(scheduled)}"
+    else:
+        title = f"not scheduled after {format_duration(seconds)}\ncreated {format_utc(created)}"
+    if document.get("node"):
+        title += f"\nnode {document['node']}"
+    x, w = ctx.axis.span(created, end)
+    seg = Segment("sched", "schedule", cls, x, w, created, end, seconds, title, title.split("\n")[0])
+    seg.live = not scheduled and ctx.live
+    lane.segments.append(seg)
+    return lane
+
+
+def _markers(document: dict, axis: Axis, *, lanes: int, now: datetime | None) -> list[Marker]:
+    """Pod milestones (and `now` when given), label rows staggered so that close labels do not overlap."""
+    found = []
+    for key, kind, label in MARKERS:
+        at = parse_time(document.get(key))
+        if at:
+            found.append((axis.x(at), kind, label, at))
+    if now is not None:
+        found.append((axis.x(now), "now", "now", now))
+    found.sort(key=lambda m: m[0])
+    row_ends: list[float] = []
+    out = []
+    for x, kind, label, at in found:
+        width = len(label) * CHAR_WIDTH
+        anchor = "start" if x < width / 2 else ("end" if x > axis.width - width / 2 else "middle")
+        left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+        row = next((i for i, end in enumerate(row_ends) if end + 8 < left), len(row_ends))
+        if row == len(row_ends):
+            row_ends.append(0.0)
+        row_ends[row] = left + width
+        y = AXIS_HEIGHT + lanes * LANE_HEIGHT + (row + 1) * MARK_ROW_HEIGHT - 3
+        out.append(Marker(kind=kind, label=label, at=at, x=x, row=row, y=y, anchor=anchor))
+    return out
+
+
+def waterfall_layout(document: dict, *, now: datetime, width: int = 1000) -> Layout:
+    """Lay out the startup waterfall of `document` (see the module docstring) at `now`."""
+    start, end = axis_bounds(document, now=now)
+    axis = Axis(start, end, width)
+    # A recording (document "live": false) is drawn as it stood when it ended and never moves.
+    live = is_live(document) and document.get("live", True)
+    grows = live and end == now
+    ctx = Context(
+        axis=axis,
+        now=now,
+        live=grows,
+        deleting=bool(document.get("deleted_at") or document.get("deletion_requested_at"))
+        or document.get("status") == "Terminating"
+        or document.get("reason") == "DeadlineExceeded",
+        deleted=bool(document.get("deleted_at")),
+        terminal=document.get("phase") in TERMINAL_PHASES,
+        scheduled=parse_time(document.get("scheduled_at")),
+        diagnosis=document.get("diagnosis"),
+    )
+    lanes = [_schedule_lane(document, ctx)]
+    containers = sorted(document.get("containers") or (), key=lambda c: c.get("index", 0))
+    for row, container in enumerate(containers, start=1):
+        lanes.append(ContainerLane(ctx, container, row).build())
+    return Layout(
+        start=start,
+        end=end,
+        now=now,
+        width=width,
+        live=live,
+        ticks=nice_ticks((end - start).total_seconds(), width),
+        lanes=lanes,
+        markers=_markers(document, axis, lanes=len(lanes), now=now if grows else None),
+        skew=ctx.skew,
+        grows=grows,
+    )

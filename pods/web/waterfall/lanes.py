@@ -1,0 +1,288 @@
+"""The waterfall's container lanes: image pull, attempts, back-off gaps, unknown regions, blocked waits.
+
+`ContainerLane(ctx, container, row).build()` lays out one container of the timeline document; `Context`
+holds what every lane of one layout shares (the axis, now, whether the Pod is live, deleting, finished).
+Linear in the number of attempts: one pass per container, no pairwise comparisons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pods.timeline.times import format_duration, format_utc, parse_time
+from pods.web.waterfall.axis import Axis
+from pods.web.waterfall.model import LABEL_MIN_GAP, MIN_BAR, MIN_UNKNOWN, AttemptRow, Lane, Segment
+from pods.web.waterfall.outcome import attempt_outcome, attempt_title, outcome_text
+
+KIND_LABELS = {"init": "init", "sidecar": "sidecar", "app": "app"}
+
+
+class ContainerLane:
+    """Lays out one container lane: pull, attempts, back-off gaps, unknown regions."""
+
+    def __init__(self, ctx: Context, container: dict, row: int) -> None:
+        self.ctx, self.c, self.row = ctx, container, row
+        self.kind = container.get("kind") or "app"
+        self.name = container.get("name") or ""
+        self.prefix = f"c{container.get('index', row)}"
+        self.lane = Lane(
+            id=f"lane-{self.prefix}",
+            kind=self.kind,
+            name=self.name,
+            label=_lane_label(container),
+            row=row,
+            container=container,
+        )
+
+    def build(self) -> Lane:
+        self._pull()
+        rows = self._attempt_rows()
+        self._attempts(rows)
+        self._blocked(rows)
+        return self.lane
+
+    # image pull -------------------------------------------------------------------------------------
+    def _pull(self) -> None:
+        pull = self.c.get("pull")
+        if not pull:
+            return
+        started, finished = parse_time(pull.get("started_at")), parse_time(pull.get("finished_at"))
+        if pull.get("already_present"):
+            self._present(pull, started or finished)
+        elif finished:
+            self._pull_done(pull, started, finished)
+        elif started:
+            self._pull_open(pull, started)
+
+    def _present(self, pull: dict, at: datetime | None) -> None:
+        if at is None:
+            return
+        image = pull.get("image") or self.c.get("image") or ""
+        title = f"{self.name} · image already present on the node\n{image}"
+        self._add("pull", "present", "present", at, at, seconds=0.0, title=title, minimum=0.0)
+
+    def _pull_done(self, pull: dict, started: datetime | None, finished: datetime) -> None:
+        pull_s, wait_s = pull.get("pull_seconds"), pull.get("wait_seconds")
+        pull_start = finished - timedelta(seconds=pull_s) if pull_s is not None else (started or finished)
+        image = pull.get("image") or self.c.get("image") or ""
+        if wait_s:
+            wait_start = pull_start - timedelta(seconds=wait_s)
+            title = f"{self.name} · waiting for a pull slot {format_duration(wait_s)}\n{image}"
+            self._add("wait", "wait", "wait", wait_start, pull_start, seconds=wait_s, title=title)
+        seconds = pull_s if pull_s is not None else max((finished - pull_start).total_seconds(), 0.0)
+        size = pull.get("image_bytes")
+        title = (
+            f"{self.name} · image pull {format_duration(seconds)}"
+            + (f" ({size / 1e6:.1f} MB)" if size else "")
+            + f"\n{image}\n{format_utc(pull_start)} → {format_utc(finished)}"
+        )
+        self._add("pull", "pull", "pull", pull_start, finished, seconds=seconds, title=title)
+
+    def _pull_open(self, pull: dict, started: datetime) -> None:
+        end = self.ctx.open_end
+        failing = self.c.get("state_reason") in ("ErrImagePull", "ImagePullBackOff") or pull.get("failures")
+        cls = "pull-failed" if failing else "pull"
+        seconds = max((end - started).total_seconds(), 0.0)
+        doing = "image pull failing" if failing else "pulling image"
+        image = pull.get("image") or self.c.get("image") or ""
+        title = f"{self.name} · {doing} since {format_utc(started)}\n{image}"
+        if pull.get("last_error"):
+            title += f"\n{pull['last_error']}"
+        seg = self._add("pull", cls, "pull", started, end, seconds=seconds, title=title)
+        seg.live = self.ctx.live
+
+    # attempts ---------------------------------------------------------------------------------------
+    def _attempt_rows(self) -> list[AttemptRow]:
+        attempts = sorted(self.c.get("attempts") or (), key=_attempt_key)
+        rows = [self._row(a, last=i == len(attempts) - 1) for i, a in enumerate(attempts)]
+        self.lane.attempts = rows
+        return rows
+
+    def _row(self, a: dict, *, last: bool) -> AttemptRow:
+        ctx = self.ctx
+        started, finished = parse_time(a.get("started_at")), parse_time(a.get("finished_at"))
+        started = started or finished
+        known = bool(a.get("known", True)) and started is not None  # a time that does not parse is none
+        outcome = attempt_outcome(
+            a if known else {**a, "known": False},
+            kind=self.kind,
+            last=last,
+            deleting=ctx.deleting,
+            terminal=ctx.terminal,
+            deleted=ctx.deleted,
+        )
+        seconds = None
+        if known and started is not None:
+            seconds = ctx.clamp(((finished or ctx.open_end) - started).total_seconds())
+        number, generation = int(a.get("number") or 0), int(a.get("generation") or 0)
+        return AttemptRow(
+            id=f"{self.prefix}-g{generation}-a{number}",
+            number=number,
+            generation=generation,
+            outcome=outcome,
+            known=known,
+            started_at=started if known else None,
+            finished_at=finished if known else None,
+            seconds=seconds,
+            exit_code=a.get("exit_code"),
+            reason=a.get("reason") or "",
+            message=a.get("message") or "",
+            signal=a.get("signal"),
+        )
+
+    def _attempts(self, rows: list[AttemptRow]) -> None:
+        """Bars for known attempts, back-off gaps between them, one hatched region per run of unknowns."""
+        prev: AttemptRow | None = None
+        unknown: list[AttemptRow] = []
+        for row in rows:
+            if not row.known:
+                unknown.append(row)
+                continue
+            if unknown:
+                self._unknown(unknown, prev, row)
+                unknown = []
+            elif prev is not None and prev.generation == row.generation:
+                self._gap(prev, row.started_at)
+            self._bar(row)
+            prev = row
+        if unknown:
+            self._unknown(unknown, prev, None)
+        elif prev is not None and self._waiting_to_restart(prev):
+            self._gap(prev, None)
+
+    def _bar(self, row: AttemptRow) -> None:
+        end = row.finished_at or self.ctx.open_end
+        aria = f"{self.name} attempt {row.number}: {outcome_text(row)}, {format_duration(row.seconds)}"
+        title = attempt_title(self.name, row)
+        assert row.started_at is not None  # a known attempt has a start (`_row`)
+        seg = self._add("attempt", row.outcome, row.id, row.started_at, end, seconds=row.seconds, title=title)
+        seg.aria = aria
+        seg.live = row.outcome == "running" and self.ctx.live
+        seg.attempts = 1
+
+    def _waiting_to_restart(self, prev: AttemptRow) -> bool:
+        return (
+            self.ctx.live
+            and prev.finished_at is not None
+            and prev.outcome in ("failed", "oom", "succeeded")
+            and self.c.get("state") == "waiting"
+            and (self.kind != "init" or prev.outcome != "succeeded")
+        )
+
+    def _gap(self, prev: AttemptRow, next_start: datetime | None) -> None:
+        """The back-off between `prev` finishing and the next attempt starting (or now, while waiting)."""
+        if prev.finished_at is None:
+            return
+        end = next_start or self.ctx.open_end
+        seconds = (end - prev.finished_at).total_seconds()
+        if seconds < 0:
+            self.ctx.skew += 1
+        if seconds < 0.5:
+            return
+        waiting = next_start is None
+        label = f"back-off {format_duration(seconds)}" + ("…" if waiting else "")
+        title = f"{self.name} · {label}\n{format_utc(prev.finished_at)} → " + (
+            "now (waiting to restart)" if waiting else format_utc(end)
+        )
+        cls = "open" if waiting else "gap"
+        ident = f"{prev.id}-backoff"
+        seg = self._add(
+            "backoff", cls, ident, prev.finished_at, end, seconds=seconds, title=title, minimum=0.0
+        )
+        seg.label = label if seg.w >= LABEL_MIN_GAP else ""
+        seg.live = waiting
+
+    def _unknown(self, rows: list[AttemptRow], prev: AttemptRow | None, nxt: AttemptRow | None) -> None:
+        lo = (prev.finished_at or prev.started_at) if prev else self._lane_start()
+        hi = nxt.started_at if nxt else self.ctx.open_end
+        lo = lo or hi
+        if hi is None or lo is None:
+            return
+        if hi < lo:
+            self.ctx.skew += 1
+            hi = lo
+        first, last = rows[0].number, rows[-1].number
+        numbers = f"#{first}" if first == last else f"#{first}–#{last}"
+        count = len(rows)
+        text = f"{count} attempt{'s' if count > 1 else ''} ({numbers}): happened, details unknown"
+        title = f"{self.name} · {text}\nsomewhere between {format_utc(lo)} and {format_utc(hi)}"
+        ident = f"{rows[0].id}-unknown"
+        seg = self._add("unknown", "unknown", ident, lo, hi, seconds=None, title=title, minimum=MIN_UNKNOWN)
+        seg.start = seg.end = None  # the window is a bound, not the attempts' times
+        seg.attempts = count
+        seg.label = f"×{count} unknown" if seg.w >= LABEL_MIN_GAP else ""
+
+    def _lane_start(self) -> datetime | None:
+        for seg in reversed(self.lane.segments):
+            if seg.end:
+                return seg.end
+        return self.ctx.scheduled or self.ctx.axis.start
+
+    def _blocked(self, rows: list[AttemptRow]) -> None:
+        """A container held before any attempt (config error, image pull back-off) shows the wait."""
+        diagnosis = self.ctx.diagnosis
+        if rows or not diagnosis or diagnosis.get("container") != self.name or not self.ctx.live:
+            return
+        since = parse_time(diagnosis.get("since"))
+        if since is None or any(s.kind == "pull" and s.live for s in self.lane.segments):
+            return
+        end = self.ctx.open_end
+        seconds = max((end - since).total_seconds(), 0.0)
+        title = f"{self.name} · {diagnosis.get('code', '')} for {format_duration(seconds)}\n"
+        title += diagnosis.get("summary") or ""
+        seg = self._add("blocked", "blocked", "blocked", since, end, seconds=seconds, title=title)
+        seg.live = True
+
+    def _add(
+        self,
+        kind: str,
+        cls: str,
+        ident: str,
+        start: datetime,
+        end: datetime,
+        *,
+        seconds: float | None,
+        title: str,
+        minimum: float = MIN_BAR,
+    ) -> Segment:
+        """Append a segment over [start, end]; its id is prefixed with the lane's (`c3-...`)."""
+        if not ident.startswith(self.prefix + "-"):
+            ident = f"{self.prefix}-{ident}"
+        x, w = self.ctx.axis.span(start, end, minimum=minimum)
+        seg = Segment(ident, kind, cls, x, w, start, end, seconds, title, aria=title.split("\n")[0])
+        self.lane.segments.append(seg)
+        return seg
+
+
+def _attempt_key(attempt: dict) -> tuple[int, int]:
+    return (int(attempt.get("generation") or 0), int(attempt.get("number") or 0))
+
+
+def _lane_label(container: dict) -> str:
+    kind = container.get("kind") or "app"
+    return f"{KIND_LABELS.get(kind, kind)} {int(container.get('index') or 0) + 1}"
+
+
+@dataclass(slots=True)
+class Context:
+    axis: Axis
+    now: datetime
+    live: bool
+    deleting: bool
+    deleted: bool
+    terminal: bool
+    scheduled: datetime | None
+    diagnosis: dict | None
+    skew: int = 0
+
+    @property
+    def open_end(self) -> datetime:
+        """Where an open bar (running, waiting) ends: now for a live Pod, else the axis end."""
+        return min(self.now, self.axis.end) if self.live else self.axis.end
+
+    def clamp(self, seconds: float) -> float:
+        if seconds < 0:
+            self.skew += 1
+            return 0.0
+        return seconds

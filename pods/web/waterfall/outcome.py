@@ -1,0 +1,71 @@
+"""The waterfall's outcome rules: whether a Pod's timeline still moves, and how each attempt ended.
+
+`attempt_outcome` gives an attempt's bar its class (succeeded, failed, oom, running, killed, unknown);
+`outcome_text` and `attempt_title` say the same in words for tooltips and screen readers.
+"""
+
+from __future__ import annotations
+
+from pods.timeline import TERMINAL_PHASES
+from pods.timeline.times import format_duration, format_utc
+from pods.web.waterfall.model import AttemptRow
+
+KILL_EXIT_CODES = (137, 143)
+
+
+def is_live(document: dict) -> bool:
+    """A Pod whose timeline still moves: not deleted and not in a terminal phase."""
+    return not document.get("deleted_at") and document.get("phase") not in TERMINAL_PHASES
+
+
+def attempt_outcome(
+    attempt: dict, *, kind: str, last: bool, deleting: bool, terminal: bool, deleted: bool = False
+) -> str:
+    """succeeded | failed | oom | running | killed | unknown, for an attempt of a `kind` container.
+
+    killed: the last attempt ended with 137/143 (or ContainerStatusUnknown) because the Pod was being
+    deleted or ran past its deadline (`deleting`), or a sidecar stopped when its finished Pod shut
+    down; a running attempt of a deleted Pod whose end was never seen counts as killed too.
+    """
+    if not attempt.get("known", True):
+        return "unknown"
+    if not attempt.get("finished_at"):
+        return "killed" if deleted else "running"
+    code, reason = attempt.get("exit_code"), attempt.get("reason") or ""
+    if reason == "OOMKilled":
+        return "oom"
+    if code == 0 or (code is None and reason == "Completed"):
+        return "succeeded"
+    stopped = code in KILL_EXIT_CODES or reason == "ContainerStatusUnknown"
+    if last and stopped and (deleting or (kind == "sidecar" and terminal)):
+        return "killed"
+    return "failed"
+
+
+def attempt_title(name: str, row: AttemptRow) -> str:
+    lines = [f"{name} · attempt {row.number}" + (f" (generation {row.generation})" if row.generation else "")]
+    if not row.known:
+        lines.append("happened, details unknown (the API never showed this attempt)")
+        return "\n".join(lines)
+    lines.append(outcome_text(row))
+    lines.append(f"started  {format_utc(row.started_at) or 'unknown'}")
+    if row.finished_at:
+        lines.append(f"finished {format_utc(row.finished_at)}")
+    lines.append(f"{'running for' if row.outcome == 'running' else 'ran'} {format_duration(row.seconds)}")
+    if row.message:
+        message = row.message.strip()
+        lines.append(message[:400] + ("…" if len(message) > 400 else ""))
+    return "\n".join(lines)
+
+
+def outcome_text(row: AttemptRow) -> str:
+    if row.outcome == "running":
+        return "running"
+    parts = [row.outcome]
+    if row.exit_code is not None:
+        parts.append(f"exit {row.exit_code}")
+    if row.signal:
+        parts.append(f"signal {row.signal}")
+    if row.reason:
+        parts.append(row.reason)
+    return " · ".join(parts)

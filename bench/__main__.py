@@ -88,6 +88,9 @@ def main() -> None:
         check=True,
     )
     b1(env, args.events, args.naive_events)
+    from bench.speed import report
+
+    report(_run(["-m", "bench.speed"], env))
 
 
 if __name__ == "__main__":

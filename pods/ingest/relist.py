@@ -19,20 +19,26 @@ def pods_mark_vanished(
 
     Every Pod of `cluster` (of `namespaces` only, when given: the scope of a namespaced list) that is
     neither deleted nor in `listed_uids` was deleted while no watch saw it (docs/kubernetes.md §6 rule
-    4); it is marked deleted in one transaction and published. Returns their uids. Pods known only from
-    Events (never seen as objects) are left alone.
+    4); it is marked deleted in one transaction and published, deleted at some time between when the
+    watcher last received it (`Pod.observed_at`) and `at` (`mark_vanished`). Returns their uids. Pods
+    known only from Events (never seen as objects) are left alone.
     """
     # The difference is taken here, not in SQL: a relist can hold 150,000 uids, too many for NOT IN.
     active = Pod.objects.filter(cluster=cluster, deleted_at__isnull=True, seen=True)
     if namespaces is not None:
         active = active.filter(namespace__in=namespaces)
-    candidates = set(active.values_list("uid", flat=True)) - listed_uids
+    last_seen = dict(active.values_list("uid", "observed_at"))
+    candidates = set(last_seen) - listed_uids
     if not candidates:
         return set()
     with transaction.atomic():
         states = load_states(cluster, candidates)
         before = {uid: fingerprints(state) for uid, state in states.items()}
-        changed = {uid: state for uid, state in states.items() if mark_vanished(state, at=at)}
+        changed = {
+            uid: state
+            for uid, state in states.items()
+            if mark_vanished(state, at=at, last_seen=last_seen.get(uid))
+        }
         if changed:
             summaries = write_pods(cluster, changed, before, datetime.now(UTC))
             publish_after_commit(cluster.name, summaries)

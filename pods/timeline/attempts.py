@@ -9,22 +9,41 @@ The API shows only the current state and the previous termination, so each Pod o
   lastState is attempt `restartCount` (rule 3). `waiting` without lastState: nothing to record.
 - Every number below `restartCount` happened: the ones no observation described are recorded once as
   `known=False` placeholders with no invented detail (rule 4), filled in if a later lastState shows them.
+  Consecutive placeholders are one record (`Attempt.count`), however many: none is ever dropped, and a
+  run is split where a later observation shows one of its attempts.
 - An attempt is identified by its containerID when one is known (rule 1), else by (generation, number),
   so seeing the same object (or the same attempt through state and later lastState) twice adds nothing.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from .model import Attempt, ContainerState
 from .parse import EMPTY, as_int, as_str
-from .times import parse_time
+from .times import UNIX_EPOCH, parse_time
 
-# At most this many `known=False` placeholders are recorded per container and generation (the newest
-# numbers): a Pod first seen with restartCount 5000 must not grow 5000 empty rows.
-MAX_UNKNOWN_FILL = 100
+# How far before the Pod's creation a container start may lie and still be a real time (clock skew
+# between the node and the API server); anything earlier is no start at all.
+START_SKEW = timedelta(hours=1)
+
+
+def usable_start(attempt: Attempt, created_at: datetime | None) -> datetime | None:
+    """The attempt's start, when it is one to draw and measure from; None when it is unknown.
+
+    The one rule for every duration and drawing (document, waterfall, CLI, reports): a placeholder has
+    no start, and a start at or before the Unix epoch (containerd reports `startedAt:
+    1970-01-01T00:00:00Z` for a container that failed to start, exit 128 `StartError`,
+    kubernetes#120331) or more than `START_SKEW` before the Pod's creation is the runtime's "unset",
+    not a time. The stored attempt keeps the value as the API gave it.
+    """
+    started = attempt.started_at
+    if started is None or not attempt.known or started <= UNIX_EPOCH:
+        return None
+    if created_at is not None and started < created_at - START_SKEW:
+        return None
+    return started
 
 
 class Run(NamedTuple):
@@ -127,10 +146,35 @@ def find_by_id(container: ContainerState, container_id: str) -> Attempt | None:
 
 
 def find_by_key(container: ContainerState, generation: int, number: int) -> Attempt | None:
+    """The record of attempt (generation, number): the attempt itself, or the run of placeholders that
+    covers that number."""
     for attempt in reversed(container.attempts):
-        if attempt.number == number and attempt.generation == generation:
+        if attempt.generation == generation and attempt.number <= number <= attempt.last_number:
             return attempt
     return None
+
+
+def _split_run(container: ContainerState, run: Attempt, number: int) -> Attempt:
+    """Take attempt `number` out of a run of placeholders; return its own (placeholder) record.
+
+    The run keeps the numbers before it (or moves up past it); a new run holds the numbers after it. The
+    set of keys (generation, number) only grows, so stored rows are updated or added, never left stale.
+    """
+    if run.count == 1:
+        return run
+    first, last = run.number, run.last_number
+    if number == first:
+        run.number, run.count = first + 1, last - first
+        single = Attempt(generation=run.generation, number=number, known=False)
+        _insert(container, single)
+        return single
+    run.count = number - first
+    single = Attempt(generation=run.generation, number=number, known=False)
+    _insert(container, single)
+    if number < last:
+        after = Attempt(generation=run.generation, number=number + 1, known=False, count=last - number)
+        _insert(container, after)
+    return single
 
 
 def _unchanged(attempt: Attempt, run: Run) -> bool:
@@ -196,6 +240,14 @@ def _never_ran(run: Run) -> bool:
     return run.terminated and not run.container_id and run.started_at is None
 
 
+def is_restart_all(run: Run) -> bool:
+    """The termination the kubelet makes up for a container removed by RestartAllContainers (KEP-5532,
+    docs/kubernetes.md §2 end notes): reason `RestartingAllContainers`, exit 137, no times. It stands for
+    attempt `restartCount - 1` being stopped (or, if that one had ended, for nothing); never for an
+    attempt of its own, and never over the real exit code of the attempt it follows."""
+    return run.reason == "RestartingAllContainers" and run.started_at is None and run.finished_at is None
+
+
 def place(container: ContainerState, generation: int, number: int, run: Run) -> bool:
     """Record `run` as attempt `number` of `generation` (or update the attempt with its containerID)."""
     attempt = find_by_id(container, run.container_id) if run.container_id else None
@@ -210,6 +262,10 @@ def place(container: ContainerState, generation: int, number: int, run: Run) -> 
             _merge(attempt, run)
             _insert(container, attempt)
             return True
+        if not attempt.known and attempt.count > 1:
+            if _never_ran(run):
+                return False
+            attempt = _split_run(container, attempt, number)
         if attempt.container_id and run.container_id and attempt.container_id != run.container_id:
             return False  # another container holds this number: never overwrite a known attempt
     return _merge(attempt, run)
@@ -225,49 +281,70 @@ def _fill_floor(container: ContainerState, generation: int) -> int | None:
         if attempt.generation == generation:
             if lowest is None or attempt.number < lowest:
                 lowest = attempt.number
-        elif attempt.number > previous_max:
-            previous_max = attempt.number
+        elif attempt.last_number > previous_max:
+            previous_max = attempt.last_number
     if lowest is None:
         return None  # nothing of this generation yet: its numbering may have restarted anywhere
     return previous_max + 1 if previous_max + 1 <= lowest else lowest
 
 
 def fill_unknown(container: ContainerState, generation: int, below: int) -> bool:
-    """Record attempts `floor..below-1` that restartCount proves happened but nothing showed (rule 4)."""
+    """Record attempts `floor..below-1` that restartCount proves happened but nothing showed (rule 4):
+    each gap becomes one run of placeholders (or extends the run just before it); none is capped."""
     if below <= 0:
         return False
     attempts = container.attempts
     if generation == 0 and len(attempts) >= below:
-        # Sorted, unique, numbers >= 0: if entry below-1 is (0, below-1), entries 0..below-1 are all there.
+        # Sorted, non-overlapping, numbers >= 0: if record below-1 is (0, below-1), records 0..below-1
+        # are exactly the single attempts 0..below-1.
         probe = attempts[below - 1]
         if probe.generation == 0 and probe.number == below - 1:
             return False
     floor = _fill_floor(container, generation)
     if floor is None or floor >= below:
         return False
-    floor = max(floor, below - MAX_UNKNOWN_FILL)
-    have = {a.number for a in container.attempts if a.generation == generation and a.number < below}
-    if len(have) >= below - floor and all(n in have for n in range(floor, below)):
+    gaps: list[tuple[int, int]] = []  # (first, last) numbers nobody covers
+    before: dict[int, Attempt] = {}  # a gap's first number -> the placeholder run ending just before it
+    expected = floor
+    previous: Attempt | None = None
+    for attempt in attempts:
+        if attempt.generation != generation or attempt.last_number < floor:
+            continue
+        if attempt.number >= below:
+            break
+        if attempt.number > expected:
+            gaps.append((expected, attempt.number - 1))
+            if previous is not None and not previous.known and previous.last_number == expected - 1:
+                before[expected] = previous
+        expected = max(expected, attempt.last_number + 1)
+        previous = attempt
+    if expected < below:
+        gaps.append((expected, below - 1))
+        if previous is not None and not previous.known and previous.last_number == expected - 1:
+            before[expected] = previous
+    if not gaps:
         return False
-    changed = False
-    for number in range(floor, below):
-        if number not in have:
-            container.attempts.append(Attempt(generation=generation, number=number, known=False))
-            changed = True
-    if changed:
-        container.attempts.sort(key=lambda a: (a.generation, a.number))
-    return changed
+    for first, last in gaps:
+        run = before.get(first)
+        if run is not None:
+            run.count += last - first + 1
+        else:
+            attempts.append(Attempt(generation=generation, number=first, known=False, count=last - first + 1))
+    attempts.sort(key=lambda a: (a.generation, a.number))
+    return True
 
 
 def observe(container: ContainerState, obs: Observation, generation: int) -> bool:
     """Fold one observation into the container's attempts; True when an attempt was added or changed."""
     changed = False
+    # RestartAllContainers' made-up lastState is no attempt of its own (`end_restarted` reads it)
+    last = None if obs.last is None or is_restart_all(obs.last) else obs.last
     if obs.current is not None:
         changed |= place(container, generation, obs.rc, obs.current)
-        if obs.last is not None:
-            changed |= place(container, generation, obs.rc - 1, obs.last)
-    elif obs.kind == "waiting" and obs.last is not None or obs.kind == "" and obs.last is not None:
-        changed |= place(container, generation, obs.rc, obs.last)
+        if last is not None:
+            changed |= place(container, generation, obs.rc - 1, last)
+    elif obs.kind == "waiting" and last is not None or obs.kind == "" and last is not None:
+        changed |= place(container, generation, obs.rc, last)
     if obs.kind:
         changed |= fill_unknown(container, generation, obs.rc)
     return changed
@@ -312,7 +389,7 @@ def needs_new_generation(container: ContainerState, obs: Observation) -> bool:
 
 
 __all__ = [
-    "MAX_UNKNOWN_FILL",
+    "START_SKEW",
     "Observation",
     "Run",
     "fill_unknown",
@@ -323,4 +400,5 @@ __all__ = [
     "observe",
     "observe_status",
     "place",
+    "usable_start",
 ]

@@ -8,11 +8,12 @@ nodeName (never env or envFrom values).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from . import pulls
+from . import pulls, restart_all
 from .attempts import Observation, needs_new_generation, observe
+from .container_facts import fold_spec_policies, fold_status_facts
 from .diagnosis import compute_failure
 from .errors import MalformedObject
 from .model import (
@@ -20,6 +21,7 @@ from .model import (
     ContainerKind,
     ContainerState,
     EventRecord,
+    Generation,
     Owner,
     PodSignal,
     PodState,
@@ -54,6 +56,7 @@ _WAITING_FAMILY = {
 }
 _CONDITION_MILESTONES = {
     "PodScheduled": "scheduled_at",
+    "PodReadyToStartContainers": "sandbox_ready_at",
     "Initialized": "initialized_at",
     "ContainersReady": "containers_ready_at",
     "Ready": "ready_at",
@@ -105,20 +108,40 @@ def apply_pod(
     return state, changed
 
 
-def mark_vanished(state: PodState, *, at: datetime) -> bool:
+def mark_vanished(state: PodState, *, at: datetime, last_seen: datetime | None = None) -> bool:
     """Close the timeline of a Pod that a relist no longer shows (deleted while no watch saw it).
 
-    docs/kubernetes.md §6 rule 4 / §8: objects absent from a new list were deleted meanwhile. Deletion time
-    is the Pod's newest known activity if later than its deletion request, else `at` (when the relist ran).
-    Returns whether anything changed (False when it was already deleted).
+    docs/kubernetes.md §6 rule 4 / §8: objects absent from a new list were deleted meanwhile, at a time
+    nobody saw. It lies between the last moment the Pod is known to have existed and `at` (when the relist
+    ran): `deleted_at` is that earliest moment (the latest of `last_seen`, when the watcher last received
+    the Pod, its deletion request, its newest activity and its creation; never after `at`) and
+    `vanished_at` is `at`. Returns whether anything changed (False when it was already deleted).
     """
     if state.deleted_at is not None:
         return False
-    state.deleted_at = state.deletion_requested_at or _newest_activity(state) or at
-    if state.deleted_at > at:
-        state.deleted_at = at
+    known_alive = (last_seen, state.deletion_requested_at, _newest_activity(state), state.created_at)
+    earliest = newest_time(known_alive)
+    state.deleted_at = at if earliest is None or earliest > at else earliest
+    state.vanished_at = at
     _finish(state)
     return True
+
+
+def deletion_request(meta: Any) -> tuple[datetime | None, datetime | None]:
+    """(when the deletion was requested, the deadline) from an object's metadata (docs/kubernetes.md §6).
+
+    The API sets `deletionTimestamp` to the request time plus `deletionGracePeriodSeconds`; the kubelet's
+    final grace-0 update moves it back to the request time with grace 0. Either way the request is
+    `deletionTimestamp − deletionGracePeriodSeconds`.
+    """
+    deadline = parse_time(meta.get("deletionTimestamp"))
+    if deadline is None:
+        return None, None
+    grace = as_int(meta.get("deletionGracePeriodSeconds")) or 0
+    try:
+        return deadline - timedelta(seconds=max(grace, 0)), deadline
+    except OverflowError:  # a grace period no clock can hold: the deadline is all that is known
+        return deadline, deadline
 
 
 def _finish(state: PodState) -> bool:
@@ -134,8 +157,7 @@ def _mark_deleted(state: PodState, raw_pod: RawPod, observed_at: datetime | None
     # The object's own newest time (deletionTimestamp, last container finish) is the best estimate of
     # when it went away and keeps replays deterministic; the watcher's clock is the fallback.
     # (creationTimestamp alone says nothing about the deletion: then the watcher's clock is better.)
-    meta = as_dict(raw_pod.get("metadata"))
-    at = parse_time(meta.get("deletionTimestamp"))
+    at, _ = deletion_request(as_dict(raw_pod.get("metadata")))
     newest = _newest_activity(state)
     if newest is not None and (at is None or newest > at):
         at = newest
@@ -204,7 +226,8 @@ def _facts(
 
 def _fold_meta(state: PodState, meta: Any) -> bool:
     changed = set_if_changed(state, "created_at", parse_time(meta.get("creationTimestamp")))
-    changed |= set_if_changed(state, "deletion_requested_at", parse_time(meta.get("deletionTimestamp")))
+    requested, deadline = deletion_request(meta)
+    changed |= set_fields(state, deletion_requested_at=requested, deletion_deadline_at=deadline)
     labels = meta.get("labels")
     if type(labels) is dict:
         if labels != state.labels:
@@ -246,6 +269,12 @@ def _fold_spec(state: PodState, spec: Any) -> bool:
     changed |= set_if_changed(state, "restart_policy", as_str(spec.get("restartPolicy")) or "Always")
     deadline = as_int(spec.get("activeDeadlineSeconds"))
     changed |= set_if_changed(state, "active_deadline_seconds", deadline)
+    claims = [
+        name
+        for volume in as_list(spec.get("volumes"))
+        if (name := as_str(as_dict(as_dict(volume).get("persistentVolumeClaim")).get("claimName")))
+    ]
+    changed |= set_if_changed(state, "claims", claims)
     return changed
 
 
@@ -407,13 +436,21 @@ def _fold_containers(
     by_name = {c.name: c for c in state.containers}
     # statuses of containers the spec does not name are ignored
     pairs = [(by_name[name], obs) for name, obs in observed if name in by_name]
-    if any(needs_new_generation(c, obs) for c, obs in pairs):
+    changed |= fold_spec_policies(state, spec) | fold_status_facts(state, status)
+    when = observed_at or _conditions_time(state) or state.created_at
+    restarted = any(restart_all.shows_restart_all(obs) for _, obs in pairs)
+    began = restart_all.restart_began(state) if restarted else None
+    restart = restarted and any(restart_all.opens_generation(c, obs) for c, obs in pairs)
+    if restart or any(needs_new_generation(c, obs) for c, obs in pairs):
         state.init_generation += 1
         for c in state.containers:
             c.generation = state.init_generation
+        cause, since = ("restart-all", began or when) if restart else ("sandbox", when)
+        state.generations.append(Generation(state.init_generation, cause, since))
         changed = True
-    when = observed_at or _conditions_time(state) or state.created_at
     for container, obs in pairs:
+        if restarted:
+            changed |= restart_all.end_restarted(container, obs, began)
         changed |= observe(container, obs, state.init_generation)
         changed |= _fold_container_status(container, obs, when)
     return changed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .attempts import latest_finished
+from .attempts import latest_finished, usable_start
 from .model import Condition, ContainerState, PodState
 from .times import newest_time
 
@@ -60,21 +60,24 @@ def current_init(state: PodState) -> tuple[ContainerState | None, int, int]:
     return None, len(inits), len(inits)
 
 
-def _finish_of(container: ContainerState) -> datetime | None:
+def _finish_of(state: PodState, container: ContainerState) -> datetime | None:
     """When an init container let the next one start: its finish, or a sidecar's start."""
     if container.kind == "sidecar":
         for attempt in reversed(container.attempts):
-            if attempt.known and attempt.started_at is not None:
-                return attempt.started_at
+            started = usable_start(attempt, state.created_at)
+            if started is not None:
+                return started
         return container.state_since
     done = latest_finished(container)
     return done.finished_at if done else None
 
 
-def _first_of_generation(container: ContainerState, generation: int) -> datetime | None:
+def _first_of_generation(state: PodState, container: ContainerState, generation: int) -> datetime | None:
     for attempt in container.attempts:
-        if attempt.generation == generation and attempt.known and attempt.started_at is not None:
-            return attempt.started_at
+        if attempt.generation == generation:
+            started = usable_start(attempt, state.created_at)
+            if started is not None:
+                return started
     return None
 
 
@@ -84,12 +87,12 @@ def _init_since(state: PodState, container: ContainerState, position: int) -> da
     since = None
     if position > 0:
         previous = [c for c in state.containers if c.kind != "app"][position - 1]
-        since = _finish_of(previous)
+        since = _finish_of(state, previous)
     elif state.init_generation == 0:
         since = state.scheduled_at or state.started_at or state.created_at
     return (
         since
-        or _first_of_generation(container, state.init_generation)
+        or _first_of_generation(state, container, state.init_generation)
         or container.waiting_since
         or state.scheduled_at
         or state.created_at
@@ -109,7 +112,7 @@ def _containers_since(state: PodState) -> datetime | None:
     if since is None:
         _, position, count = current_init(state)
         if count:
-            since = _finish_of([c for c in state.containers if c.kind != "app"][count - 1])
+            since = _finish_of(state, [c for c in state.containers if c.kind != "app"][count - 1])
     return since or state.scheduled_at or state.created_at
 
 

@@ -17,7 +17,10 @@ NICE_STEPS = (
     0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800,
     3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
 )  # fmt: skip
-POD_TIMES = ("created_at", "scheduled_at", "initialized_at", "containers_ready_at", "ready_at", "deleted_at")
+POD_TIMES = (
+    "created_at", "scheduled_at", "initialized_at", "containers_ready_at", "ready_at",
+    "deletion_requested_at", "deleted_at",
+)  # fmt: skip
 
 
 def _tick_label(seconds: float) -> str:
@@ -77,7 +80,9 @@ def _times(document: dict) -> list[datetime]:
             if t:
                 out.append(t)
         for a in c.get("attempts") or ():
-            for value in (a.get("started_at"), a.get("finished_at")):
+            # A start that is no time (`start_known` false: the runtime's epoch) never stretches the axis.
+            started = a.get("started_at") if a.get("start_known", True) else None
+            for value in (started, a.get("finished_at")):
                 t = parse_time(value)
                 if t:
                     out.append(t)

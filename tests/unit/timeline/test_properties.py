@@ -131,6 +131,9 @@ def test_attempt_keys_are_unique_and_sorted_per_container(objs):
         keys = [a.key for a in container.attempts]
         assert len(keys) == len(set(keys))
         assert keys == sorted(keys)
+        for a, b in zip(container.attempts, container.attempts[1:], strict=False):
+            assert a.generation < b.generation or a.last_number < b.number, "runs never overlap"
+            assert a.count >= 1 and (a.count == 1 or not a.known)
         ids = [a.container_id for a in container.attempts if a.container_id]
         assert len(ids) == len(set(ids))
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from .attempts import latest_finished
 from .model import Attempt, ContainerState, Diagnosis, PodSignal, PodState
+from .policy import matching_rule, policy_text, restart_action
 from .steps import condition, current_init, is_initialized, is_ready, is_scheduled
 from .times import human_duration, parse_go_duration
 
@@ -107,8 +108,10 @@ def _pod_level(state: PodState) -> Diagnosis | None:
     return None
 
 
-def _will_restart(state: PodState, container: ContainerState) -> bool:
-    return container.kind == "sidecar" or state.restart_policy in ("Always", "OnFailure", "")
+def _will_restart(state: PodState, container: ContainerState, exit_code: int | None) -> bool:
+    """Whether the kubelet restarts the container (or the whole Pod) after this exit: its effective
+    policy (KEP-5307), not the Pod's alone."""
+    return restart_action(state.restart_policy, container, exit_code) != "none"
 
 
 def _streak_start(container: ContainerState) -> datetime | None:
@@ -126,7 +129,8 @@ def _streak_start(container: ContainerState) -> datetime | None:
 
 
 def _attempt_count(container: ContainerState) -> int:
-    return sum(1 for a in container.attempts if a.generation == container.generation)
+    """Attempts of the current generation, each of a run of placeholders counted."""
+    return sum(a.count for a in container.attempts if a.generation == container.generation)
 
 
 def _crash(state: PodState, container: ContainerState) -> Diagnosis:
@@ -134,6 +138,10 @@ def _crash(state: PodState, container: ContainerState) -> Diagnosis:
     oom = last is not None and last.reason == "OOMKilled"
     who = f"{kind_word(container)} `{container.name}`"
     text = _exit_text(who, last, oom)
+    rule = matching_rule(container, last.exit_code) if last is not None else None
+    if rule is not None:  # the restart comes from the container's restartPolicyRules (KEP-5307)
+        action = "restarts all containers" if rule["action"] == "RestartAllContainers" else "restarts it"
+        text += f", which its restartPolicyRules {action}"
     count = _attempt_count(container)
     text += f", {count} attempt{'s' if count != 1 else ''}"
     backoff = backoff_of(container.state_message) if container.state == "waiting" else ""
@@ -181,9 +189,13 @@ def container_failure(state: PodState, container: ContainerState) -> Diagnosis |
         return Diagnosis("config-error", container.name, text, container.waiting_since)
     if reason == "CrashLoopBackOff":
         return _crash(state, container)
-    if container.state == "terminated" and _will_restart(state, container):
+    if container.state == "terminated":
         last = latest_finished(container)
-        if last is not None and last.exit_code not in (0, None):
+        if (
+            last is not None
+            and last.exit_code not in (0, None)
+            and _will_restart(state, container, last.exit_code)
+        ):
             return _crash(state, container)
     return None
 
@@ -222,14 +234,17 @@ def _deadline(state: PodState) -> Diagnosis | None:
 
 
 def _failed(state: PodState) -> Diagnosis | None:
-    """The Pod failed because a regular init container failed under restartPolicy Never."""
-    if state.phase != "Failed" or state.restart_policy != "Never":
+    """The Pod failed because a regular init container failed for good: an exit its effective policy
+    does not restart (Pod `restartPolicy: Never`, or the container's own policy and rules, KEP-5307)."""
+    if state.phase != "Failed":
         return None
     for container in state.containers:
         if container.kind != "init":
             continue
         last = latest_finished(container)
         if last is None or last.exit_code in (0, None):
+            continue
+        if restart_action(state.restart_policy, container, last.exit_code) != "none":
             continue
         if (
             state.deletion_requested_at
@@ -238,7 +253,11 @@ def _failed(state: PodState) -> Diagnosis | None:
         ):
             return None  # killed by the deletion, not a failure of its own
         who = f"init container `{container.name}`"
-        text = _exit_text(who, last, last.reason == "OOMKilled") + " under restartPolicy Never"
+        text = (
+            _exit_text(who, last, last.reason == "OOMKilled")
+            + " "
+            + policy_text(state.restart_policy, container, last.exit_code)
+        )
         if last.message:
             text += f": {_short(last.message, 120)}"
         return Diagnosis("failed", container.name, text, last.finished_at)
@@ -322,8 +341,30 @@ def diagnose(state: PodState, *, now: datetime, threshold: timedelta) -> Diagnos
         return None
     if now - state.step_since <= threshold:
         return None
+    sandbox = _sandbox_not_ready(state, now, threshold)
+    if sandbox is not None:
+        return sandbox
     container = state.step[5:] if state.step.startswith("init:") else ""
     return Diagnosis("slow", container, _slow_text(state, now), state.step_since)
+
+
+def _sandbox_not_ready(state: PodState, now: datetime, threshold: timedelta) -> Diagnosis | None:
+    """`sandbox` without an Event to say why: `PodReadyToStartContainers` (on since 1.29) has stayed
+    False past the threshold, so no container can start (docs/kubernetes.md §2 Conditions). Only a Pod
+    already slow gets it (it refines `slow`; the stuck verdict is the same)."""
+    cond = condition(state, "PodReadyToStartContainers")
+    if cond is None or cond.status != "False" or cond.last_transition_at is None:
+        return None
+    if now - cond.last_transition_at <= threshold:
+        return None
+    why = f", {cond.reason}" if cond.reason else ""
+    text = (
+        f"sandbox not ready for {human_duration(now - cond.last_transition_at)} "
+        f"(PodReadyToStartContainers False{why}): no container can start"
+    )
+    if cond.message:
+        text += f": {_short(cond.message, 120)}"
+    return Diagnosis("sandbox", "", text, cond.last_transition_at)
 
 
 def stuck_rule(

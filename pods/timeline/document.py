@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from .diagnosis import diagnose, is_stuck
-from .model import ContainerState, EventRecord, PodState, newest_events
+from .attempts import latest_finished, usable_start
+from .diagnosis import backoff_of, diagnose, is_stuck
+from .model import Attempt, ContainerState, EventRecord, PodState, newest_events
+from .policy import effective_policy
 from .steps import step_label
-from .times import format_time, time_key
+from .times import format_time, parse_go_duration, time_key
 
 # The fields each part of the document shows, in its order (times as RFC 3339 text, see `_shown`).
 _PULL_FIELDS = (
@@ -17,12 +19,13 @@ _PULL_FIELDS = (
     "failures", "last_error",
 )  # fmt: skip
 _ATTEMPT_FIELDS = (
-    "number", "generation", "started_at", "finished_at", "exit_code", "reason", "message", "signal", "known",
-    "container_id", "log_tail",
+    "number", "generation", "count", "started_at", "finished_at", "exit_code", "reason", "message", "signal",
+    "known", "container_id", "log_tail",
 )  # fmt: skip
 _CONTAINER_FIELDS = (
     "name", "kind", "index", "image", "restart_count", "state", "state_reason", "state_message",
-    "state_since", "waiting_since", "ready", "started", "has_startup_probe", "generation",
+    "state_since", "waiting_since", "ready", "started", "has_startup_probe", "generation", "restart_policy",
+    "stop_signal",
 )  # fmt: skip
 
 
@@ -35,11 +38,47 @@ def _shown(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _container(container: ContainerState) -> dict[str, Any]:
+def _attempt(attempt: Attempt, created_at: datetime | None) -> dict[str, Any]:
+    """An attempt with its measured start (`usable_start`: the one rule) and duration."""
+    start = usable_start(attempt, created_at)
+    seconds = None
+    if start is not None and attempt.finished_at is not None:
+        seconds = max((attempt.finished_at - start).total_seconds(), 0.0)
+    return {**_shown(attempt, _ATTEMPT_FIELDS), "start_known": start is not None, "seconds": seconds}
+
+
+def _container_facts(container: ContainerState, pod_policy: str) -> dict[str, Any]:
+    """The restart policy in force (KEP-5307), the resize fields, and the crash-loop back-off as the
+    waiting message states it (`back_off`) with the next attempt it implies: the newest exit plus that
+    delay. Nothing assumes the kubelet's default delays (KEP-4603/5593 change them, docs/kubernetes.md §4)."""
+    back_off = ""
+    next_attempt_at = None
+    if container.state == "waiting" and container.state_reason == "CrashLoopBackOff":
+        back_off = backoff_of(container.state_message)
+        seconds = parse_go_duration(back_off) if back_off else None
+        last = latest_finished(container)
+        if seconds is not None and last is not None and last.finished_at is not None:
+            next_attempt_at = last.finished_at + timedelta(seconds=seconds)
+    return {
+        "effective_restart_policy": effective_policy(pod_policy, container),
+        "restart_rules": [
+            dict(rule, exit_codes=list(rule.get("exit_codes") or ())) for rule in container.restart_rules
+        ],
+        "resources": {key: dict(values) for key, values in container.resources.items()},
+        "allocated_resources": dict(container.allocated_resources),
+        "back_off": back_off,
+        "next_attempt_at": format_time(next_attempt_at),
+    }
+
+
+def _container(
+    container: ContainerState, created_at: datetime | None, pod_policy: str = "Always"
+) -> dict[str, Any]:
     return {
         **_shown(container, _CONTAINER_FIELDS),
+        **_container_facts(container, pod_policy),
         "pull": _shown(container.pull, _PULL_FIELDS) if container.pull else None,
-        "attempts": [_shown(a, _ATTEMPT_FIELDS) for a in container.attempts],
+        "attempts": [_attempt(a, created_at) for a in container.attempts],
     }
 
 
@@ -95,9 +134,19 @@ def timeline_document(
         "initialized_at": format_time(state.initialized_at),
         "containers_ready_at": format_time(state.containers_ready_at),
         "ready_at": format_time(state.ready_at),
+        "sandbox_ready_at": format_time(state.sandbox_ready_at),
         "deletion_requested_at": format_time(state.deletion_requested_at),
+        "deletion_deadline_at": format_time(state.deletion_deadline_at),
         "deleted_at": format_time(state.deleted_at),
+        "deleted_at_exact": state.vanished_at is None,
+        "deleted_between": [format_time(state.deleted_at), format_time(state.vanished_at)]
+        if state.deleted_at is not None and state.vanished_at is not None
+        else None,
         "init_generation": state.init_generation,
+        "generations": [
+            {"number": g.number, "cause": g.cause, "started_at": format_time(g.started_at)}
+            for g in state.generations
+        ],
         "stuck": is_stuck(state, now=now, threshold=threshold),
         "diagnosis": None
         if diagnosis is None
@@ -133,7 +182,7 @@ def timeline_document(
             }
             for s in state.signals
         ],
-        "containers": [_container(c) for c in state.containers],
+        "containers": [_container(c, state.created_at, state.restart_policy) for c in state.containers],
         "events": _events(events),
     }
 

@@ -81,6 +81,9 @@ class Pod(models.Model):
     initialized_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # When the watcher last received this Pod's object (a watch event or a list item, the watcher's
+    # clock; null for recordings): a Pod gone at a relist was deleted after this.
+    observed_at = models.DateTimeField(null=True, blank=True)
     step = models.CharField(max_length=300, blank=True, default="")
     step_since = models.DateTimeField(null=True, blank=True)
     terminal = models.BooleanField(default=False)
@@ -132,13 +135,18 @@ class Container(models.Model):
 
 
 class Attempt(models.Model):
-    """One run of one container; (container, generation, number) identifies it."""
+    """One run of one container; (container, generation, number) identifies it.
+
+    A run of placeholders (`known` False: attempts `restartCount` proves happened, details never shown)
+    is one row: numbers `number` .. `number + count - 1`. A known attempt has `count` 1.
+    """
 
     pod = models.ForeignKey(Pod, on_delete=models.CASCADE, related_name="attempts")
     container = models.ForeignKey(Container, on_delete=models.CASCADE, related_name="attempts")
     generation = models.IntegerField(default=0)
     number = models.IntegerField()
     known = models.BooleanField(default=True)
+    count = models.IntegerField(default=1)
     # The runtime's id of this attempt (`containerd://...`); Django's `container_id` is the FK column.
     runtime_container_id = models.CharField(max_length=200, blank=True, default="")
     started_at = models.DateTimeField(null=True, blank=True)
@@ -204,3 +212,70 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.reason} x{self.count}"
+
+
+class Workload(models.Model):
+    """A workload (Deployment, StatefulSet, DaemonSet, Job, CronJob; a ReplicaSet or Job with none above
+    it) seen through its Pods' owners or through Events about it (pods.ingest.related).
+
+    Its diagnosis is derived when read (`pods.timeline.related.workload_diagnosis`) from the current run of
+    its controller's FailedCreate Events (`failed_*`) against the newest sign that its Pods can be created
+    (`created_last_at`: a SuccessfulCreate Event or a Pod's creation). Pod counts are read from `Pod`.
+    """
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="workloads")
+    kind = models.CharField(max_length=63)
+    namespace = models.CharField(max_length=253, blank=True, default="")
+    name = models.CharField(max_length=253)
+    failed_message = models.TextField(blank=True, default="")
+    failed_first_at = models.DateTimeField(null=True, blank=True)
+    failed_last_at = models.DateTimeField(null=True, blank=True)
+    failed_count = models.IntegerField(default=0)
+    created_last_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "kind", "namespace", "name"], name="workload_unique_cluster_kind_ns_name"
+            )
+        ]
+        indexes = [models.Index(fields=["cluster", "namespace", "name"], name="workload_ns_name")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+class RelatedEvent(models.Model):
+    """An Event about another kind than a Pod that explains Pod startup (pods.timeline.related): a
+    workload's FailedCreate, a Node's (NotReady, disk pressure), a PersistentVolumeClaim's (provisioning,
+    binding). Stored as received (normalised), keyed by (cluster, uid) like `Event`."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="related_events")
+    uid = models.CharField(max_length=64)
+    involved_kind = models.CharField(max_length=63)
+    involved_namespace = models.CharField(max_length=253, blank=True, default="")  # "" for Nodes
+    involved_name = models.CharField(max_length=253, blank=True, default="")
+    involved_uid = models.CharField(max_length=64, blank=True, default="")
+    workload = models.ForeignKey(
+        Workload, on_delete=models.CASCADE, related_name="events", null=True, blank=True
+    )
+    type = models.CharField(max_length=16, blank=True, default="")
+    reason = models.CharField(max_length=128, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    count = models.IntegerField(default=1)
+    first_at = models.DateTimeField(null=True, blank=True)
+    last_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=253, blank=True, default="")
+    resource_version = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "uid"], name="related_event_unique_cluster_uid")
+        ]
+        indexes = [
+            models.Index(fields=["cluster", "involved_kind", "involved_name"], name="related_event_involved")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.involved_kind}/{self.involved_name}: {self.type} {self.reason} x{self.count}"

@@ -13,6 +13,18 @@ from .model import Scenario, scenario_from_dict
 DB_WAIT = {"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 2, "pull_time": 1.2}}
 APP = {"name": "app", "image": "acme/web:1.4.2", "behavior": {"pull_time": 2.5}}
 
+
+def _fetch_work(*, durations: list[float], exit_codes: list[int]) -> dict:
+    """An init container whose rule restarts it on exit 42 whatever its restartPolicy (KEP-5307)."""
+    return {
+        "name": "fetch-work",
+        "image": "acme/fetch:1.2",
+        "restartPolicy": "Never",
+        "restartPolicyRules": [{"action": "Restart", "exitCodes": {"operator": "In", "values": [42]}}],
+        "behavior": {"durations": durations, "exit_codes": exit_codes},
+    }
+
+
 BUILTIN: dict[str, dict] = {
     "healthy": {
         "workloads": [
@@ -347,17 +359,7 @@ BUILTIN: dict[str, dict] = {
                 "kind": "Pod",
                 "name": "retry-on-42",
                 "restartPolicy": "Never",
-                "initContainers": [
-                    {
-                        "name": "fetch-work",
-                        "image": "acme/fetch:1.2",
-                        "restartPolicy": "Never",
-                        "restartPolicyRules": [
-                            {"action": "Restart", "exitCodes": {"operator": "In", "values": [42]}}
-                        ],
-                        "behavior": {"durations": [3, 3, 2], "exit_codes": [42, 42, 0]},
-                    }
-                ],
+                "initContainers": [_fetch_work(durations=[3, 3, 2], exit_codes=[42, 42, 0])],
                 "containers": [
                     {
                         "name": "worker",
@@ -376,17 +378,7 @@ BUILTIN: dict[str, dict] = {
                 "kind": "Pod",
                 "name": "fail-on-3",
                 "restartPolicy": "Never",
-                "initContainers": [
-                    {
-                        "name": "fetch-work",
-                        "image": "acme/fetch:1.2",
-                        "restartPolicy": "Never",
-                        "restartPolicyRules": [
-                            {"action": "Restart", "exitCodes": {"operator": "In", "values": [42]}}
-                        ],
-                        "behavior": {"durations": [3, 3], "exit_codes": [42, 3]},
-                    }
-                ],
+                "initContainers": [_fetch_work(durations=[3, 3], exit_codes=[42, 3])],
                 "containers": [{"name": "worker", "image": "acme/worker:3.0"}],
             },
         ]
@@ -633,6 +625,16 @@ def demo() -> Scenario:
                     {"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 380}}
                 ],
                 "containers": [APP],
+            },
+            {
+                # No Pod ever: the namespace's ResourceQuota refuses them (a workload row on the overview).
+                "kind": "Deployment",
+                "name": "search",
+                "namespace": "shop",
+                "replicas": 2,
+                "create_failure": {"kind": "quota", "resolve_after": None},
+                "initContainers": [DB_WAIT],
+                "containers": [{**APP, "resources": {"requests": {"cpu": "1"}}}],
             },
         ],
     }

@@ -23,6 +23,7 @@ from pods.ingest.tuning import tune_gc_for_ingest
 from pods.ingest.watch_state import (
     cluster_backoff_set,
     cluster_mark_alive,
+    cluster_watch_forget,
     clusters_mark_watched,
     watch_cursor_save,
     watch_error_record,
@@ -36,6 +37,7 @@ __all__ = [
     "cluster_backoff_set",
     "cluster_get_or_create",
     "cluster_mark_alive",
+    "cluster_watch_forget",
     "clusters_mark_watched",
     "ingest_batch",
     "pods_mark_vanished",

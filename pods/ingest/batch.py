@@ -19,12 +19,14 @@ from django.db import transaction
 from django.db.models import Q
 
 from pods.ingest.items import IngestResult, WatchItem
+from pods.ingest.related import write_related
 from pods.ingest.rows import fingerprints, load_states, write_events, write_pods
 from pods.ingest.summary import publish_after_commit
-from pods.models import Cluster
+from pods.models import Cluster, Pod
 from pods.timeline import (
     EventRecord,
     MalformedObject,
+    Owner,
     PodState,
     apply_event,
     apply_pod,
@@ -33,6 +35,8 @@ from pods.timeline import (
     pod_identity,
 )
 from pods.timeline.raw import RawPod
+from pods.timeline.related import About
+from pods.timeline.related import about as related_about
 from pods.timeline.times import newest_time
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,8 @@ log = logging.getLogger(__name__)
 # One parsed item: (Pod uid, the item, the Pod's identity (`pod_identity`) or the Event's record).
 _Identity = tuple[str, str, str, str]
 _Parsed = tuple[str, WatchItem, _Identity | EventRecord]
+# An Event about a workload, a Node or a PVC, with what it is about.
+_Related = tuple[WatchItem, EventRecord, About]
 
 
 def cluster_get_or_create(*, name: str) -> Cluster:
@@ -53,14 +59,16 @@ def ingest_batch(
     """Fold `items` (in order) into the stored timelines of `cluster` in one transaction."""
     now = now or datetime.now(UTC)
     result = IngestResult()
-    parsed = _parse(items, result)
-    if not parsed:
+    related: list[_Related] = []
+    parsed = _parse(items, result, related)
+    if not parsed and not related:
         return result
     uids = {uid for uid, _, _ in parsed}
     with transaction.atomic():
         states = load_states(cluster, uids)
         # What each stored container looked like before folding (the fold mutates states in place).
         before = {uid: fingerprints(state) for uid, state in states.items()}
+        workload_before = {uid: (state.owner, state.created_at) for uid, state in states.items()}
         events: list[EventRecord] = []
         for uid, item, parsed_as in parsed:
             try:
@@ -79,7 +87,56 @@ def ingest_batch(
             summaries = write_pods(cluster, changed_states, before, now)
             _advance_observed_until(cluster, changed_states.values())
             publish_after_commit(cluster.name, summaries)
+        _mark_observed(cluster, parsed)
+        _write_related(cluster, related, states, workload_before, result, now)
     return result
+
+
+def _write_related(
+    cluster: Cluster,
+    related: list[_Related],
+    states: dict[str, PodState],
+    workload_before: dict[str, tuple[Owner | None, datetime | None]],
+    result: IngestResult,
+    now: datetime,
+) -> None:
+    """Events about workloads, Nodes and PVCs, and the workloads of Pods whose workload or creation is
+    new in this batch (their workload's row learns that its Pods get created)."""
+    created = [
+        states[uid]
+        for uid in result.pods_changed
+        if states[uid].seen and (states[uid].owner, states[uid].created_at) != workload_before.get(uid)
+    ]
+    if not related and not created:
+        return
+    result.related_kept, result.workloads_changed = write_related(
+        cluster=cluster, items=related, pods=created, now=now
+    )
+    # A recording of nothing but such Events is judged as of its newest one (`observed_until`).
+    newest = newest_time(record.last_at for _, record, _ in related)
+    if newest is not None and (cluster.observed_until is None or cluster.observed_until < newest):
+        Cluster.objects.filter(pk=cluster.pk).filter(
+            Q(observed_until__isnull=True) | Q(observed_until__lt=newest)
+        ).update(observed_until=newest)
+        cluster.observed_until = newest
+
+
+def _mark_observed(cluster: Cluster, parsed: list[_Parsed]) -> None:
+    """Record when the watcher last received each Pod of the batch alive (`Pod.observed_at`): a Pod that a
+    later relist no longer shows was deleted after it (pods.ingest.relist). One query per batch, at the
+    batch's earliest receive time (never later than any of its Pods was seen); recordings carry none."""
+    uids: set[str] = set()
+    times: list[datetime] = []
+    for uid, item, parsed_as in parsed:
+        if not isinstance(parsed_as, EventRecord) and item.observed_at is not None and item.type != "DELETED":
+            uids.add(uid)
+            times.append(item.observed_at)
+    if not uids:
+        return
+    at = min(times)
+    Pod.objects.filter(cluster=cluster, uid__in=uids).filter(
+        Q(observed_at__isnull=True) | Q(observed_at__lt=at)
+    ).update(observed_at=at)
 
 
 def _advance_observed_until(cluster: Cluster, states: Iterable[PodState]) -> None:
@@ -94,8 +151,12 @@ def _advance_observed_until(cluster: Cluster, states: Iterable[PodState]) -> Non
         cluster.observed_until = newest
 
 
-def _parse(items: Sequence[WatchItem], result: IngestResult) -> list[_Parsed]:
-    """Each item's Pod uid and what identifies it: a Pod's identity is read here, once per item."""
+def _parse(items: Sequence[WatchItem], result: IngestResult, related: list[_Related]) -> list[_Parsed]:
+    """Each item's Pod uid and what identifies it: a Pod's identity is read here, once per item.
+
+    An Event about another kind than a Pod goes to `related` when it explains Pod startup (a workload's,
+    a Node's or a PVC's, `pods.timeline.related.about`), else it is counted by kind in `result.skipped`:
+    never rejected."""
     parsed: list[_Parsed] = []
     for item in items:
         try:
@@ -105,7 +166,13 @@ def _parse(items: Sequence[WatchItem], result: IngestResult) -> list[_Parsed]:
                 parsed.append((identity[0], item, identity))
             elif item.kind == "event":
                 record = event_record(item.object)
-                parsed.append((record.pod_uid, item, record))
+                about = related_about(record)
+                if about == "pod":
+                    parsed.append((record.pod_uid, item, record))
+                elif about is None:
+                    result.skipped[record.involved_kind] += 1
+                else:
+                    related.append((item, record, about))
             else:
                 result.rejected.append((item.position, f"unsupported kind {item.kind!r}"))
         except MalformedObject as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -22,11 +23,27 @@ class ImportReport:
     events: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (position, reason)
     notices: list[tuple[str, str]] = field(default_factory=list)  # (position, message): not errors
+    # Events about other kinds than Pods: kept (workloads, Nodes, PVCs) and skipped quietly, by kind.
+    related_events: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
 
     def add(self, result: IngestResult) -> None:
         self.pods_changed |= result.pods_changed
         self.events += result.events_written
         self.rejected.extend(result.rejected)
+        self.related_events += result.related_kept
+        self.skipped.update(result.skipped)
+
+    def skipped_text(self) -> str:
+        """`12 Events about other kinds skipped (ReplicaSet 8, Service 4)`, or "" when none was."""
+        total = sum(self.skipped.values())
+        if not total:
+            return ""
+        kinds = ", ".join(
+            f"{kind or '(no kind)'} {n:,}"
+            for kind, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        return f"{total:,} Event{'s' if total != 1 else ''} about other kinds skipped ({kinds})"
 
 
 Progress = Callable[[ImportReport, str], None]

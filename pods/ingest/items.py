@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,3 +38,9 @@ class IngestResult:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (position, reason)
     # The uid of every Pod object the batch held (changed or not): what a relist saw, read once.
     pods_seen: set[str] = field(default_factory=set)
+    # Events about other kinds than Pods (pods.timeline.related): kept (a workload's, a Node's or a
+    # PersistentVolumeClaim's, stored) and skipped quietly because they explain no Pod's startup, by kind.
+    related_kept: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    # The workloads whose row changed (Events about them, or a Pod of theirs created).
+    workloads_changed: int = 0

@@ -49,7 +49,7 @@ def load_states(cluster: Cluster, uids: set[str]) -> dict[str, PodState]:
 def _attempt_facts(a: Attempt) -> tuple:
     # Every stored field: a plain tuple compares far cheaper than serialising each attempt.
     return (a.container_id, a.started_at, a.finished_at, a.exit_code, a.reason, a.message, a.signal,
-            a.known, a.log_tail)  # fmt: skip
+            a.known, a.count, a.log_tail)  # fmt: skip
 
 
 def _pull_facts(p: Pull | None) -> tuple | None:
@@ -157,6 +157,7 @@ ATTEMPT_COLUMNS = [
     "number",
     "pod_id",
     "known",
+    "count",
     "runtime_container_id",
     "started_at",
     "finished_at",
@@ -226,6 +227,7 @@ def _attempt_values(container_pk: int, pod_pk: int, a: Attempt) -> tuple:
         a.number,
         pod_pk,
         a.known,
+        a.count,
         (a.container_id or "")[: _ATTEMPT["runtime_container_id"]],
         a.started_at,
         a.finished_at,

@@ -29,6 +29,7 @@ def change_summary(cluster: str, pod: dict, state: PodState) -> dict:
         "name": pod["name"],
         "owner_name": pod["owner_name"],
         "phase": pod["phase"],
+        "terminal": pod["terminal"],
         "status": pod["status"],
         "tone": status_tone(pod["status"]),
         "restarts": pod["restarts"],

@@ -85,9 +85,21 @@ def watch_error_record(*, cluster_name: str, streams: Iterable[tuple[str, str]],
         )
 
 
+def cluster_watch_forget(*, name: str) -> None:
+    """Cluster `name` is now served by a new API server whose resourceVersions start over (a new
+    `serve --demo` simulator): its streams list again (empty cursors), and the watch of an earlier run is
+    over (no heartbeat, no holder, no back-off). Stream errors stay as history."""
+    cluster = cluster_get_or_create(name=name)
+    WatchCursor.objects.filter(cluster=cluster).update(resource_version="")
+    Cluster.objects.filter(pk=cluster.pk).update(
+        watch_heartbeat_at=None, watch_holder="", watch_failures=0, watch_retry_at=None
+    )
+
+
 __all__ = [
     "cluster_backoff_set",
     "cluster_mark_alive",
+    "cluster_watch_forget",
     "clusters_mark_watched",
     "watch_cursor_save",
     "watch_error_record",

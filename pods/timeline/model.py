@@ -35,6 +35,10 @@ DiagnosisCode = Literal[
     "slow",
 ]
 DIAGNOSIS_CODES: tuple[DiagnosisCode, ...] = get_args(DiagnosisCode)
+# The diagnosis codes of a workload (pods.timeline.related): `create-failed`, its controller cannot create
+# the Pods it should (FailedCreate: quota, admission webhook, Pod Security, missing ServiceAccount).
+WorkloadDiagnosisCode = Literal["create-failed"]
+WORKLOAD_DIAGNOSIS_CODES: tuple[WorkloadDiagnosisCode, ...] = get_args(WorkloadDiagnosisCode)
 # The codes only a finished (terminal) Pod gets: they never make a Pod stuck.
 TERMINAL_DIAGNOSES: tuple[DiagnosisCode, ...] = ("failed", "deadline")
 # The Pod phases a Pod never leaves (docs/kubernetes.md §2).
@@ -102,7 +106,11 @@ class Attempt(_Serialisable):
     init generations of the Pod's sandbox: it starts at 0 and grows when the sandbox is recreated
     (SandboxChanged, or restartCount going down), so (generation, number) identifies an attempt.
     `known` is False for an attempt that restartCount proves happened but whose details the API never
-    showed (docs/kubernetes.md §2 rule 4): its times, exit code and reason stay None/"".
+    showed (docs/kubernetes.md §2 rule 4): its times, exit code and reason stay None/"". Placeholders are
+    kept as runs: one `known=False` record stands for `count` consecutive attempts, numbers `number` ..
+    `last_number` (a container first seen at restartCount 5000 holds one record, not 5000); a known
+    attempt always has `count` 1. `started_at` is kept as the API gave it (it can be the Unix epoch,
+    kubernetes#120331): measure from `attempts.usable_start`, never from it directly.
     """
 
     generation: int
@@ -115,12 +123,18 @@ class Attempt(_Serialisable):
     message: str = ""
     signal: int | None = None
     known: bool = True
+    count: int = 1  # attempts this record stands for (> 1 only for a run of placeholders)
     # Filled by the watcher later: the last lines of the attempt's log, captured when it failed.
     log_tail: str = ""
 
     @property
     def key(self) -> tuple[int, int]:
         return (self.generation, self.number)
+
+    @property
+    def last_number(self) -> int:
+        """The last number a run of placeholders covers (`number` for a single attempt)."""
+        return self.number + self.count - 1
 
     @property
     def running(self) -> bool:
@@ -171,6 +185,15 @@ class ContainerState:
     pull: Pull | None = None
     # When the container's current waiting reason (e.g. ImagePullBackOff) was first seen by us.
     waiting_since: datetime | None = None
+    # The container's own `restartPolicy` ("" when it follows the Pod's) and its `restartPolicyRules` as
+    # `{action, operator, exit_codes}` (KEP-5307): what `policy.restart_action` decides exits with.
+    restart_policy: str = ""
+    restart_rules: list[dict[str, Any]] = field(default_factory=list)
+    # From the newest container status: `stopSignal` (KEP-4960) and the in-place resize fields
+    # `resources` ({limits, requests}) and `allocatedResources` (resource name -> quantity text).
+    stop_signal: str = ""
+    resources: dict[str, dict[str, str]] = field(default_factory=dict)
+    allocated_resources: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -190,6 +213,11 @@ class ContainerState:
             "attempts": [a.to_dict() for a in self.attempts],
             "pull": self.pull.to_dict() if self.pull else None,
             "waiting_since": format_time(self.waiting_since),
+            "restart_policy": self.restart_policy,
+            "restart_rules": [dict(r) for r in self.restart_rules],
+            "stop_signal": self.stop_signal,
+            "resources": {k: dict(v) for k, v in self.resources.items()},
+            "allocated_resources": dict(self.allocated_resources),
         }
 
     @classmethod
@@ -211,6 +239,11 @@ class ContainerState:
             attempts=[Attempt.from_dict(a) for a in data.get("attempts", [])],
             pull=Pull.from_dict(data["pull"]) if data.get("pull") else None,
             waiting_since=parse_time(data.get("waiting_since")),
+            restart_policy=data.get("restart_policy") or "",
+            restart_rules=list(data.get("restart_rules") or ()),
+            stop_signal=data.get("stop_signal") or "",
+            resources=dict(data.get("resources") or {}),
+            allocated_resources=dict(data.get("allocated_resources") or {}),
         )
 
 
@@ -283,6 +316,19 @@ def newest_events(events: Iterable[EventRecord]) -> dict[str, EventRecord]:
 
 
 @dataclass(slots=True)
+class Generation(_Serialisable):
+    """The start of an init generation after the first: the Pod's containers started over, init
+    containers first, under the same uid. `cause` is `restart-all` (RestartAllContainers, KEP-5532: the
+    made-up `RestartingAllContainers` terminations, docs/kubernetes.md §2 end notes) or `sandbox` (a
+    sandbox recreation or a loss of runtime state, §2 rule 7). `started_at`: when the old generation was
+    stopped, as far as the objects show it."""
+
+    number: int
+    cause: str
+    started_at: datetime | None = None
+
+
+@dataclass(slots=True)
 class Owner(_Serialisable):
     kind: str
     name: str
@@ -328,8 +374,16 @@ class PodState:
     initialized_at: datetime | None = None
     containers_ready_at: datetime | None = None
     ready_at: datetime | None = None
-    deletion_requested_at: datetime | None = None  # metadata.deletionTimestamp
-    deleted_at: datetime | None = None  # DELETED watch event / vanished at relist
+    # PodReadyToStartContainers True (the sandbox and its network are up; on since 1.29, §2 Conditions)
+    sandbox_ready_at: datetime | None = None
+    # When the deletion was requested: metadata.deletionTimestamp − deletionGracePeriodSeconds (the API
+    # sets deletionTimestamp to the request time plus the grace period, the deadline; docs/kubernetes.md §6).
+    deletion_requested_at: datetime | None = None
+    deletion_deadline_at: datetime | None = None  # metadata.deletionTimestamp as given
+    deleted_at: datetime | None = None  # DELETED watch event / vanished at relist (then the earliest time)
+    # Set only when the deletion was not seen: when a relist found the Pod gone, the latest the deletion
+    # can have happened; `deleted_at` is then the earliest (when it was last seen alive).
+    vanished_at: datetime | None = None
     conditions: list[Condition] = field(default_factory=list)
     containers: list[ContainerState] = field(default_factory=list)
     status: str = ""
@@ -340,10 +394,14 @@ class PodState:
     failure: Diagnosis | None = None
     signals: list[PodSignal] = field(default_factory=list)
     init_generation: int = 0
+    generations: list[Generation] = field(default_factory=list)  # how each generation after 0 began
     last_seen_at: datetime | None = None  # newest time observed in the object (for "now" in replays)
     # Added by the engine: Event uid -> the count folded so far, so that folding Events is idempotent
     # (the same Event twice changes nothing; a repeat with a higher count adds only the difference).
     events_seen: dict[str, int] = field(default_factory=dict)
+    # The PersistentVolumeClaims the Pod mounts (spec.volumes[].persistentVolumeClaim.claimName): the
+    # Events about them explain a Pod that waits for its volume (pods.timeline.related).
+    claims: list[str] = field(default_factory=list)
 
     @property
     def terminal(self) -> bool:
@@ -367,7 +425,7 @@ class PodState:
                 out[f.name] = format_time(value)
             elif f.name == "containers":
                 out[f.name] = [c.to_dict() for c in value]
-            elif f.name in ("conditions", "signals"):
+            elif f.name in ("conditions", "signals", "generations"):
                 out[f.name] = [v.to_dict() for v in value]
             elif f.name in ("owner", "controller", "failure"):
                 out[f.name] = value.to_dict() if value else None
@@ -390,6 +448,8 @@ class PodState:
                 value = [Condition.from_dict(c) for c in value]
             elif f.name == "signals":
                 value = [PodSignal.from_dict(s) for s in value]
+            elif f.name == "generations":
+                value = [Generation.from_dict(g) for g in value or ()]
             elif f.name in ("owner", "controller"):
                 value = Owner.from_dict(value) if value else None
             elif f.name == "failure":
@@ -417,7 +477,10 @@ __all__ = [
     "DiagnosisCode",
     "TERMINAL_DIAGNOSES",
     "TERMINAL_PHASES",
+    "WORKLOAD_DIAGNOSIS_CODES",
+    "WorkloadDiagnosisCode",
     "EventRecord",
+    "Generation",
     "Owner",
     "PodSignal",
     "PodState",

@@ -52,5 +52,10 @@ class Command(BaseCommand):
             f"{len(report.pods_changed):,} Pods changed, {report.events:,} Events; "
             f"{len(report.rejected):,} rejected"
         )
+        if report.related_events:
+            n = report.related_events
+            self.stdout.write(f"{n:,} Event{'s' if n != 1 else ''} about workloads, Nodes and PVCs kept")
+        if report.skipped:
+            self.stdout.write(report.skipped_text())
         if report.rejected:
             raise CommandError(f"{len(report.rejected)} record(s) rejected", returncode=2)

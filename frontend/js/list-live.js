@@ -11,7 +11,6 @@ const REFRESH_GAP_MS = 500;
 const PERIODIC_REFRESH_MS = 30000; // Pods become stuck by time alone, without any change message
 const FLASH_MS = 1200;
 const FILTERS = ["cluster", "namespace", "workload", "status", "stuck", "q"];
-const TERMINAL_PHASES = ["Succeeded", "Failed"];
 
 /** The live filters of a list URL's query string (empty ones left out). */
 export function filtersOf(search) {
@@ -44,7 +43,7 @@ export function patchRow(row, pod) {
 /** Make the "in step" cell tick from the Pod's step_since (left as it is once the Pod is done). */
 function patchSince(cell, pod) {
   if (!cell) return;
-  if (!pod.step_since || pod.deleted || TERMINAL_PHASES.includes(pod.phase)) return;
+  if (!pod.step_since || pod.deleted || pod.terminal) return;
   const ticking = cell.querySelector("[data-since]");
   if (ticking) {
     if (ticking.dataset.since !== pod.step_since) ticking.dataset.since = pod.step_since;

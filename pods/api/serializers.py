@@ -17,7 +17,7 @@ from typing import get_args
 from rest_framework import serializers
 
 from pods.timeline import DIAGNOSIS_CODES
-from pods.timeline.model import ContainerKind
+from pods.timeline.model import WORKLOAD_DIAGNOSIS_CODES, ContainerKind
 
 
 # A JSON object with exactly the fields declared (the schema says `additionalProperties: false`). No
@@ -105,8 +105,25 @@ class AttemptSerializer(Closed):
         help_text="Init generation: starts at 0 and grows when the Pod's sandbox was recreated and its init "
         "containers ran again. (`generation`, `number`) identifies an attempt."
     )
-    started_at = Time()
+    count = serializers.IntegerField(
+        help_text="How many attempts this entry stands for: 1, or for a run of placeholders (`known` false) "
+        "the attempts `number` .. `number + count - 1`, none of whose details the API showed."
+    )
+    started_at = Time(
+        "`startedAt` as the API gave it; it may be no time at all (the Unix epoch for a `StartError`, "
+        "kubernetes#120331): see `start_known`."
+    )
     finished_at = Time()
+    start_known = serializers.BooleanField(
+        help_text="Whether `started_at` is a start to measure from: false for placeholders and for a start "
+        "at the Unix epoch or more than an hour before the Pod's creation (the attempt is then drawn as "
+        "starting unknown, at most from the Pod's creation)."
+    )
+    seconds = serializers.FloatField(
+        allow_null=True,
+        help_text="How long the attempt ran (finish − start); null while it runs or when its start is "
+        "unknown.",
+    )
     exit_code = serializers.IntegerField(allow_null=True)
     reason = Text("`Completed`, `Error`, `OOMKilled`, ...")
     message = Text("Termination message. " + UNTRUSTED)
@@ -120,6 +137,35 @@ class AttemptSerializer(Closed):
         "The last lines of the attempt's log, kept by the watcher when it failed (empty otherwise). "
         + UNTRUSTED
     )
+
+
+class RestartRuleSerializer(Closed):
+    """One of a container's `restartPolicyRules` (KEP-5307)."""
+
+    action = serializers.CharField(
+        help_text="`Restart`, or `RestartAllContainers` (KEP-5532: every container restarts in place)."
+    )
+    operator = serializers.CharField(help_text="`In` or `NotIn`.")
+    exit_codes = serializers.ListField(child=serializers.IntegerField())
+
+
+class ResourcesSerializer(Closed):
+    """A container status's `resources`; each part present only when reported."""
+
+    limits = serializers.DictField(child=serializers.CharField(), required=False)
+    requests = serializers.DictField(child=serializers.CharField(), required=False)
+
+
+class GenerationSerializer(Closed):
+    """How an init generation after the first began."""
+
+    number = serializers.IntegerField()
+    cause = serializers.ChoiceField(
+        choices=["restart-all", "sandbox"],
+        help_text="`restart-all`: RestartAllContainers (KEP-5532) restarted every container in place; "
+        "`sandbox`: the sandbox was recreated or the runtime lost its state.",
+    )
+    started_at = Time("When the previous generation was stopped, as far as the objects show it.")
 
 
 class ContainerSerializer(Closed):
@@ -140,8 +186,35 @@ class ContainerSerializer(Closed):
     started = serializers.BooleanField(allow_null=True, help_text="null when the kubelet does not report it.")
     has_startup_probe = serializers.BooleanField()
     generation = serializers.IntegerField(help_text="The init generation the container's state belongs to.")
+    restart_policy = Text("The container's own `restartPolicy` (KEP-5307); empty when it follows the Pod's.")
+    effective_restart_policy = serializers.CharField(
+        help_text="The policy in force when no rule matches: the container's own, else the Pod's; `Always` "
+        "for a sidecar."
+    )
+    restart_rules = RestartRuleSerializer(
+        many=True, help_text="`restartPolicyRules`, in order: the first rule matching an exit code decides."
+    )
+    stop_signal = Text("`stopSignal` from the container status (KEP-4960), e.g. `SIGUSR1`; empty if unset.")
+    resources = ResourcesSerializer(
+        help_text="`resources` from the container status (what the runtime enacted; in-place resize, GA in "
+        "1.35), as last reported: the kubelet reports it only while the container runs."
+    )
+    allocated_resources = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="`allocatedResources` from the container status (resource name -> quantity), if reported.",
+    )
+    back_off = Text(
+        "While in `CrashLoopBackOff`: the delay the waiting message states (`2m40s`), as the kubelet's "
+        "settings make it (KEP-4603, KEP-5593); empty otherwise."
+    )
+    next_attempt_at = Time("The newest exit plus `back_off`: when the kubelet may restart the container.")
     pull = PullSerializer(allow_null=True)
     attempts = AttemptSerializer(many=True)
+
+
+class InvolvedSerializer(Closed):
+    kind = serializers.CharField(help_text="`Node` or `PersistentVolumeClaim`.")
+    name = serializers.CharField()
 
 
 class EventSerializer(Closed):
@@ -157,6 +230,11 @@ class EventSerializer(Closed):
     container = Text("From the Event's `fieldPath`; empty for Pod-level Events.")
     source = Text(  # type: ignore[assignment]  # named like a Field attribute; DRF moves declared fields aside
         "The reporting component (`kubelet`, `default-scheduler`, ...)."
+    )
+    about = InvolvedSerializer(
+        allow_null=True,
+        help_text="null for an Event about the Pod itself; else the Node it runs on or the "
+        "PersistentVolumeClaim it mounts that the Event is about (NotReady, disk pressure, provisioning).",
     )
 
 
@@ -177,7 +255,11 @@ class PodFieldsSerializer(Closed):
     status = serializers.CharField(help_text="kubectl's STATUS column (kubectl 1.35's printer).")
     restarts = serializers.IntegerField(help_text="kubectl's RESTARTS column.")
     created_at = Time("From the API server's clock, like `deleted_at`; container times are the node's.")
-    deleted_at = Time("When the Pod was deleted (DELETED watch event, or gone at a relist).")
+    deleted_at = Time(
+        "When the Pod was deleted (DELETED watch event). For a Pod found gone at a relist, the earliest it "
+        "can have been deleted (when it was last seen alive); the document's `deleted_between` then gives "
+        "both bounds."
+    )
     stuck = serializers.BooleanField()
     diagnosis = DiagnosisSerializer(allow_null=True)
     live = serializers.BooleanField(
@@ -216,8 +298,33 @@ class PodDocumentSerializer(PodFieldsSerializer):
     initialized_at = Time()
     containers_ready_at = Time()
     ready_at = Time()
-    deletion_requested_at = Time("`metadata.deletionTimestamp`.")
+    sandbox_ready_at = Time(
+        "`PodReadyToStartContainers` True: the sandbox and its network are up (on since 1.29); null while "
+        "it is False (e.g. a sandbox that cannot be created) or not reported."
+    )
+    deletion_requested_at = Time(
+        "When the deletion was requested: `metadata.deletionTimestamp` − `deletionGracePeriodSeconds` (the "
+        "API sets `deletionTimestamp` to the request time plus the grace period)."
+    )
+    deletion_deadline_at = Time(
+        "`metadata.deletionTimestamp` as the newest object gives it: the end of the grace period."
+    )
+    deleted_at_exact = serializers.BooleanField(
+        help_text="False when the Pod vanished across a relist: its deletion was not seen and `deleted_at` "
+        "is only the earliest it can have happened (see `deleted_between`); true otherwise."
+    )
+    deleted_between = serializers.ListField(
+        child=serializers.DateTimeField(),
+        min_length=2,
+        max_length=2,
+        allow_null=True,
+        help_text="For a Pod that vanished across a relist: [when it was last seen alive, the relist that "
+        "found it gone]; the exact deletion time is unknown. Null otherwise.",
+    )
     init_generation = serializers.IntegerField(help_text="The newest init generation (see attempts).")
+    generations = GenerationSerializer(
+        many=True, help_text="How each generation after 0 began, oldest first."
+    )
     step = StepSerializer()
     conditions = ConditionSerializer(many=True)
     signals = SignalSerializer(many=True)
@@ -253,6 +360,60 @@ class PodListQuerySerializer(serializers.Serializer):
     search = serializers.CharField(
         required=False, allow_blank=True, help_text="Substring of name, namespace or workload."
     )
+    page = serializers.IntegerField(required=False, min_value=1, default=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=50)
+
+
+# ------------------------------------------------------------------------------------------------ workloads
+
+
+class WorkloadDiagnosisSerializer(Closed):
+    code = serializers.ChoiceField(
+        choices=list(WORKLOAD_DIAGNOSIS_CODES),
+        help_text="`create-failed`: the controller cannot create the Pods it should (its newest "
+        "`FailedCreate` Event is newer than its newest `SuccessfulCreate` and its newest Pod, and at most an "
+        "hour old): an exceeded quota, an admission webhook's denial, a Pod Security violation, a missing "
+        "ServiceAccount.",
+    )
+    summary = serializers.CharField(help_text="One line with the Event's message. " + UNTRUSTED)
+    since = Time("The first FailedCreate of the current run.")
+
+
+class WorkloadSerializer(Closed):
+    """A workload seen through its Pods' owners or through Events about it (a ReplicaSet's are its
+    Deployment's, a Job's its CronJob's)."""
+
+    cluster = serializers.CharField()
+    kind = serializers.CharField(help_text="`Deployment`, `StatefulSet`, `DaemonSet`, `Job`, `CronJob`, ...")
+    namespace = serializers.CharField()
+    name = serializers.CharField()
+    pods = serializers.IntegerField(help_text="Its Pods that are not deleted.")
+    pods_by_status = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Those Pods per kubectl STATUS, most first."
+    )
+    stuck = serializers.BooleanField(help_text="It has a diagnosis: Pods that should exist do not.")
+    diagnosis = WorkloadDiagnosisSerializer(allow_null=True)
+    live = serializers.BooleanField(help_text="As for Pods: false for a recording, judged at `as_of`.")
+    as_of = serializers.DateTimeField(help_text="The moment this answer is judged at.")
+
+
+class WorkloadPageSerializer(Closed):
+    count = serializers.IntegerField(help_text="Workloads matching the filters.")
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True, help_text="The next page's URL, or null on the last.")
+    previous = serializers.URLField(
+        allow_null=True, help_text="The previous page's URL, or null on the first."
+    )
+    results = WorkloadSerializer(many=True)
+
+
+class WorkloadListQuerySerializer(serializers.Serializer):
+    """The query parameters of `GET /api/v1/workloads`."""
+
+    cluster = serializers.CharField(required=False, allow_blank=True)
+    namespace = serializers.CharField(required=False, allow_blank=True)
+    stuck = serializers.BooleanField(required=False, allow_null=True, default=None)
     page = serializers.IntegerField(required=False, min_value=1, default=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=50)
 
@@ -322,8 +483,11 @@ class ClusterHealthSerializer(Closed):
         help_text="`watching`: a holder renewed its lock in time; `degraded`: watching, but some streams "
         "fail (see `streams`: e.g. a namespace whose RBAC refuses the watch, retried on its own while the "
         "others are watched); `error`: every stream's newest error is newer than its last success (or the "
-        "watch is not running); `backing-off`: waiting to retry; `stopped`; `not-configured`.",
+        "watch is not running); `backing-off`: waiting to retry; `stopped`; `not-configured`: no "
+        "process configures it here and no watcher keeps it alive.",
     )
+    pods = serializers.IntegerField(help_text="Its Pods that are not deleted.")
+    stuck = serializers.IntegerField(help_text="How many of those are stuck.")
     holder = Text("The worker holding the cluster's watch lock.")
     heartbeat_at = Time()
     last_event_at = Time()

@@ -11,4 +11,5 @@ urlpatterns = [
     path("pods/<str:uid>", login_not_required(views.PodDetailView.as_view()), name="pod-detail"),
     path("pods/<str:uid>/logs", login_not_required(logs.PodLogsView.as_view()), name="pod-logs"),
     path("clusters", login_not_required(clusters.ClusterListView.as_view()), name="cluster-list"),
+    path("workloads", login_not_required(views.WorkloadListView.as_view()), name="workload-list"),
 ]

@@ -11,7 +11,13 @@ from rest_framework.views import APIView
 
 from pods import selectors
 from pods.api.schema import BAD_REQUEST, NOT_AUTHENTICATED, NOT_FOUND, ApiSchema
-from pods.api.serializers import PodDocumentSerializer, PodListQuerySerializer, PodPageSerializer
+from pods.api.serializers import (
+    PodDocumentSerializer,
+    PodListQuerySerializer,
+    PodPageSerializer,
+    WorkloadListQuerySerializer,
+    WorkloadPageSerializer,
+)
 
 
 class PodListView(APIView):
@@ -41,6 +47,7 @@ class PodListView(APIView):
         )
         paginator = Paginator(selectors.pod_queryset(filters=filters), params["page_size"])
         page = paginator.get_page(params["page"])
+        related = selectors.related_for_pods(page.object_list)
         return Response(
             {
                 "count": paginator.count,
@@ -48,7 +55,10 @@ class PodListView(APIView):
                 "pages": paginator.num_pages,
                 "next": _page_url(request, page.next_page_number()) if page.has_next() else None,
                 "previous": _page_url(request, page.previous_page_number()) if page.has_previous() else None,
-                "results": [selectors.pod_summary(pod) for pod in page.object_list],
+                "results": [
+                    selectors.pod_summary(pod, related=related.get((pod.cluster_id, pod.uid), ()))
+                    for pod in page.object_list
+                ],
             }
         )
 
@@ -73,3 +83,40 @@ class PodDetailView(APIView):
         if pod is None:
             raise Http404("no Pod with this uid")
         return Response(selectors.pod_document(pod))
+
+
+class WorkloadListView(APIView):
+    schema = ApiSchema()
+
+    @extend_schema(
+        operation_id="workloads_list",
+        parameters=[
+            WorkloadListQuerySerializer,
+            OpenApiParameter(
+                "stuck", bool, description="Only workloads with a diagnosis (`true`) or only the others."
+            ),
+        ],
+        responses={200: WorkloadPageSerializer, 400: BAD_REQUEST, 401: NOT_AUTHENTICATED},
+    )
+    def get(self, request: Request) -> Response:
+        """Workloads (stuck ones first: Pods that should exist do not), filtered and paginated."""
+        query = WorkloadListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        filters = selectors.WorkloadFilters(
+            cluster=params.get("cluster", ""),
+            namespace=params.get("namespace", ""),
+            stuck=params.get("stuck"),
+        )
+        paginator = Paginator(selectors.workload_queryset(filters=filters), params["page_size"])
+        page = paginator.get_page(params["page"])
+        return Response(
+            {
+                "count": paginator.count,
+                "page": page.number,
+                "pages": paginator.num_pages,
+                "next": _page_url(request, page.next_page_number()) if page.has_next() else None,
+                "previous": _page_url(request, page.previous_page_number()) if page.has_previous() else None,
+                "results": selectors.workload_summaries(page.object_list),
+            }
+        )

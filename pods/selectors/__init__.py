@@ -2,6 +2,8 @@
 
 - `pods`: Pods and their timeline documents (lists, filters, counts, summaries, events, log tails).
 - `clusters`: clusters and their watches (cursors, back-off, health).
+- `workloads`: workloads (their `create-failed` diagnosis, Pod counts); `related`: the Events about a
+  Pod's node and PersistentVolumeClaims.
 
 Callers use `from pods import selectors` and `selectors.<name>`.
 """
@@ -30,15 +32,28 @@ from pods.selectors.pods import (
     pod_queryset,
     pod_state,
     pod_summary,
+    pods_named,
     status_counts,
     stuck_q,
     stuck_threshold,
+)
+from pods.selectors.related import related_for_pods
+from pods.selectors.workloads import (
+    WorkloadFilters,
+    WorkloadListPage,
+    workload_list_page,
+    workload_queryset,
+    workload_stuck_q,
+    workload_summaries,
+    workload_summary,
 )
 
 __all__ = [
     "HEARTBEAT_SECONDS",
     "PodFilters",
     "PodListPage",
+    "WorkloadFilters",
+    "WorkloadListPage",
     "attempt_with_log_tail",
     "attempts_missing_log_tail",
     "cluster_health",
@@ -51,6 +66,7 @@ __all__ = [
     "pod_documents",
     "pod_events",
     "pod_find",
+    "pods_named",
     "pod_get",
     "pod_list_page",
     "pod_queryset",
@@ -59,5 +75,11 @@ __all__ = [
     "status_counts",
     "stuck_q",
     "stuck_threshold",
+    "related_for_pods",
     "watch_cursors",
+    "workload_list_page",
+    "workload_queryset",
+    "workload_stuck_q",
+    "workload_summaries",
+    "workload_summary",
 ]

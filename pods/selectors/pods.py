@@ -9,7 +9,7 @@ recording; a list row shows the verdict its list was sorted by.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +19,7 @@ from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from pods.models import Attempt, Cluster, Event, Pod
+from pods.selectors.related import related_events, related_for_pods, with_related_document
 from pods.timeline import (
     TERMINAL_DIAGNOSES,
     EventRecord,
@@ -29,6 +30,7 @@ from pods.timeline import (
     timeline_document,
 )
 from pods.timeline.codec import decode_state
+from pods.timeline.related import with_related
 
 
 def stuck_threshold() -> timedelta:
@@ -113,7 +115,7 @@ class PodListPage:
     """One page of the Pod list, read whole (rendering it runs no query)."""
 
     page: Page  # the page of Pods (number, paginator.count, neighbours)
-    rows: list[dict]  # `pod_summary` of each Pod on the page, in the list's order
+    rows: list[dict]  # `pod_summary` of each Pod on the page, in the list's order, with `terminal`
     counts: list[tuple[str, int]]  # Pods per STATUS under the other filters, most first
     stuck_count: int  # Pods matching the filters that are stuck
 
@@ -125,10 +127,19 @@ def pod_list_page(
     stuck first, with the counts the list shows beside it."""
     now = now or datetime.now(UTC)
     found = Paginator(pod_queryset(filters=filters, now=now), size).get_page(page)
+    related = related_for_pods(found.object_list)
     counts = status_counts(filters=replace(filters, status=""), now=now)
     return PodListPage(
         page=found,
-        rows=[pod_summary(pod, now=now) for pod in found.object_list],
+        # `terminal`: the engine's verdict (PodState.terminal, projected), so the page stops the clock
+        # of a finished Pod without a phase rule of its own.
+        rows=[
+            {
+                **pod_summary(pod, now=now, related=related.get((pod.cluster_id, pod.uid), ())),
+                "terminal": pod.terminal,
+            }
+            for pod in found.object_list
+        ],
         counts=sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
         stuck_count=pod_queryset(filters=replace(filters, stuck=True), now=now).count(),
     )
@@ -147,6 +158,17 @@ def pod_find(*, namespace: str, name: str, cluster: str = "") -> Pod | None:
     if cluster:
         qs = qs.filter(cluster__name=cluster)
     return qs.order_by(Coalesce("created_at", "updated_at").desc()).first()
+
+
+def pods_named(*, name: str, namespace: str = "", cluster: str = "", limit: int = 20) -> list[Pod]:
+    """The Pods called `name` (in `namespace` and `cluster` when given), newest first: `pod_find`'s order,
+    so the first is the one it picks."""
+    qs = Pod.objects.select_related("cluster").filter(name=name, seen=True)
+    if namespace:
+        qs = qs.filter(namespace=namespace)
+    if cluster:
+        qs = qs.filter(cluster__name=cluster)
+    return list(qs.order_by(Coalesce("created_at", "updated_at").desc(), "uid")[:limit])
 
 
 def attempt_with_log_tail(*, pod: Pod, container: str) -> Attempt | None:
@@ -178,9 +200,13 @@ def pod_events(pod: Pod) -> list[EventRecord]:
 def pod_document(pod: Pod, *, now: datetime | None = None) -> dict:
     """The timeline document of one Pod (see docs/api.md), judged at its cluster's "now"."""
     as_of = cluster_now(pod.cluster, now)
+    state = pod_state(pod)
+    threshold = stuck_threshold()
     document = timeline_document(
-        pod_state(pod), pod_events(pod), cluster=pod.cluster.name, now=as_of, threshold=stuck_threshold()
+        state, pod_events(pod), cluster=pod.cluster.name, now=as_of, threshold=threshold
     )
+    related = related_events([(pod.cluster_id, state)]).get((pod.cluster_id, pod.uid), [])
+    document = with_related_document(document, state, related, now=as_of, threshold=threshold)
     return _with_clock(document, pod.cluster, as_of)
 
 
@@ -192,11 +218,12 @@ def _with_clock(document: dict, cluster: Cluster, as_of: datetime) -> dict:
     return document
 
 
-def pod_summary(pod: Pod, *, now: datetime | None = None) -> dict:
-    """One row of a Pod list: what the overview and `pods list` show, without attempts and events."""
+def pod_summary(pod: Pod, *, now: datetime | None = None, related: Sequence[EventRecord] = ()) -> dict:
+    """One row of a Pod list: what the overview and `pods list` show, without attempts and events.
+    `related`: the Events about its node and claims (`pods.selectors.related`), read by the diagnosis."""
     now = cluster_now(pod.cluster, now)
     state = pod_state(pod)
-    diagnosis = diagnose(state, now=now, threshold=stuck_threshold())
+    diagnosis = with_related(diagnose(state, now=now, threshold=stuck_threshold()), state, related)
     return {
         "cluster": pod.cluster.name,
         "uid": pod.uid,
@@ -244,12 +271,21 @@ def pod_documents(
         if not page:
             return
         events = _events_for(page)
+        states = {pod.id: pod_state(pod) for pod in page}
+        related = related_events([(pod.cluster_id, states[pod.id]) for pod in page])
         for pod in page:
             as_of = cluster_now(pod.cluster, now)
             document = timeline_document(
-                pod_state(pod),
+                states[pod.id],
                 events.get((pod.cluster_id, pod.uid), []),
                 cluster=pod.cluster.name,
+                now=as_of,
+                threshold=stuck_threshold(),
+            )
+            document = with_related_document(
+                document,
+                states[pod.id],
+                related.get((pod.cluster_id, pod.uid), []),
                 now=as_of,
                 threshold=stuck_threshold(),
             )

@@ -60,7 +60,19 @@ def _list_context(request: HttpRequest) -> dict:
         "counts": listed.counts,
         "stuck_count": listed.stuck_count,
         "clusters": selectors.cluster_names(),
+        "workloads": _stuck_workloads(filters, now),
     }
+
+
+STUCK_WORKLOADS_SHOWN = 20
+
+
+def _stuck_workloads(filters: selectors.PodFilters, now: datetime) -> list[dict]:
+    """Workloads that cannot create their Pods (create-failed) under the list's cluster and namespace
+    filters: shown above the Pods, since they have no Pod row of their own."""
+    wanted = selectors.WorkloadFilters(cluster=filters.cluster, namespace=filters.namespace, stuck=True)
+    found = selectors.workload_queryset(filters=wanted, now=now)[:STUCK_WORKLOADS_SHOWN]
+    return selectors.workload_summaries(found, now=now)
 
 
 @require_GET

@@ -24,6 +24,7 @@ from openapi_core.exceptions import OpenAPIError
 from pods.api.reference import docs_path, render_reference, schema_document, with_reference
 from pods.ingest import WatchItem, attempt_set_log_tail, ingest_batch
 from pods.models import Attempt, Cluster, Pod, WatchCursor
+from tests.samples import import_files
 from tests.services import settings_for_cluster
 
 pytestmark = pytest.mark.django_db
@@ -157,7 +158,10 @@ def test_the_schema_documents_every_api_route_and_nothing_else(schema):
     walk(get_resolver().url_patterns, "")
     api_routes = {r for r in routes if r.startswith("/api/v1/")}
     assert api_routes == set(schema["paths"])
-    assert api_routes == {"/api/v1/pods", "/api/v1/pods/{uid}", "/api/v1/pods/{uid}/logs", "/api/v1/clusters"}
+    assert api_routes == {
+        "/api/v1/pods", "/api/v1/pods/{uid}", "/api/v1/pods/{uid}/logs", "/api/v1/clusters",
+        "/api/v1/workloads",
+    }  # fmt: skip
 
 
 def test_the_served_schema_is_the_generated_one(logged_in_client, schema):
@@ -207,6 +211,28 @@ def test_every_pod_document_matches_the_schema(api, anonymous, samples_with_log_
     assert api.get("/api/v1/pods/{uid}", uid=PLACEHOLDER_UID).status_code == 404
     anonymous.get("/api/v1/pods/{uid}", uid=uid)
     api.assert_met_every_documented_answer("/api/v1/pods/{uid}")
+
+
+def test_workload_list_and_related_events_match_the_schema(api, anonymous, tmp_path):
+    """Workloads with and without a diagnosis (a kubesim `quota-exceeded` capture), and Pod documents and
+    rows whose Events and diagnosis include the ones about their PersistentVolumeClaim or Node."""
+    from tests.captures import capture
+
+    for scenario, seconds in (("quota-exceeded", 200), ("pvc-pending", 90), ("disk-pressure", 60)):
+        import_files(scenario, capture(scenario, seconds, tmp_path / f"{scenario}.json"))
+    rows = api.get("/api/v1/workloads", {"page_size": 500}).json()["results"]
+    assert any(r["diagnosis"] for r in rows) and any(r["diagnosis"] is None and r["pods"] for r in rows)
+    middle = api.get("/api/v1/workloads", {"page_size": 1, "page": 2}).json()
+    assert middle["next"] and middle["previous"]
+    api.get("/api/v1/workloads", {"stuck": "true", "cluster": "quota-exceeded", "namespace": "default"})
+    api.get("/api/v1/workloads", {"page_size": 0})
+    anonymous.get("/api/v1/workloads")
+    api.assert_met_every_documented_answer("/api/v1/workloads")
+    documents = [api.get("/api/v1/pods/{uid}", uid=pod.uid).json() for pod in Pod.objects.filter(seen=True)]
+    assert {e["about"]["kind"] for d in documents for e in d["events"] if e["about"]} == {
+        "PersistentVolumeClaim", "Node",
+    }  # fmt: skip
+    api.get("/api/v1/pods", {"page_size": 500})
 
 
 def test_stored_logs_match_the_schema(api, anonymous, samples_with_log_tails):

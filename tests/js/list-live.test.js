@@ -20,6 +20,7 @@ function summary(fields = {}) {
   return {
     uid: "u1",
     phase: "Pending",
+    terminal: false,
     status: "Init:0/1",
     tone: "wait",
     restarts: 0,
@@ -75,7 +76,7 @@ test("a new step is patched and the time in step starts ticking from the summary
 test("the time in step of a finished or deleted Pod does not tick; a deletion asks for a refetch", () => {
   page(LIST(ROW));
   const row = document.getElementById("pod-u1");
-  assert.equal(patchRow(row, summary({ phase: "Succeeded" })), false);
+  assert.equal(patchRow(row, summary({ phase: "Succeeded", terminal: true })), false);
   assert.equal(row.querySelector("[data-since]"), null);
   assert.equal(patchRow(row, summary({ deleted: true })), true);
   assert.equal(row.querySelector("[data-since]"), null);

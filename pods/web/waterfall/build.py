@@ -25,11 +25,17 @@ from pods.web.waterfall.outcome import is_live
 
 MARKERS = (
     ("scheduled_at", "scheduled", "scheduled"),
+    # PodReadyToStartContainers True: the sandbox and its network are up (docs/kubernetes.md §2)
+    ("sandbox_ready_at", "sandbox-ready", "sandbox ready"),
     ("initialized_at", "initialized", "initialized"),
     ("containers_ready_at", "containers-ready", "containers ready"),
     ("ready_at", "ready", "ready"),
+    # the request (deletionTimestamp − grace period), never the deadline deletionTimestamp itself
+    ("deletion_requested_at", "deleting", "delete requested"),
     ("deleted_at", "deleted", "deleted"),
 )
+
+GENERATION_LABELS = {"restart-all": "all containers restarted", "sandbox": "new sandbox"}
 
 
 def _schedule_lane(document: dict, ctx: Context) -> Lane:
@@ -62,7 +68,15 @@ def _markers(document: dict, axis: Axis, *, lanes: int, now: datetime | None) ->
     for key, kind, label in MARKERS:
         at = parse_time(document.get(key))
         if at:
+            if key == "deleted_at" and document.get("deleted_at_exact") is False:
+                label = "gone (deleted after)"  # vanished across a relist: the earliest it can have been
             found.append((axis.x(at), kind, label, at))
+    for generation in document.get("generations") or ():
+        # where an init generation began: containers started over from the first init container
+        at = parse_time(generation.get("started_at"))
+        if at:
+            word = GENERATION_LABELS.get(generation.get("cause") or "", "containers started over")
+            found.append((axis.x(at), "generation", f"{word} (gen {generation.get('number')})", at))
     if now is not None:
         found.append((axis.x(now), "now", "now", now))
     found.sort(key=lambda m: m[0])

@@ -101,9 +101,13 @@ class ContainerLane:
 
     def _row(self, a: dict, *, last: bool) -> AttemptRow:
         ctx = self.ctx
-        started, finished = parse_time(a.get("started_at")), parse_time(a.get("finished_at"))
-        started = started or finished
-        known = bool(a.get("known", True)) and started is not None  # a time that does not parse is none
+        # `start_known` is the engine's verdict (`pods.timeline.attempts.usable_start`): a start at the
+        # Unix epoch (StartError, kubernetes#120331) is drawn as unknown, never measured from.
+        started = parse_time(a.get("started_at")) if a.get("start_known", True) else None
+        finished = parse_time(a.get("finished_at"))
+        start_known = started is not None
+        # a time that does not parse is none; an attempt with neither time is drawn as unknown
+        known = bool(a.get("known", True)) and (started or finished) is not None
         outcome = attempt_outcome(
             a if known else {**a, "known": False},
             kind=self.kind,
@@ -116,6 +120,7 @@ class ContainerLane:
         if known and started is not None:
             seconds = ctx.clamp(((finished or ctx.open_end) - started).total_seconds())
         number, generation = int(a.get("number") or 0), int(a.get("generation") or 0)
+        count = max(int(a.get("count") or 1), 1)
         return AttemptRow(
             id=f"{self.prefix}-g{generation}-a{number}",
             number=number,
@@ -129,6 +134,8 @@ class ContainerLane:
             reason=a.get("reason") or "",
             message=a.get("message") or "",
             signal=a.get("signal"),
+            count=count,
+            start_known=start_known or not known,
         )
 
     def _attempts(self, rows: list[AttemptRow]) -> None:
@@ -139,27 +146,37 @@ class ContainerLane:
             if not row.known:
                 unknown.append(row)
                 continue
+            floor = (prev.finished_at or prev.started_at) if prev is not None else None
             if unknown:
-                self._unknown(unknown, prev, row)
+                floor = self._unknown(unknown, prev, row) or floor
                 unknown = []
-            elif prev is not None and prev.generation == row.generation:
+            elif prev is not None and prev.generation == row.generation and row.started_at is not None:
                 self._gap(prev, row.started_at)
-            self._bar(row)
+            self._bar(row, floor)
             prev = row
         if unknown:
             self._unknown(unknown, prev, None)
         elif prev is not None and self._waiting_to_restart(prev):
             self._gap(prev, None)
 
-    def _bar(self, row: AttemptRow) -> None:
+    def _bar(self, row: AttemptRow, floor: datetime | None) -> None:
         end = row.finished_at or self.ctx.open_end
         aria = f"{self.name} attempt {row.number}: {outcome_text(row)}, {format_duration(row.seconds)}"
         title = attempt_title(self.name, row)
-        assert row.started_at is not None  # a known attempt has a start (`_row`)
-        seg = self._add("attempt", row.outcome, row.id, row.started_at, end, seconds=row.seconds, title=title)
+        start = row.started_at
+        if start is None:
+            # Start unknown: the bar spans from the last known moment before it (the previous attempt's
+            # end or the unknown attempts' window, else the lane's last drawn time, else scheduling or the
+            # Pod's creation: never earlier) to its finish.
+            start = min(floor or self._lane_start() or end, end)
+            aria = f"{self.name} attempt {row.number}: {outcome_text(row)}, start unknown"
+        seg = self._add("attempt", row.outcome, row.id, start, end, seconds=row.seconds, title=title)
         seg.aria = aria
         seg.live = row.outcome == "running" and self.ctx.live
         seg.attempts = 1
+        if row.started_at is None:
+            seg.start = None  # the bar's left edge is a bound, not the attempt's start
+            seg.label = "start unknown" if seg.w >= LABEL_MIN_GAP else ""
 
     def _waiting_to_restart(self, prev: AttemptRow) -> bool:
         return (
@@ -185,6 +202,12 @@ class ContainerLane:
         title = f"{self.name} · {label}\n{format_utc(prev.finished_at)} → " + (
             "now (waiting to restart)" if waiting else format_utc(end)
         )
+        if waiting and self.c.get("back_off"):
+            # the delay the kubelet states (its settings decide it: KEP-4603/5593), never a default
+            title += f"\nthe kubelet's back-off: {self.c['back_off']}"
+            next_at = parse_time(self.c.get("next_attempt_at"))
+            if next_at is not None:
+                title += f", next attempt from {format_utc(next_at)}"
         cls = "open" if waiting else "gap"
         ident = f"{prev.id}-backoff"
         seg = self._add(
@@ -193,18 +216,21 @@ class ContainerLane:
         seg.label = label if seg.w >= LABEL_MIN_GAP else ""
         seg.live = waiting
 
-    def _unknown(self, rows: list[AttemptRow], prev: AttemptRow | None, nxt: AttemptRow | None) -> None:
+    def _unknown(
+        self, rows: list[AttemptRow], prev: AttemptRow | None, nxt: AttemptRow | None
+    ) -> datetime | None:
+        """One hatched region for a run of unknown attempts; returns where the region ends."""
         lo = (prev.finished_at or prev.started_at) if prev else self._lane_start()
-        hi = nxt.started_at if nxt else self.ctx.open_end
+        hi = (nxt.started_at or nxt.finished_at) if nxt else self.ctx.open_end
         lo = lo or hi
         if hi is None or lo is None:
-            return
+            return None
         if hi < lo:
             self.ctx.skew += 1
             hi = lo
-        first, last = rows[0].number, rows[-1].number
+        first, last = rows[0].number, rows[-1].last_number
         numbers = f"#{first}" if first == last else f"#{first}–#{last}"
-        count = len(rows)
+        count = sum(row.count for row in rows)
         text = f"{count} attempt{'s' if count > 1 else ''} ({numbers}): happened, details unknown"
         title = f"{self.name} · {text}\nsomewhere between {format_utc(lo)} and {format_utc(hi)}"
         ident = f"{rows[0].id}-unknown"
@@ -212,6 +238,7 @@ class ContainerLane:
         seg.start = seg.end = None  # the window is a bound, not the attempts' times
         seg.attempts = count
         seg.label = f"×{count} unknown" if seg.w >= LABEL_MIN_GAP else ""
+        return hi
 
     def _lane_start(self) -> datetime | None:
         for seg in reversed(self.lane.segments):

@@ -76,6 +76,14 @@ class AttemptRow:
     reason: str
     message: str
     signal: int | None
+    count: int = 1  # attempts the row stands for: n for a run of placeholders (numbers number..last_number)
+    # False when the attempt's start is no time (the runtime's epoch for a StartError, kubernetes#120331):
+    # its bar is drawn from the previous known moment, and it has no duration.
+    start_known: bool = True
+
+    @property
+    def last_number(self) -> int:
+        return self.number + self.count - 1
 
 
 @dataclass(slots=True)
@@ -90,6 +98,11 @@ class Lane:
     segments: list[Segment] = field(default_factory=list)
     attempts: list[AttemptRow] = field(default_factory=list)
     container: dict | None = None
+
+    @property
+    def attempt_count(self) -> int:
+        """The container's attempts, each of a run of placeholders counted."""
+        return sum(row.count for row in self.attempts)
 
     @property
     def top(self) -> int:

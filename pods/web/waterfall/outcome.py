@@ -36,6 +36,8 @@ def attempt_outcome(
         return "oom"
     if code == 0 or (code is None and reason == "Completed"):
         return "succeeded"
+    if reason == "RestartingAllContainers":
+        return "killed"  # stopped by RestartAllContainers (KEP-5532): the whole Pod restarted in place
     stopped = code in KILL_EXIT_CODES or reason == "ContainerStatusUnknown"
     if last and stopped and (deleting or (kind == "sidecar" and terminal)):
         return "killed"
@@ -43,15 +45,24 @@ def attempt_outcome(
 
 
 def attempt_title(name: str, row: AttemptRow) -> str:
-    lines = [f"{name} · attempt {row.number}" + (f" (generation {row.generation})" if row.generation else "")]
+    which = (
+        f"attempt {row.number}"
+        if row.count == 1
+        else f"{row.count} attempts #{row.number}–#{row.last_number}"
+    )
+    lines = [f"{name} · {which}" + (f" (generation {row.generation})" if row.generation else "")]
     if not row.known:
         lines.append("happened, details unknown (the API never showed this attempt)")
         return "\n".join(lines)
     lines.append(outcome_text(row))
-    lines.append(f"started  {format_utc(row.started_at) or 'unknown'}")
+    started = format_utc(row.started_at) or "unknown (the runtime reported no start time)"
+    lines.append(f"started  {started}")
     if row.finished_at:
         lines.append(f"finished {format_utc(row.finished_at)}")
-    lines.append(f"{'running for' if row.outcome == 'running' else 'ran'} {format_duration(row.seconds)}")
+    if row.seconds is None:
+        lines.append("duration unknown")
+    else:
+        lines.append(f"{'running for' if row.outcome == 'running' else 'ran'} {format_duration(row.seconds)}")
     if row.message:
         message = row.message.strip()
         lines.append(message[:400] + ("…" if len(message) > 400 else ""))

@@ -9,63 +9,33 @@ from __future__ import annotations
 
 from .util import human_duration, parse_rfc3339
 
-_NAME_DESC = "Name must be unique within a namespace."
+
+def _column(
+    name: str, description: str, priority: int = 0, *, type: str = "string", format: str = ""
+) -> dict:
+    """One ``columnDefinitions`` entry of a Table."""
+    return {"name": name, "type": type, "format": format, "description": description, "priority": priority}
+
+
+_NAME = _column("Name", "Name must be unique within a namespace.", format="name")
+_AGE = _column("Age", "CreationTimestamp of the object.")
 POD_COLUMNS = [
-    {"name": "Name", "type": "string", "format": "name", "description": _NAME_DESC, "priority": 0},
-    {
-        "name": "Ready",
-        "type": "string",
-        "format": "",
-        "description": "The aggregate readiness state of this pod for accepting traffic.",
-        "priority": 0,
-    },
-    {
-        "name": "Status",
-        "type": "string",
-        "format": "",
-        "description": "The aggregate status of the containers in this pod.",
-        "priority": 0,
-    },
-    {
-        "name": "Restarts",
-        "type": "string",
-        "format": "",
-        "description": "The number of times the containers in this pod have been restarted and when the last "
+    _NAME,
+    _column("Ready", "The aggregate readiness state of this pod for accepting traffic."),
+    _column("Status", "The aggregate status of the containers in this pod."),
+    _column(
+        "Restarts",
+        "The number of times the containers in this pod have been restarted and when the last "
         "container in this pod has restarted.",
-        "priority": 0,
-    },
-    {
-        "name": "Age",
-        "type": "string",
-        "format": "",
-        "description": "CreationTimestamp of the object.",
-        "priority": 0,
-    },
-    {
-        "name": "IP",
-        "type": "string",
-        "format": "",
-        "description": "podIP is the IP address allocated to the pod.",
-        "priority": 1,
-    },
-    {"name": "Node", "type": "string", "format": "", "description": "nodeName of the pod.", "priority": 1},
-    {
-        "name": "Nominated Node",
-        "type": "string",
-        "format": "",
-        "description": "nominatedNodeName.",
-        "priority": 1,
-    },
-    {
-        "name": "Readiness Gates",
-        "type": "string",
-        "format": "",
-        "description": "readinessGates.",
-        "priority": 1,
-    },
+    ),
+    _AGE,
+    _column("IP", "podIP is the IP address allocated to the pod.", 1),
+    _column("Node", "nodeName of the pod.", 1),
+    _column("Nominated Node", "nominatedNodeName.", 1),
+    _column("Readiness Gates", "readinessGates.", 1),
 ]
 EVENT_COLUMNS = [
-    {"name": n, "type": t, "format": "", "description": n, "priority": p}
+    _column(n, n, p, type=t)
     for n, t, p in [
         ("Last Seen", "string", 0),
         ("Type", "string", 0),
@@ -79,37 +49,18 @@ EVENT_COLUMNS = [
         ("Name", "string", 1),
     ]
 ]
-GENERIC_COLUMNS = [
-    {"name": "Name", "type": "string", "format": "name", "description": _NAME_DESC, "priority": 0},
-    {
-        "name": "Age",
-        "type": "string",
-        "format": "",
-        "description": "CreationTimestamp of the object.",
-        "priority": 0,
-    },
-]
-NAMESPACE_COLUMNS = [
-    GENERIC_COLUMNS[0],
-    {"name": "Status", "type": "string", "format": "", "description": "phase", "priority": 0},
-    GENERIC_COLUMNS[1],
-]
-
+GENERIC_COLUMNS = [_NAME, _AGE]
+NAMESPACE_COLUMNS = [_NAME, _column("Status", "phase"), _AGE]
 PVC_COLUMNS = [
-    GENERIC_COLUMNS[0],
-    *(
-        {"name": n, "type": "string", "format": "", "description": d, "priority": 0}
-        for n, d in (
-            ("Status", "phase"),
-            ("Volume", "volumeName"),
-            ("Capacity", "capacity"),
-            ("Access Modes", "accessModes"),
-            ("StorageClass", "storageClassName"),
-            ("VolumeAttributesClass", "volumeAttributesClassName"),
-        )
-    ),
-    GENERIC_COLUMNS[1],
-    {"name": "VolumeMode", "type": "string", "format": "", "description": "volumeMode", "priority": 1},
+    _NAME,
+    _column("Status", "phase"),
+    _column("Volume", "volumeName"),
+    _column("Capacity", "capacity"),
+    _column("Access Modes", "accessModes"),
+    _column("StorageClass", "storageClassName"),
+    _column("VolumeAttributesClass", "volumeAttributesClassName"),
+    _AGE,
+    _column("VolumeMode", "volumeMode", 1),
 ]
 _ACCESS = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
 

@@ -196,26 +196,25 @@ class Store:
         for hook in self.hooks.get(resource, ()):
             hook(change)
 
+    def _put(self, resource: str, key: Key, obj: dict, prev: dict | None) -> dict:
+        """Store ``obj`` at the next RV and tell the watchers: ADDED, or MODIFIED over ``prev``."""
+        obj = self._stamp(obj)
+        self.objects[resource][key] = obj
+        self._record(resource, Change(self.rv, "ADDED" if prev is None else "MODIFIED", obj, prev))
+        return obj
+
     def create(self, resource: str, obj: dict) -> dict:
         key = obj_key(obj)
-        table = self.objects[resource]
-        if key in table:
+        if key in self.objects[resource]:
             raise AlreadyExists(f'{resource} "{key[1]}" already exists', {"name": key[1], "kind": resource})
-        obj = self._stamp(obj)
-        table[key] = obj
-        self._record(resource, Change(self.rv, "ADDED", obj, None))
-        return obj
+        return self._put(resource, key, obj, None)
 
     def update(self, resource: str, obj: dict) -> dict:
         key = obj_key(obj)
-        table = self.objects[resource]
-        prev = table.get(key)
+        prev = self.objects[resource].get(key)
         if prev is None:
             raise NotFound(f'{resource} "{key[1]}" not found', {"name": key[1], "kind": resource})
-        obj = self._stamp(obj)
-        table[key] = obj
-        self._record(resource, Change(self.rv, "MODIFIED", obj, prev))
-        return obj
+        return self._put(resource, key, obj, prev)
 
     def delete(self, resource: str, namespace: str, name: str) -> dict:
         table = self.objects[resource]

@@ -119,18 +119,11 @@ def start_kubesim(
 
 
 @contextlib.contextmanager
-def running_kubesim(
-    scenario: Any = "healthy",
-    speed: float = 1.0,
-    *,
-    manual: bool = False,
-    clock: Clock | None = None,
-    context: str = "kubesim",
-    **kwargs: Any,
-) -> Iterator[RunningKubeSim]:
-    """Context manager around :func:`start_kubesim`; ``kwargs`` go to :class:`KubeSim`
-    (``seed``, ``token``, ``tls``, ``forbidden``, ``history_size``, ``bookmark_interval`` …)."""
-    handle = start_kubesim(scenario, speed, manual=manual, clock=clock, context=context, **kwargs)
+def running_kubesim(*args: Any, **kwargs: Any) -> Iterator[RunningKubeSim]:
+    """Context manager around :func:`start_kubesim`, with its arguments; the other ``kwargs`` go to
+    :class:`KubeSim` (``seed``, ``token``, ``tls``, ``forbidden``, ``history_size``,
+    ``bookmark_interval`` …)."""
+    handle = start_kubesim(*args, **kwargs)
     try:
         yield handle
     finally:

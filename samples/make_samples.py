@@ -35,7 +35,33 @@ STUCK_NOTE = (
     "per DESIGN.md 'Stuck and diagnosis'"
 )
 FORMAT_FILES = {"raw-watch": ".jsonl"}
-WAIT_FOR_DB = {"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 2, "pull_time": 0.8}}
+
+
+def container(name: str, image: str, *, sidecar: bool = False, **behavior: Any) -> dict:
+    """A container of a scenario workload: kubesim's ``behavior`` keys as keyword arguments."""
+    c: dict = {"name": name, "image": image}
+    if sidecar:
+        c["sidecar"] = True
+    if behavior:
+        c["behavior"] = behavior
+    return c
+
+
+def workload(
+    kind: str, name: str, namespace: str, *, init: list[dict], apps: list[dict], **options: Any
+) -> dict:
+    """A one-workload scenario's workload; ``options``: ``pod``, ``restartPolicy`` … (kubesim's keys)."""
+    return {
+        "kind": kind,
+        "name": name,
+        "namespace": namespace,
+        **options,
+        "initContainers": init,
+        "containers": apps,
+    }
+
+
+WAIT_FOR_DB = container("wait-for-db", "busybox:1.36", duration=2, pull_time=0.8)
 MIGRATE_MSG = 'ERROR: relation "orders_v2" does not exist (migration 0042_split_orders)'
 
 
@@ -73,47 +99,39 @@ SAMPLES = [
     Sample(
         "01-healthy-deployment",
         "kubectl-watch",
-        {
-            "kind": "Deployment",
-            "name": "api",
-            "namespace": "shop",
-            "initContainers": [
+        workload(
+            "Deployment",
+            "api",
+            "shop",
+            init=[
                 WAIT_FOR_DB,
-                {
-                    "name": "migrate",
-                    "image": "ghcr.io/acme/shop-migrate:2.3.1",
-                    "behavior": {"duration": 3, "pull_time": 1.2},
-                },
-                {"name": "warm-cache", "image": "ghcr.io/acme/warm-cache:1.0", "behavior": {"duration": 4}},
+                container("migrate", "ghcr.io/acme/shop-migrate:2.3.1", duration=3, pull_time=1.2),
+                container("warm-cache", "ghcr.io/acme/warm-cache:1.0", duration=4),
             ],
-            "containers": [
-                {
-                    "name": "api",
-                    "image": "ghcr.io/acme/shop-api:2.3.1",
-                    "behavior": {"pull_time": 2.5, "ready_delay": 5},
-                }
-            ],
-        },
+            apps=[container("api", "ghcr.io/acme/shop-api:2.3.1", pull_time=2.5, ready_delay=5)],
+        ),
         40,
         [(None, None)],
     ),
     Sample(
         "02-init-crashloop",
         "kubectl-watch",
-        {
-            "kind": "Deployment",
-            "name": "orders",
-            "namespace": "shop",
-            "initContainers": [
+        workload(
+            "Deployment",
+            "orders",
+            "shop",
+            init=[
                 WAIT_FOR_DB,
-                {
-                    "name": "migrate",
-                    "image": "ghcr.io/acme/orders-migrate:5.0.1",
-                    "behavior": {"duration": 3, "exit_code": 1, "termination_message": MIGRATE_MSG},
-                },
+                container(
+                    "migrate",
+                    "ghcr.io/acme/orders-migrate:5.0.1",
+                    duration=3,
+                    exit_code=1,
+                    termination_message=MIGRATE_MSG,
+                ),
             ],
-            "containers": [{"name": "orders", "image": "ghcr.io/acme/orders:5.0.1"}],
-        },
+            apps=[container("orders", "ghcr.io/acme/orders:5.0.1")],
+        ),
         110,
         [("crash-loop", "migrate")],
         notes="first restart immediate, then back-off 10s, 20s, 40s; after attempt 4 the back-off is 1m20s",
@@ -121,24 +139,18 @@ SAMPLES = [
     Sample(
         "03-missed-transitions",
         "raw-watch",
-        {
-            "kind": "Deployment",
-            "name": "invoicer",
-            "namespace": "billing",
-            "initContainers": [
-                {
-                    "name": "render-config",
-                    "image": "ghcr.io/acme/config-render:0.9.2",
-                    "behavior": {"duration": 0.4},
-                },
-                {
-                    "name": "migrate",
-                    "image": "ghcr.io/acme/invoicer-migrate:1.8.0",
-                    "behavior": {"duration": 3, "exit_codes": [1, 1, 1, 1, 0]},
-                },
+        workload(
+            "Deployment",
+            "invoicer",
+            "billing",
+            init=[
+                container("render-config", "ghcr.io/acme/config-render:0.9.2", duration=0.4),
+                container(
+                    "migrate", "ghcr.io/acme/invoicer-migrate:1.8.0", duration=3, exit_codes=[1, 1, 1, 1, 0]
+                ),
             ],
-            "containers": [{"name": "invoicer", "image": "ghcr.io/acme/invoicer:1.8.0"}],
-        },
+            apps=[container("invoicer", "ghcr.io/acme/invoicer:1.8.0")],
+        ),
         110,
         [(None, None)],
         gaps=[(14, 90)],
@@ -151,20 +163,21 @@ SAMPLES = [
     Sample(
         "04-init-image-pull-backoff",
         "kubectl-watch",
-        {
-            "kind": "Deployment",
-            "name": "search",
-            "namespace": "shop",
-            "initContainers": [
+        workload(
+            "Deployment",
+            "search",
+            "shop",
+            init=[
                 WAIT_FOR_DB,
-                {
-                    "name": "fetch-index",
-                    "image": "registry.example.com/acme/search-index:v7-missing",
-                    "behavior": {"pull_failures": 100, "pull_error": "not found"},
-                },
+                container(
+                    "fetch-index",
+                    "registry.example.com/acme/search-index:v7-missing",
+                    pull_failures=100,
+                    pull_error="not found",
+                ),
             ],
-            "containers": [{"name": "search", "image": "ghcr.io/acme/search:7.0.0"}],
-        },
+            apps=[container("search", "ghcr.io/acme/search:7.0.0")],
+        ),
         330,
         [("image-pull", "fetch-index")],
         notes="pull back-off 10s, 20s, 40s, 80s, 160s: six pulls; no attempt, restartCount stays 0",
@@ -172,38 +185,30 @@ SAMPLES = [
     Sample(
         "05-init-oomkilled",
         "kubectl-watch",
-        {
-            "kind": "Deployment",
-            "name": "recommender",
-            "namespace": "ml",
-            "initContainers": [
-                {
-                    "name": "load-model",
-                    "image": "ghcr.io/acme/model-loader:3.1",
-                    "behavior": {"duration": 4, "exit_code": 137, "oom": True},
-                }
+        workload(
+            "Deployment",
+            "recommender",
+            "ml",
+            init=[
+                container("load-model", "ghcr.io/acme/model-loader:3.1", duration=4, exit_code=137, oom=True)
             ],
-            "containers": [{"name": "recommender", "image": "ghcr.io/acme/recommender:3.1"}],
-        },
+            apps=[container("recommender", "ghcr.io/acme/recommender:3.1")],
+        ),
         38,
         [("oom-killed", "load-model")],
     ),
     Sample(
         "06-create-container-config-error",
         "kubectl-list",
-        {
-            "kind": "Deployment",
-            "name": "checkout",
-            "namespace": "shop",
-            "initContainers": [
-                {
-                    "name": "render-config",
-                    "image": "ghcr.io/acme/config-render:0.9.2",
-                    "behavior": {"missing_configmap": "app-config"},
-                }
+        workload(
+            "Deployment",
+            "checkout",
+            "shop",
+            init=[
+                container("render-config", "ghcr.io/acme/config-render:0.9.2", missing_configmap="app-config")
             ],
-            "containers": [{"name": "checkout", "image": "ghcr.io/acme/checkout:4.2.0"}],
-        },
+            apps=[container("checkout", "ghcr.io/acme/checkout:4.2.0")],
+        ),
         150,
         [("config-error", "render-config")],
         notes="CreateContainerConfigError creates no container: no attempt, restartCount 0; `Failed` repeats",
@@ -211,23 +216,15 @@ SAMPLES = [
     Sample(
         "07-job-init-failed-never",
         "kubectl-watch",
-        {
-            "kind": "Job",
-            "name": "reindex-catalog",
-            "namespace": "batch",
-            "backoff_limit": 0,
-            "restartPolicy": "Never",
-            "initContainers": [
-                {
-                    "name": "fetch-inputs",
-                    "image": "ghcr.io/acme/fetch:1.1",
-                    "behavior": {"duration": 3, "exit_code": 2},
-                }
-            ],
-            "containers": [
-                {"name": "reindex", "image": "ghcr.io/acme/reindex:2.0", "behavior": {"duration": 30}}
-            ],
-        },
+        workload(
+            "Job",
+            "reindex-catalog",
+            "batch",
+            backoff_limit=0,
+            restartPolicy="Never",
+            init=[container("fetch-inputs", "ghcr.io/acme/fetch:1.1", duration=3, exit_code=2)],
+            apps=[container("reindex", "ghcr.io/acme/reindex:2.0", duration=30)],
+        ),
         20,
         [("failed", "fetch-inputs")],
         notes="restartPolicy Never: the first init failure is final; the app never ran, so it has no attempt",
@@ -235,21 +232,23 @@ SAMPLES = [
     Sample(
         "08-native-sidecar",
         "kubectl-watch",
-        {
-            "kind": "Deployment",
-            "name": "ledger",
-            "namespace": "payments",
-            "initContainers": [
-                {
-                    "name": "proxy",
-                    "image": "envoyproxy/envoy:v1.31.0",
-                    "sidecar": True,
-                    "behavior": {"startup_delay": 3, "durations": [60, 5], "exit_code": 1},
-                },
-                {"name": "migrate", "image": "ghcr.io/acme/ledger-migrate:3.2", "behavior": {"duration": 2}},
+        workload(
+            "Deployment",
+            "ledger",
+            "payments",
+            init=[
+                container(
+                    "proxy",
+                    "envoyproxy/envoy:v1.31.0",
+                    sidecar=True,
+                    startup_delay=3,
+                    durations=[60, 5],
+                    exit_code=1,
+                ),
+                container("migrate", "ghcr.io/acme/ledger-migrate:3.2", duration=2),
             ],
-            "containers": [{"name": "ledger", "image": "ghcr.io/acme/ledger:3.2"}],
-        },
+            apps=[container("ledger", "ghcr.io/acme/ledger:3.2")],
+        ),
         125,
         [("crash-loop", "proxy")],
         notes="the sidecar crash-loops after the Pod is Running: STATUS Init:CrashLoopBackOff, READY 1/2",
@@ -257,17 +256,14 @@ SAMPLES = [
     Sample(
         "09-sandbox-recreated",
         "kubectl-watch",
-        {
-            "kind": "Deployment",
-            "name": "cart",
-            "namespace": "shop",
-            "pod": {"sandbox_recreate_after": 30},
-            "initContainers": [
-                WAIT_FOR_DB,
-                {"name": "migrate", "image": "ghcr.io/acme/cart-migrate:1.0", "behavior": {"duration": 2}},
-            ],
-            "containers": [{"name": "cart", "image": "ghcr.io/acme/cart:1.0"}],
-        },
+        workload(
+            "Deployment",
+            "cart",
+            "shop",
+            pod={"sandbox_recreate_after": 30},
+            init=[WAIT_FOR_DB, container("migrate", "ghcr.io/acme/cart-migrate:1.0", duration=2)],
+            apps=[container("cart", "ghcr.io/acme/cart:1.0")],
+        ),
         60,
         [(None, None)],
         notes=(
@@ -278,16 +274,16 @@ SAMPLES = [
     Sample(
         "10-deleted-while-initializing",
         "kubectl-watch",
-        {
-            "kind": "Deployment",
-            "name": "catalog",
-            "namespace": "shop",
-            "initContainers": [
-                {"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 120}},
-                {"name": "migrate", "image": "ghcr.io/acme/catalog-migrate:2.2"},
+        workload(
+            "Deployment",
+            "catalog",
+            "shop",
+            init=[
+                container("wait-for-db", "busybox:1.36", duration=120),
+                container("migrate", "ghcr.io/acme/catalog-migrate:2.2"),
             ],
-            "containers": [{"name": "catalog", "image": "ghcr.io/acme/catalog:2.2"}],
-        },
+            apps=[container("catalog", "ghcr.io/acme/catalog:2.2")],
+        ),
         20,
         [(None, None), (None, None)],
         actions=[(10, _delete_first_pod)],
@@ -299,20 +295,14 @@ SAMPLES = [
     Sample(
         "11-unschedulable",
         "kubectl-watch-events-k8s-io",
-        {
-            "kind": "Deployment",
-            "name": "trainer",
-            "namespace": "ml",
-            "pod": {"unschedulable_for": 420},
-            "initContainers": [
-                {
-                    "name": "download-dataset",
-                    "image": "ghcr.io/acme/dataset-fetch:2.0",
-                    "behavior": {"duration": 6},
-                }
-            ],
-            "containers": [{"name": "trainer", "image": "ghcr.io/acme/trainer:0.7"}],
-        },
+        workload(
+            "Deployment",
+            "trainer",
+            "ml",
+            pod={"unschedulable_for": 420},
+            init=[container("download-dataset", "ghcr.io/acme/dataset-fetch:2.0", duration=6)],
+            apps=[container("trainer", "ghcr.io/acme/trainer:0.7")],
+        ),
         440,
         [(None, None)],
         notes="PodScheduled False for 7 minutes (FailedScheduling with a series), then scheduled and Ready",
@@ -320,46 +310,32 @@ SAMPLES = [
     Sample(
         "12-failed-mount",
         "kubectl-watch",
-        {
-            "kind": "Deployment",
-            "name": "mailer",
-            "namespace": "notify",
-            "pod": {
+        workload(
+            "Deployment",
+            "mailer",
+            "notify",
+            pod={
                 "mount_failure": {"volume": "smtp-config", "configmap": "smtp-config", "resolve_after": 150}
             },
-            "initContainers": [
-                {
-                    "name": "render-templates",
-                    "image": "ghcr.io/acme/templates:1.3",
-                    "behavior": {"duration": 2},
-                }
-            ],
-            "containers": [{"name": "mailer", "image": "ghcr.io/acme/mailer:1.3"}],
-        },
+            init=[container("render-templates", "ghcr.io/acme/templates:1.3", duration=2)],
+            apps=[container("mailer", "ghcr.io/acme/mailer:1.3")],
+        ),
         280,
         [(None, None)],
     ),
     Sample(
         "13-active-deadline-exceeded",
         "kubectl-watch",
-        {
-            "kind": "Job",
-            "name": "export-orders",
-            "namespace": "batch",
-            "backoff_limit": 0,
-            "restartPolicy": "Never",
-            "activeDeadlineSeconds": 120,
-            "initContainers": [
-                {
-                    "name": "wait-for-export-lock",
-                    "image": "busybox:1.36",
-                    "behavior": {"duration": None, "sigterm_exit": None},
-                }
-            ],
-            "containers": [
-                {"name": "export", "image": "ghcr.io/acme/export:1.0", "behavior": {"duration": 10}}
-            ],
-        },
+        workload(
+            "Job",
+            "export-orders",
+            "batch",
+            backoff_limit=0,
+            restartPolicy="Never",
+            activeDeadlineSeconds=120,
+            init=[container("wait-for-export-lock", "busybox:1.36", duration=None, sigterm_exit=None)],
+            apps=[container("export", "ghcr.io/acme/export:1.0", duration=10)],
+        ),
         165,
         [("deadline", None)],
         notes="DeadlineExceeded: wait-for-export-lock ignores SIGTERM, killed (137) when the grace ends",
@@ -367,16 +343,16 @@ SAMPLES = [
     Sample(
         "14-slow-init",
         "kubectl-pretty",
-        {
-            "kind": "Deployment",
-            "name": "reports-api",
-            "namespace": "analytics",
-            "initContainers": [
-                {"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 540}},
-                {"name": "migrate", "image": "ghcr.io/acme/reports-migrate:1.2", "behavior": {"duration": 3}},
+        workload(
+            "Deployment",
+            "reports-api",
+            "analytics",
+            init=[
+                container("wait-for-db", "busybox:1.36", duration=540),
+                container("migrate", "ghcr.io/acme/reports-migrate:1.2", duration=3),
             ],
-            "containers": [{"name": "reports-api", "image": "ghcr.io/acme/reports-api:1.2"}],
-        },
+            apps=[container("reports-api", "ghcr.io/acme/reports-api:1.2")],
+        ),
         560,
         [(None, None)],
         notes="wait-for-db runs 9 minutes (stuck as `slow` while it runs), then completes",
@@ -384,22 +360,14 @@ SAMPLES = [
     Sample(
         "15-statefulset-recreated",
         "kubectl-watch",
-        {
-            "kind": "StatefulSet",
-            "name": "db",
-            "namespace": "data",
-            "recreate_every": 60,
-            "initContainers": [
-                {"name": "init-permissions", "image": "busybox:1.36", "behavior": {"duration": 1}}
-            ],
-            "containers": [
-                {
-                    "name": "postgres",
-                    "image": "postgres:16.4",
-                    "behavior": {"ready_delay": 3, "sigterm_exit": 0},
-                }
-            ],
-        },
+        workload(
+            "StatefulSet",
+            "db",
+            "data",
+            recreate_every=60,
+            init=[container("init-permissions", "busybox:1.36", duration=1)],
+            apps=[container("postgres", "postgres:16.4", ready_delay=3, sigterm_exit=0)],
+        ),
         90,
         [(None, None), (None, None)],
         notes="db-0 deleted (postgres exits 0: Succeeded, DELETED), recreated under the same name, new uid",

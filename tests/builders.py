@@ -4,6 +4,7 @@ objects a watcher saw; and a few whole sequences that several tests replay."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 BASE = datetime(2025, 6, 1, 10, 0, 0, tzinfo=UTC)
@@ -19,6 +20,28 @@ def at(seconds: float) -> datetime:
 
 def ts(seconds: float) -> str:
     return at(seconds).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ago(seconds: float) -> datetime:
+    """The moment `seconds` before now, to the second: a base for `rebased`."""
+    return datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=seconds)
+
+
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+
+
+def rebased(obj, base: datetime):
+    """A copy of `obj` (a Pod, an Event or a list of them) with every time moved as if BASE were `base`:
+    for the tests whose code under test compares times with the wall clock (stuck, slow, live)."""
+    shift = base.replace(microsecond=0) - BASE
+    if isinstance(obj, dict):
+        return {key: rebased(value, base) for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [rebased(value, base) for value in obj]
+    if isinstance(obj, str) and _TIMESTAMP.fullmatch(obj):
+        moved = datetime.strptime(obj[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC) + shift
+        return moved.strftime("%Y-%m-%dT%H:%M:%S") + obj[19:]
+    return obj
 
 
 def cid(name: str, n: int, generation: int = 0) -> str:
@@ -80,6 +103,20 @@ def waiting(
     return s
 
 
+def _started(name: str, *, container_id: str, ready: bool, rc: int, state: dict, last: dict | None) -> dict:
+    """The status of a container that has a container (running or terminated)."""
+    return {
+        "name": name,
+        "image": f"acme/{name}:1.4",
+        "imageID": f"docker.io/acme/{name}@sha256:9c1",
+        "containerID": container_id,
+        "ready": ready,
+        "restartCount": rc,
+        "state": state,
+        "lastState": last or {},
+    }
+
+
 def running(
     name: str,
     started: float,
@@ -90,16 +127,8 @@ def running(
     started_flag: bool | None = True,
     last: dict | None = None,
 ) -> dict:
-    s = {
-        "name": name,
-        "image": f"acme/{name}:1.4",
-        "imageID": f"docker.io/acme/{name}@sha256:9c1",
-        "containerID": cid(name, rc, gen),
-        "ready": ready,
-        "restartCount": rc,
-        "state": {"running": {"startedAt": ts(started)}},
-        "lastState": last or {},
-    }
+    state = {"running": {"startedAt": ts(started)}}
+    s = _started(name, container_id=cid(name, rc, gen), ready=ready, rc=rc, state=state, last=last)
     if started_flag is not None:
         s["started"] = started_flag
     return s
@@ -141,35 +170,15 @@ def terminated(
     last: dict | None = None,
 ) -> dict:
     t = term(exit_code, started, finished, name=name, n=rc, gen=gen, reason=reason, message=message)
-    return {
-        "name": name,
-        "image": f"acme/{name}:1.4",
-        "imageID": f"docker.io/acme/{name}@sha256:9c1",
-        "containerID": t["containerID"],
-        "ready": exit_code == 0,
-        "restartCount": rc,
-        "started": False,
-        "state": {"terminated": t},
-        "lastState": last or {},
-    }
+    state = {"terminated": t}
+    s = _started(name, container_id=t["containerID"], ready=exit_code == 0, rc=rc, state=state, last=last)
+    s["started"] = False
+    return s
 
 
-def last(
-    exit_code: int,
-    started: float,
-    finished: float,
-    *,
-    name: str,
-    n: int,
-    gen: int = 0,
-    reason: str | None = None,
-    message: str | None = None,
-) -> dict:
-    return {
-        "terminated": term(
-            exit_code, started, finished, name=name, n=n, gen=gen, reason=reason, message=message
-        )
-    }
+def last(exit_code: int, started: float, finished: float, **term_options) -> dict:
+    """A lastState: the terminated state that `term` builds, with the same arguments."""
+    return {"terminated": term(exit_code, started, finished, **term_options)}
 
 
 def cond(
@@ -202,12 +211,15 @@ def pod(
     restart_policy: str = "Always",
     node: str | None = NODE,
     deletion: float | None = None,
+    grace: int = 30,
     reason: str | None = None,
     message: str | None = None,
     deadline: int | None = None,
     uid: str = UID,
     start_time: float | None = 1,
     images: dict[str, str] | None = None,
+    name: str = NAME,
+    namespace: str = NS,
 ) -> dict:
     """A Pod of a Deployment `api` (ReplicaSet `api-7d9f8c6b5`), as the API server serialises it."""
     images = images or {}
@@ -259,9 +271,9 @@ def pod(
     if message:
         status["message"] = message
     meta: dict = {
-        "name": NAME,
+        "name": name,
         "generateName": "api-7d9f8c6b5-",
-        "namespace": NS,
+        "namespace": namespace,
         "uid": uid,
         "resourceVersion": str(rv),
         "creationTimestamp": ts(0),
@@ -279,8 +291,10 @@ def pod(
         "managedFields": [{"manager": "kubelet", "operation": "Update", "fieldsV1": {}}],
     }
     if deletion is not None:
-        meta["deletionTimestamp"] = ts(deletion)
-        meta["deletionGracePeriodSeconds"] = 30
+        # `deletion` is when the deletion was requested: the API sets deletionTimestamp to that plus the
+        # grace period (the deadline; the kubelet's final update has grace 0), docs/kubernetes.md §6.
+        meta["deletionTimestamp"] = ts(deletion + grace)
+        meta["deletionGracePeriodSeconds"] = grace
     return {"kind": "Pod", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": status}
 
 
@@ -344,13 +358,15 @@ def event(
     uid: str | None = None,
     last_when: float | None = None,
     pod_uid: str = UID,
+    pod_name: str = NAME,
+    namespace: str = NS,
 ) -> dict:
     """A core/v1 Event from the kubelet."""
     _EVENT_N[0] += 1
     involved = {
         "kind": "Pod",
-        "namespace": NS,
-        "name": NAME,
+        "namespace": namespace,
+        "name": pod_name,
         "uid": pod_uid,
         "apiVersion": "v1",
         "resourceVersion": "100",
@@ -361,8 +377,8 @@ def event(
         "kind": "Event",
         "apiVersion": "v1",
         "metadata": {
-            "name": f"{NAME}.18{_EVENT_N[0]:06x}",
-            "namespace": NS,
+            "name": f"{pod_name}.18{_EVENT_N[0]:06x}",
+            "namespace": namespace,
             "uid": uid or f"ev-{reason}-{container}-{_EVENT_N[0]}",
             "resourceVersion": str(900 + _EVENT_N[0]),
             "creationTimestamp": ts(when),
@@ -500,50 +516,51 @@ def healthy_sequence():
     ]
 
 
-def crash_loop_sequence():
-    def migrate(n):  # waiting in back-off after attempt n failed
+MIGRATE_ERROR = 'relation "users" does not exist'
+
+
+def _db_done(rv: int, migrate: dict, **identity) -> dict:
+    """A Pending Pod whose `db` succeeded (3-10 s), `migrate` as given, the app waiting."""
+    return pod(
+        rv=rv,
+        conditions=pending_conditions(),
+        init_statuses=[terminated("db", 0, 3, 10), migrate],
+        statuses=[waiting("app")],
+        **identity,
+    )
+
+
+def migrating(*, rv: int = 200, **identity) -> dict:
+    """`db` done, `migrate` running since 20 s: Init:1/2, healthy; `identity`: uid, name, namespace."""
+    return _db_done(rv, running("migrate", 20), **identity)
+
+
+def crash_loop_sequence(*, message: str = MIGRATE_ERROR, **identity):
+    """`migrating`, then `migrate` fails four times (20, 50, 80, 110 s, 2 s each) into CrashLoopBackOff,
+    every failure ending with `message`; `identity`: pod()'s uid, name, namespace."""
+
+    def backing_off(n):  # waiting in back-off after attempt n failed
         return waiting(
             "migrate",
             "CrashLoopBackOff",
             f"back-off {[10, 20, 40, 80][min(n, 3)]}s restarting failed container=migrate pod=x",
             rc=n,
-            last=last(
-                1, 20 + 30 * n, 22 + 30 * n, name="migrate", n=n, message='relation "users" does not exist'
-            ),
+            last=last(1, 20 + 30 * n, 22 + 30 * n, name="migrate", n=n, message=message),
         )
 
-    db = terminated("db", 0, 3, 10)
-    pc = pending_conditions()
     objs = [
-        pod(rv=200, conditions=pc, init_statuses=[db, running("migrate", 20)], statuses=[waiting("app")]),
-        pod(
-            rv=201,
-            conditions=pc,
-            init_statuses=[db, terminated("migrate", 1, 20, 22, message='relation "users" does not exist')],
-            statuses=[waiting("app")],
-        ),
+        migrating(**identity),
+        _db_done(201, terminated("migrate", 1, 20, 22, message=message), **identity),
     ]
     rv = 202
     for n in range(0, 3):
-        objs.append(pod(rv=rv, conditions=pc, init_statuses=[db, migrate(n)], statuses=[waiting("app")]))
-        objs.append(
-            pod(
-                rv=rv + 1,
-                conditions=pc,
-                init_statuses=[
-                    db,
-                    running(
-                        "migrate",
-                        50 + 30 * n,
-                        rc=n + 1,
-                        last=last(1, 20 + 30 * n, 22 + 30 * n, name="migrate", n=n),
-                    ),
-                ],
-                statuses=[waiting("app")],
-            )
+        objs.append(_db_done(rv, backing_off(n), **identity))
+        restarted = running(
+            "migrate", 50 + 30 * n, rc=n + 1, last=last(1, 20 + 30 * n, 22 + 30 * n, name="migrate", n=n)
         )
+        objs.append(_db_done(rv + 1, restarted, **identity))
         rv += 2
-    objs.append(pod(rv=rv, conditions=pc, init_statuses=[db, migrate(3)], statuses=[waiting("app")]))
+    objs.append(_db_done(rv, backing_off(3), **identity))
     return objs
 
 

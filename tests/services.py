@@ -333,15 +333,16 @@ def truth_attempts(truth: list[dict]) -> dict:
 
 
 def unknown_attempts(cluster: str) -> dict:
-    """Placeholders (attempts only counted) as a multiset of (uid, container, number)."""
+    """Placeholders (attempts only counted) as a multiset of (uid, container, number): a run of placeholders
+    (one row, `count` attempts from `number`) counts each of its numbers."""
     from collections import Counter
 
     from pods.models import Attempt
 
     rows = Attempt.objects.filter(pod__cluster__name=cluster, known=False).values_list(
-        "pod__uid", "container__name", "number"
+        "pod__uid", "container__name", "number", "count"
     )
-    return Counter(rows)
+    return Counter((u, c, n) for u, c, first, count in rows for n in range(first, first + count))
 
 
 def deleted_pods(cluster: str) -> set[str]:

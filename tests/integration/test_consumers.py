@@ -6,8 +6,6 @@ Transactional database: the auth middleware and the consumers read it from other
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -17,6 +15,7 @@ from django.test import Client
 
 from dashboard.asgi import application
 from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
+from tests.builders import ago, cond, last, pod, rebased, running, waiting
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
@@ -25,63 +24,26 @@ HOST = (b"host", b"127.0.0.1:8000")
 TIMEOUT = 3
 
 
-def raw_pod(
+def live_pod(
     uid: str, *, name: str = "api-1", namespace: str = "shop", rv: int = 1, crash: bool = False
 ) -> dict:
-    """A minimal Pod with one init container: running, or crash-looping (exit 1, back-off)."""
-    now = datetime.now(UTC).replace(microsecond=0)
-    started = (now - timedelta(seconds=30)).isoformat().replace("+00:00", "Z")
-    init_state = (
-        {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s restarting failed container"}}
-        if crash
-        else {"running": {"startedAt": started}}
+    """A Pod with one init container, started 30 s ago: running, or crash-looping (exit 1, back-off)."""
+    failed = last(1, 0, 0, name="migrate", n=0)
+    back_off = waiting(
+        "migrate", "CrashLoopBackOff", "back-off 10s restarting failed container", rc=1, last=failed
     )
-    last_state = (
-        {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": started, "finishedAt": started}}
-        if crash
-        else {}
+    migrate = back_off if crash else running("migrate", 0)
+    obj = pod(
+        rv=rv,
+        uid=uid,
+        name=name,
+        namespace=namespace,
+        init=["migrate"],
+        conditions=[cond("PodScheduled", True, 0)],
+        init_statuses=[migrate],
+        statuses=[waiting("app")],
     )
-    return {
-        "kind": "Pod",
-        "apiVersion": "v1",
-        "metadata": {
-            "uid": uid,
-            "name": name,
-            "namespace": namespace,
-            "resourceVersion": str(rv),
-            "creationTimestamp": started,
-        },
-        "spec": {
-            "nodeName": "node-1",
-            "restartPolicy": "Always",
-            "initContainers": [{"name": "migrate", "image": "acme/migrate:1"}],
-            "containers": [{"name": "app", "image": "acme/app:1"}],
-        },
-        "status": {
-            "phase": "Pending",
-            "startTime": started,
-            "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": started}],
-            "initContainerStatuses": [
-                {
-                    "name": "migrate",
-                    "image": "acme/migrate:1",
-                    "ready": False,
-                    "restartCount": 1 if crash else 0,
-                    "state": init_state,
-                    "lastState": last_state,
-                }
-            ],
-            "containerStatuses": [
-                {
-                    "name": "app",
-                    "image": "acme/app:1",
-                    "ready": False,
-                    "restartCount": 0,
-                    "state": {"waiting": {"reason": "PodInitializing"}},
-                }
-            ],
-        },
-    }
+    return rebased(obj, ago(30))
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +95,7 @@ async def test_an_anonymous_socket_is_closed_with_4401(path):
 async def test_logging_out_closes_the_sessions_open_sockets(path):
     cookie = await session_cookie()
     if "some-uid" in path:
-        await ingest("live", raw_pod("some-uid"))
+        await ingest("live", live_pod("some-uid"))
     communicator = await connect(path, cookie)
     await hello(communicator, "pod" if "some-uid" in path else "overview")
 
@@ -162,7 +124,7 @@ async def test_the_overview_gets_what_changed_after_an_ingest():
     cookie = await session_cookie()
     overview = await connect("/ws/pods/", cookie)
     await hello(overview, "overview")
-    await ingest("live", raw_pod("uid-a", crash=True))
+    await ingest("live", live_pod("uid-a", crash=True))
     message = await overview.receive_json_from(timeout=TIMEOUT)
     assert message["type"] == "pods.changed" and message["cluster"] == "live"
     (pod,) = message["pods"]
@@ -179,9 +141,9 @@ async def test_the_overview_forwards_only_pods_matching_its_subscription():
     overview = await connect("/ws/pods/", cookie)
     await hello(overview, "overview")
     await overview.send_json_to({"type": "subscribe", "filters": {"namespace": "payments", "stuck": "1"}})
-    await ingest("live", raw_pod("uid-shop", namespace="shop", crash=True))
-    await ingest("live", raw_pod("uid-pay-ok", name="ok", namespace="payments"))
-    await ingest("live", raw_pod("uid-pay-stuck", name="stuck", namespace="payments", crash=True))
+    await ingest("live", live_pod("uid-shop", namespace="shop", crash=True))
+    await ingest("live", live_pod("uid-pay-ok", name="ok", namespace="payments"))
+    await ingest("live", live_pod("uid-pay-stuck", name="stuck", namespace="payments", crash=True))
     message = await overview.receive_json_from(timeout=TIMEOUT)
     assert [p["uid"] for p in message["pods"]] == ["uid-pay-stuck"]
     assert await overview.receive_nothing(timeout=0.3)
@@ -195,7 +157,7 @@ async def test_the_overview_still_hears_about_the_pods_it_shows():
     await hello(overview, "overview")
     subscribe = {"type": "subscribe", "filters": {"stuck": "1"}, "uids": ["uid-a"]}
     await overview.send_json_to(subscribe)
-    await ingest("live", raw_pod("uid-a", rv=2))  # running again: not stuck
+    await ingest("live", live_pod("uid-a", rv=2))  # running again: not stuck
     message = await overview.receive_json_from(timeout=TIMEOUT)
     assert [p["uid"] for p in message["pods"]] == ["uid-a"]
     await overview.disconnect()
@@ -205,21 +167,21 @@ async def test_a_pod_socket_gets_only_its_pod():
     cookie = await session_cookie()
     pod_socket = await connect("/ws/pods/uid-b/?cluster=live", cookie)
     await hello(pod_socket, "pod")
-    await ingest("live", raw_pod("uid-a", crash=True), raw_pod("uid-b", name="api-2", crash=True))
+    await ingest("live", live_pod("uid-a", crash=True), live_pod("uid-b", name="api-2", crash=True))
     message = await pod_socket.receive_json_from(timeout=TIMEOUT)
     assert [p["uid"] for p in message["pods"]] == ["uid-b"]
-    await ingest("other", raw_pod("uid-b", name="api-2", rv=5))  # same uid, another cluster: not ours
-    await ingest("live", raw_pod("uid-a", rv=3))
+    await ingest("other", live_pod("uid-b", name="api-2", rv=5))  # same uid, another cluster: not ours
+    await ingest("live", live_pod("uid-a", rv=3))
     assert await pod_socket.receive_nothing(timeout=0.3)
     await pod_socket.disconnect()
 
 
 async def test_a_pod_socket_finds_the_cluster_when_the_url_has_none():
     cookie = await session_cookie()
-    await ingest("live", raw_pod("uid-c"))
+    await ingest("live", live_pod("uid-c"))
     pod_socket = await connect("/ws/pods/uid-c/", cookie)
     await hello(pod_socket, "pod")
-    await ingest("live", raw_pod("uid-c", rv=2, crash=True))
+    await ingest("live", live_pod("uid-c", rv=2, crash=True))
     message = await pod_socket.receive_json_from(timeout=TIMEOUT)
     assert message["pods"][0]["status"] == "Init:CrashLoopBackOff"
     await pod_socket.disconnect()
@@ -238,7 +200,7 @@ async def test_a_reconnected_socket_says_hello_and_the_fragment_holds_what_it_mi
     first = await connect("/ws/pods/uid-d/?cluster=live", cookie)
     await hello(first, "pod")
     await first.disconnect()
-    await ingest("live", raw_pod("uid-d", crash=True))  # missed: nobody listening
+    await ingest("live", live_pod("uid-d", crash=True))  # missed: nobody listening
     second = await connect("/ws/pods/uid-d/?cluster=live", cookie)
     await hello(second, "pod")
     fragment = await sync_to_async(_get)(cookie, "/pods/uid-d/fragment/?cluster=live")

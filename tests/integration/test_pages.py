@@ -3,150 +3,57 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
 
 from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
+from pods.models import Pod
+from tests.builders import (
+    NODE,
+    UID,
+    ago,
+    crash_loop_sequence,
+    event,
+    migrating,
+    rebased,
+    sidecar_job_completed,
+)
 
 pytestmark = pytest.mark.django_db
 
 # Recent, so that a healthy Pod is not "slow" (past the 5-minute stuck threshold) when the test runs.
-T0 = (datetime.now(UTC) - timedelta(minutes=2)).replace(microsecond=0)
+T0 = ago(120)
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = "<img src=x onerror=alert(1)>"
 ATTEMPT_BAR = re.compile(r'class="wf-seg wf-attempt is-(\w+)"')
 
 
-def ts(seconds: float) -> str:
-    return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+def healthy(uid: str, name: str, *, namespace: str = "shop") -> dict:
+    """Init:1/2: `db` succeeded, `migrate` running."""
+    return rebased(migrating(uid=uid, name=name, namespace=namespace), T0)
 
 
-def terminated(
-    code: int, started: float, finished: float, *, reason: str = "", message: str = "", cid: str = ""
-):
-    return {
-        "terminated": {
-            "exitCode": code,
-            "reason": reason or ("Completed" if code == 0 else "Error"),
-            "message": message,
-            "startedAt": ts(started),
-            "finishedAt": ts(finished),
-            "containerID": f"containerd://{cid}",
-        }
-    }
+def crash_loop(uid: str, name: str, *, message: str = "relation x missing") -> list[dict]:
+    """The Pod as a watcher sees it: `migrate` fails four times, ending each time with `message`."""
+    return rebased(crash_loop_sequence(message=message, uid=uid, name=name), T0)
 
 
-def raw_pod(
-    uid: str, name: str, *, namespace: str = "shop", rv: int = 100, migrate: dict | None = None
-) -> dict:
-    """A Pod of Deployment `api` whose init container `wait-for-db` succeeded; `migrate` status as given."""
-    migrate = migrate or {"restartCount": 0, "state": {"running": {"startedAt": ts(21)}}}
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "uid": uid,
-            "resourceVersion": str(rv),
-            "creationTimestamp": ts(0),
-            "labels": {"app": "api", "pod-template-hash": "7d9f5c"},
-            "ownerReferences": [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": "ReplicaSet",
-                    "name": "api-7d9f5c",
-                    "uid": "rs-1",
-                    "controller": True,
-                }
-            ],
-        },
-        "spec": {
-            "nodeName": "node-1",
-            "restartPolicy": "Always",
-            "initContainers": [
-                {"name": "wait-for-db", "image": "busybox:1.36"},
-                {"name": "migrate", "image": "acme/migrate:1.4"},
-            ],
-            "containers": [{"name": "api", "image": "acme/api:1.4"}],
-        },
-        "status": {
-            "phase": "Pending",
-            "startTime": ts(1),
-            "conditions": [
-                {"type": "PodScheduled", "status": "True", "lastTransitionTime": ts(1)},
-                {
-                    "type": "Initialized",
-                    "status": "False",
-                    "reason": "ContainersNotInitialized",
-                    "lastTransitionTime": ts(1),
-                },
-            ],
-            "initContainerStatuses": [
-                {
-                    "name": "wait-for-db",
-                    "image": "busybox:1.36",
-                    "restartCount": 0,
-                    "ready": True,
-                    "started": False,
-                    "state": terminated(0, 3, 20, cid="w0"),
-                    "containerID": "containerd://w0",
-                },
-                {"name": "migrate", "image": "acme/migrate:1.4", "ready": False, "started": False, **migrate},
-            ],
-            "containerStatuses": [
-                {
-                    "name": "api",
-                    "image": "acme/api:1.4",
-                    "restartCount": 0,
-                    "ready": False,
-                    "started": False,
-                    "state": {"waiting": {"reason": "PodInitializing"}},
-                }
-            ],
-        },
-    }
-
-
-def crash_loop_objects(
-    uid: str, name: str, *, message: str = "relation x missing", restarts: int = 3
-) -> list[dict]:
-    """The Pod as a watcher sees it: `migrate` fails `restarts` times, each failure in its own object."""
-    objects = []
-    for rc in range(1, restarts + 1):
-        start = 21 + (rc - 1) * 30
-        migrate = {
-            "restartCount": rc,
-            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed"}},
-            "lastState": terminated(1, start, start + 3, message=message, cid=f"m{rc - 1}"),
-        }
-        objects.append(raw_pod(uid, name, rv=100 + rc, migrate=migrate))
-    return objects
-
-
-def raw_event(uid: str, name: str, *, message: str, reason: str = "BackOff", event_uid: str = "ev-1") -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": f"{name}.18a1", "namespace": "shop", "uid": event_uid, "resourceVersion": "900"},
-        "involvedObject": {
-            "kind": "Pod",
-            "namespace": "shop",
-            "name": name,
-            "uid": uid,
-            "apiVersion": "v1",
-            "fieldPath": "spec.initContainers{migrate}",
-        },
-        "reason": reason,
-        "message": message,
-        "type": "Warning",
-        "count": 4,
-        "firstTimestamp": ts(24),
-        "lastTimestamp": ts(110),
-        "source": {"component": "kubelet", "host": "node-1"},
-    }
+def back_off_event(uid: str, name: str, *, message: str) -> dict:
+    return rebased(
+        event(
+            "BackOff",
+            message,
+            when=24,
+            last_when=110,
+            count=4,
+            etype="Warning",
+            container="migrate",
+            pod_uid=uid,
+            pod_name=name,
+        ),
+        T0,
+    )
 
 
 def ingest(
@@ -198,8 +105,8 @@ def test_an_empty_list_tells_how_to_import_data(logged_in_client):
 
 
 def test_the_list_shows_pods_stuck_first_and_filters_them(logged_in_client):
-    ingest([raw_pod("uid-ok", "web-1", namespace="web")])
-    ingest(crash_loop_objects("uid-crash", "api-7d9f5c-x2x"))
+    ingest([healthy("uid-ok", "web-1", namespace="web")])
+    ingest(crash_loop("uid-crash", "api-7d9f5c-x2x"))
     content = logged_in_client.get(reverse("pods:list")).content.decode()
     assert content.index("api-7d9f5c-x2x") < content.index("web-1")  # stuck first
     assert 'id="pod-uid-crash" data-uid="uid-crash"' in content
@@ -220,8 +127,21 @@ def test_the_list_shows_pods_stuck_first_and_filters_them(logged_in_client):
     assert "No Pods match these filters" in none
 
 
+def test_the_time_in_step_of_a_finished_pod_stands_still(logged_in_client):
+    """The engine's terminal verdict (not a phase rule of the template's) stops the clock of a done Pod."""
+    ingest([rebased(sidecar_job_completed(), T0), healthy("uid-ok", "web-1", namespace="web")])
+    assert Pod.objects.get(uid=UID).step_since is not None
+    content = logged_in_client.get(reverse("pods:list")).content.decode()
+
+    def time_in_step(uid: str) -> str:
+        return re.search(rf'<tr id="pod-{uid}".*?data-field="step_since">(.*?)</td>', content, re.S)[1]
+
+    assert time_in_step(UID) == '<span class="muted">—</span>'
+    assert "since" in time_in_step("uid-ok")
+
+
 def test_the_list_is_paginated_by_fifty_and_keeps_the_filters(logged_in_client):
-    ingest([raw_pod(f"uid-{i:03d}", f"web-{i:03d}", namespace="web") for i in range(55)])
+    ingest([healthy(f"uid-{i:03d}", f"web-{i:03d}", namespace="web") for i in range(55)])
     first = logged_in_client.get(reverse("pods:list"), {"namespace": "web"}).content.decode()
     assert first.count('<tr id="pod-') == 50
     assert "Page 1 of 2" in first
@@ -235,17 +155,17 @@ def test_the_list_is_paginated_by_fifty_and_keeps_the_filters(logged_in_client):
 
 def test_the_pod_page_draws_one_bar_per_attempt(logged_in_client):
     ingest(
-        crash_loop_objects("uid-crash", "api-7d9f5c-x2x"),
-        [raw_event("uid-crash", "api-7d9f5c-x2x", message="x")],
+        crash_loop("uid-crash", "api-7d9f5c-x2x"),
+        [back_off_event("uid-crash", "api-7d9f5c-x2x", message="x")],
     )
     response = logged_in_client.get(detail_url("uid-crash"))
     assert response.status_code == 200
     content = response.content.decode()
-    assert ATTEMPT_BAR.findall(content) == ["succeeded", "failed", "failed", "failed"]
+    assert ATTEMPT_BAR.findall(content) == ["succeeded", "failed", "failed", "failed", "failed"]
     for lane in ('id="lane-scheduling"', 'id="lane-c0"', 'id="lane-c1"', 'id="lane-c2"'):
         assert lane in content
     assert 'id="c1-g0-a2"' in content and "back-off" in content
-    assert "Init:CrashLoopBackOff" in content and "Deployment/" in content and "node-1" in content
+    assert "Init:CrashLoopBackOff" in content and "Deployment/" in content and NODE in content
     assert 'class="badge badge--crash-loop"' in content
     assert "relation x missing" in content  # the termination message in the attempts list
     assert "BackOff" in content  # the Events table
@@ -253,7 +173,7 @@ def test_the_pod_page_draws_one_bar_per_attempt(logged_in_client):
 
 
 def test_the_waterfall_is_one_tab_stop_with_the_servers_tick_steps(logged_in_client):
-    ingest(crash_loop_objects("uid-keys", "api-7d9f5c-k3y"))
+    ingest(crash_loop("uid-keys", "api-7d9f5c-k3y"))
     content = logged_in_client.get(detail_url("uid-keys")).content.decode()
     stops = re.findall(r'class="wf-seg[^"]*" id="([^"]+)" tabindex="(-1|0)"', content)
     assert len(stops) > 4
@@ -262,25 +182,25 @@ def test_the_waterfall_is_one_tab_stop_with_the_servers_tick_steps(logged_in_cli
 
 
 def test_a_deleted_pod_still_shows_its_history(logged_in_client):
-    ingest(crash_loop_objects("uid-gone", "api-7d9f5c-old"), deleted=True)
+    ingest(crash_loop("uid-gone", "api-7d9f5c-old"), deleted=True)
     content = logged_in_client.get(detail_url("uid-gone")).content.decode()
     assert "history kept" in content
-    assert len(ATTEMPT_BAR.findall(content)) == 4
+    assert len(ATTEMPT_BAR.findall(content)) == 5
     listed = logged_in_client.get(reverse("pods:list")).content.decode()
     assert "api-7d9f5c-old" in listed and ">deleted<" in listed
 
 
 def test_an_unknown_uid_is_404(logged_in_client):
     assert logged_in_client.get(detail_url("no-such-uid")).status_code == 404
-    ingest([raw_pod("uid-ok", "web-1")])
+    ingest([healthy("uid-ok", "web-1")])
     assert logged_in_client.get(detail_url("uid-ok"), {"cluster": "other"}).status_code == 404
 
 
 def test_cluster_strings_are_escaped_everywhere(logged_in_client):
     evil = f"migration failed {XSS_SCRIPT} {XSS_IMG}"
     ingest(
-        crash_loop_objects("uid-evil", "api-7d9f5c-evil", message=evil),
-        [raw_event("uid-evil", "api-7d9f5c-evil", message=f"Back-off {XSS_IMG} {XSS_SCRIPT}")],
+        crash_loop("uid-evil", "api-7d9f5c-evil", message=evil),
+        [back_off_event("uid-evil", "api-7d9f5c-evil", message=f"Back-off {XSS_IMG} {XSS_SCRIPT}")],
     )
     for url in (detail_url("uid-evil"), reverse("pods:list")):
         content = logged_in_client.get(url).content.decode()

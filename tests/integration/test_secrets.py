@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
+from tests.builders import pod
 
 pytestmark = pytest.mark.django_db
 
@@ -13,34 +14,18 @@ SECRET_VALUE = "hunter2-do-not-store-8f3a"
 
 
 def _pod_with_secrets() -> dict:
-    container = {
-        "name": "migrate",
-        "image": "acme/migrate:1.4",
-        "env": [
+    """The builders' Pod with the secret value in every place a Pod can carry it."""
+    obj = pod(rv=100, init=["migrate"], apps=["api"])
+    for container in obj["spec"]["initContainers"] + obj["spec"]["containers"]:
+        container["env"] = [
             {"name": "DB_PASSWORD", "value": SECRET_VALUE},
             {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
-        ],
-        "envFrom": [{"secretRef": {"name": "all-the-secrets"}}],
-        "args": ["--password", SECRET_VALUE],
-    }
-    return {
-        "kind": "Pod",
-        "apiVersion": "v1",
-        "metadata": {
-            "name": "api-1",
-            "namespace": "shop",
-            "uid": "0c6b6a9e-5a70-4a55-9d0e-000000000001",
-            "resourceVersion": "100",
-            "creationTimestamp": "2025-06-01T10:00:00Z",
-            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": SECRET_VALUE},
-        },
-        "spec": {
-            "initContainers": [container],
-            "containers": [dict(container, name="api")],
-            "volumes": [{"name": "creds", "secret": {"secretName": "db"}}],
-        },
-        "status": {"phase": "Pending"},
-    }
+        ]
+        container["envFrom"] = [{"secretRef": {"name": "all-the-secrets"}}]
+        container["args"] = ["--password", SECRET_VALUE]
+    obj["spec"]["volumes"].append({"name": "creds", "secret": {"secretName": "db"}})
+    obj["metadata"]["annotations"] = {"kubectl.kubernetes.io/last-applied-configuration": SECRET_VALUE}
+    return obj
 
 
 def test_env_values_args_and_annotations_are_never_stored():

@@ -18,7 +18,7 @@ def _clean(text: str) -> str:
 
 def render_list(rows: list[dict], *, now: datetime | None = None) -> str:
     """A kubectl-like table; time in step is measured at each row's `as_of` (a recording's end)."""
-    header = ["NAMESPACE", "NAME", "STATUS", "RESTARTS", "STEP", "IN STEP", "STUCK", "DIAGNOSIS"]
+    header = ["CLUSTER", "NAMESPACE", "NAME", "STATUS", "RESTARTS", "STEP", "IN STEP", "STUCK", "DIAGNOSIS"]
     table = [header]
     for row in rows:
         since = parse_time(row.get("step_since"))
@@ -26,6 +26,7 @@ def render_list(rows: list[dict], *, now: datetime | None = None) -> str:
         diagnosis = row.get("diagnosis") or {}
         table.append(
             [
+                _clean(row.get("cluster") or "-"),
                 _clean(row["namespace"]),
                 _clean(row["name"]),
                 _clean(row["status"]),
@@ -42,12 +43,20 @@ def render_list(rows: list[dict], *, now: datetime | None = None) -> str:
     )
 
 
+def _start(attempt: dict) -> datetime | None:
+    """An attempt's start to draw and measure from: none when the engine says it is no time (`start_known`
+    false: the runtime's epoch for a StartError, kubernetes#120331)."""
+    return parse_time(attempt.get("started_at")) if attempt.get("start_known", True) else None
+
+
 def _span(doc: dict, now: datetime) -> tuple[datetime, datetime]:
-    keys = ("created_at", "scheduled_at", "initialized_at", "ready_at", "deleted_at")
+    keys = ("created_at", "scheduled_at", "initialized_at", "ready_at", "deletion_requested_at", "deleted_at")
     times = [t for key in keys if (t := parse_time(doc.get(key)))]
     for c in doc["containers"]:
-        for part in (*c["attempts"], c.get("pull") or {}):
-            times.extend(t for key in ("started_at", "finished_at") if (t := parse_time(part.get(key))))
+        for a in c["attempts"]:
+            times.extend(t for t in (_start(a), parse_time(a.get("finished_at"))) if t)
+        pull = c.get("pull") or {}
+        times.extend(t for key in ("started_at", "finished_at") if (t := parse_time(pull.get(key))))
     if not times:
         return now, now
     start = min(times)
@@ -61,15 +70,20 @@ def _lane(attempts: list[dict], start: datetime, scale: float, now: datetime) ->
     def col(t: datetime) -> int:
         return min(LANE_WIDTH - 1, max(0, int((t - start).total_seconds() * scale)))
 
+    previous_end: datetime | None = None
     for a in attempts:
-        began, ended = parse_time(a.get("started_at")), parse_time(a.get("finished_at"))
-        if not a.get("known", True) or began is None:
+        began, ended = _start(a), parse_time(a.get("finished_at"))
+        if not a.get("known", True) or (began is None and ended is None):
             continue
         code = a.get("exit_code")
         mark = "=" if ended is None else ("#" if code == 0 else "x")
+        if began is None:  # start unknown: drawn from the previous attempt's end (at most the lane start)
+            mark = "?" if code != 0 else mark
+            began = previous_end or start
         first, last = col(began), col(ended or now)
         for i in range(first, last + 1):
             cells[i] = mark
+        previous_end = ended or previous_end
     return "".join(cells)
 
 
@@ -87,8 +101,15 @@ def render_document(doc: dict, *, now: datetime | None = None) -> str:
         f"node {_clean(doc.get('node') or '-')}  owner {_clean(owner.get('kind', '-'))}/"
         f"{_clean(owner.get('name', '-'))}",
     ]
-    if doc.get("deleted_at"):
+    between = doc.get("deleted_between")
+    if between:
+        out.append(
+            f"deleted between {between[0]} and {between[1]} (not seen: gone at a relist; exact time unknown)"
+        )
+    elif doc.get("deleted_at"):
         out.append(f"deleted at {doc['deleted_at']}")
+    elif doc.get("deletion_requested_at"):
+        out.append(f"deletion requested at {doc['deletion_requested_at']}")
     diagnosis = doc.get("diagnosis")
     if diagnosis:
         out.append(f"diagnosis: {diagnosis['code']}: {_clean(diagnosis['summary'])}")
@@ -100,7 +121,7 @@ def render_document(doc: dict, *, now: datetime | None = None) -> str:
         label = f"{c['kind']} {c['name']}"[: NAME_WIDTH - 1].ljust(NAME_WIDTH)
         out.append(_clean(label) + "|" + _lane(c["attempts"], start, scale, now) + "|")
     out.append("")
-    out.append("# succeeded  x failed  = running")
+    out.append("# succeeded  x failed  = running  ? failed, start unknown")
     for c in doc["containers"]:
         for a in c["attempts"]:
             out.append(_attempt_line(c, a))
@@ -109,11 +130,49 @@ def render_document(doc: dict, *, now: datetime | None = None) -> str:
 
 def _attempt_line(container: dict, a: dict) -> str:
     name = _clean(container["name"])
-    prefix = f"  {name} #{a['number']}" + (f" (gen {a['generation']})" if a.get("generation") else "")
+    count = int(a.get("count") or 1)
+    numbers = f"#{a['number']}" + (f"–#{a['number'] + count - 1}" if count > 1 else "")
+    prefix = f"  {name} {numbers}" + (f" (gen {a['generation']})" if a.get("generation") else "")
     if not a.get("known", True):
+        if count > 1:
+            return f"{prefix}: {count} attempts happened, details unknown"
         return f"{prefix}: happened, details unknown"
-    began, ended = parse_time(a.get("started_at")), parse_time(a.get("finished_at"))
-    took = human_duration((ended - began).total_seconds()) if began and ended else "running"
+    began, ended = _start(a), parse_time(a.get("finished_at"))
+    if began is None:
+        took = "start unknown"
+    else:
+        took = human_duration((ended - began).total_seconds()) if ended else "running"
+    shown = a.get("started_at") if began is not None else f"? finished {a.get('finished_at')}"
     result = "" if a.get("exit_code") is None else f" exit {a['exit_code']} {_clean(a.get('reason') or '')}"
     message = _clean(a.get("message") or "").strip().replace("\n", " ")[:100]
-    return f"{prefix}: {a.get('started_at') or '?'} {took}{result}" + (f" - {message}" if message else "")
+    return f"{prefix}: {shown} {took}{result}" + (f" - {message}" if message else "")
+
+
+def render_workloads(rows: list[dict]) -> str:
+    """A kubectl-like table of workloads, stuck first, each diagnosis on its own indented line."""
+    header = ["NAMESPACE", "KIND", "NAME", "PODS", "STATUS", "STUCK", "DIAGNOSIS"]
+    table = [header]
+    notes: dict[int, str] = {}
+    for row in rows:
+        diagnosis = row.get("diagnosis") or {}
+        statuses = ", ".join(f"{_clean(status) or '?'} {n}" for status, n in row["pods_by_status"].items())
+        table.append(
+            [
+                _clean(row["namespace"]),
+                _clean(row["kind"]),
+                _clean(row["name"]),
+                str(row["pods"]),
+                statuses or "-",
+                "yes" if row.get("stuck") else "",
+                _clean(diagnosis.get("code", "")),
+            ]
+        )
+        if diagnosis:
+            notes[len(table) - 1] = "  " + _clean(diagnosis.get("summary", ""))
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    lines = []
+    for index, r in enumerate(table):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+        if index in notes:
+            lines.append(notes[index])
+    return "\n".join(lines)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Count, Max
 
 from pods import kube
-from pods.models import Attempt, Cluster, WatchCursor
+from pods.models import Attempt, Cluster, Pod, WatchCursor
 
 # How often a running watch proves itself alive (its heartbeat on the Cluster row); a heartbeat older than
 # three of these (or the lock's time to live, if longer) belongs to a watch that stopped.
@@ -82,7 +82,16 @@ def cluster_health(*, now: datetime | None = None) -> list[dict[str, Any]]:
     fail: e.g. a namespace whose RBAC refuses the watch, while the others are watched), backing-off,
     error (every stream's newest error is newer than its last success, or the watch is not running and
     some stream's is), stopped, or not-configured. Each stream has its own `state`: ok, error, pending.
+
+    The state is read from what the watcher stored (heartbeat, cursors, back-off), the same in every
+    process: a cluster that a running watcher heartbeats is judged like a configured one even where this
+    process's INITSCOPE_CLUSTERS lacks it (`manage.py clusters` beside `serve --demo`, whose `demo`
+    cluster only that process configures); `not-configured` is a cluster no one configures here and no
+    watcher keeps alive. `configured` says whether this process's settings name it. `pods` and `stuck`
+    count its Pods that are not deleted, and the stuck ones among them (`stuck_q`).
     """
+    from pods.selectors.pods import stuck_q, stuck_threshold
+
     now = now or datetime.now(UTC)
     configured = {c.name: c for c in kube.configured_clusters()}
     clusters = {c.name: c for c in Cluster.objects.filter(watched=True)}
@@ -92,10 +101,19 @@ def cluster_health(*, now: datetime | None = None) -> list[dict[str, Any]]:
     for cursor in WatchCursor.objects.filter(cluster__name__in=list(clusters)).select_related("cluster"):
         cursors.setdefault(cursor.cluster.name, []).append(cursor)
     fresh = max(float(settings.INITSCOPE_WATCH_LOCK_SECONDS), 3 * HEARTBEAT_SECONDS)
-    return [
-        _health_row(clusters[name], configured.get(name), cursors.get(name, []), now=now, fresh=fresh)
-        for name in sorted(clusters)
-    ]
+    counts = {
+        row["cluster__name"]: (row["pods"], row["stuck"])
+        for row in Pod.objects.filter(cluster__name__in=list(clusters), seen=True, deleted_at__isnull=True)
+        .values("cluster__name")
+        .annotate(pods=Count("id"), stuck=Count("id", filter=stuck_q(now=now, threshold=stuck_threshold())))
+        .order_by()
+    }
+    rows = []
+    for name in sorted(clusters):
+        row = _health_row(clusters[name], configured.get(name), cursors.get(name, []), now=now, fresh=fresh)
+        row["pods"], row["stuck"] = counts.get(name, (0, 0))
+        rows.append(row)
+    return rows
 
 
 def _health_row(
@@ -118,15 +136,15 @@ def _health_row(
     oks = [c.last_ok_at for c in cursors if c.last_ok_at]
     events = [c.last_event_at for c in cursors if c.last_event_at]
     state = "stopped"
-    if config is None:
-        state = "not-configured"
+    if config is None and not alive:
+        state = "not-configured"  # no one watches it: errors of an earlier configuration are history
     elif errors and alive and len(errors) < len(cursors):
         state = "degraded"  # one namespace (or stream) fails; the others are watched
     elif errors:
         state = "error"
     elif alive:
         state = "watching"
-    if cluster.watch_retry_at and cluster.watch_retry_at > now:
+    if state != "not-configured" and cluster.watch_retry_at and cluster.watch_retry_at > now:
         state = "backing-off" if not errors else "error"
     return {
         "name": cluster.name,

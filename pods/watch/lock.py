@@ -4,8 +4,12 @@ A `redis.lock.Lock` on `initscope:watch:<cluster>` whose token is the holder's i
 an operator can tell who holds it): `acquire()` takes it only when free; `renew_if_due()` resets its time
 to live (only while this holder still owns it) once a third of it has passed and says False once
 someone else holds it (lock lost: stop at once); a holder that dies stops renewing and the key expires,
-so another worker takes over within `ttl` seconds. Without Redis (all-in-one mode) the same contract is
-kept in this process (`LocalLock`).
+so another worker takes over within `ttl` seconds. A holder known to be gone is not waited for: when the
+holder id names this host and a pid that is no longer alive, or this host and pid with another process's
+instance id (a restarted container whose process got the same pid), `acquire()` frees the lock (only if it
+is still that holder's) and takes it at once, so a restarted worker resumes watching without waiting out
+the old run's time to live. Without Redis (all-in-one mode) the same contract is kept in this process
+(`LocalLock`).
 
 Also the Redis client the watcher shares (`redis_client`), used by the beat-side enqueue guard.
 """
@@ -24,6 +28,42 @@ import redis
 from django.conf import settings
 from redis.exceptions import LockError
 
+# This process's instance id: tells a restarted process from its predecessor when both got the same pid.
+INSTANCE_ID = uuid.uuid4().hex[:8]
+
+
+def new_holder_id() -> str:
+    """`host:pid:instance.random`: who holds a lock (an operator can tell), and whether it is gone."""
+    return f"{socket.gethostname()}:{os.getpid()}:{INSTANCE_ID}.{uuid.uuid4().hex[:6]}"
+
+
+def holder_is_gone(holder: str) -> bool:
+    """True when `holder` (a holder id) names a process of this host that no longer runs: its pid is not
+    alive, or it is this process's pid under another instance id. A holder on another host, or in an id
+    of another shape, is never judged gone here (its lock expires after its time to live)."""
+    host, sep, rest = holder.partition(":")
+    pid_text, sep2, instance = rest.partition(":")
+    if not sep or not sep2 or host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return instance.partition(".")[0] != INSTANCE_ID
+    return not _pid_alive(pid)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    except OSError:
+        return True
+    return True
+
 
 class _Lock(Protocol):
     """The part of `redis.lock.Lock` the cluster lock uses."""
@@ -39,7 +79,7 @@ class ClusterLock:
     def __init__(self, cluster: str, *, ttl: float, holder_id: str | None = None) -> None:
         self.key = f"initscope:watch:{cluster}"
         self.ttl = ttl
-        self.holder_id = holder_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.holder_id = holder_id or new_holder_id()
         self.redis = redis_client()
         self.renewed_at = 0.0
         self._lock: _Lock
@@ -50,8 +90,17 @@ class ClusterLock:
             self._lock = LocalLock(self.key, timeout=ttl)
 
     def acquire(self) -> bool:
-        """Take the lock if it is free (never waits)."""
+        """Take the lock if it is free or its holder is gone (`holder_is_gone`); never waits."""
         won = bool(self._lock.acquire(blocking=False, token=self.holder_id))
+        if not won:
+            holder = self.holder()
+            if (
+                holder
+                and holder != self.holder_id
+                and holder_is_gone(holder)
+                and self._free_if_held_by(holder)
+            ):
+                won = bool(self._lock.acquire(blocking=False, token=self.holder_id))
         if won:
             self.renewed_at = time.monotonic()
         return won
@@ -71,6 +120,12 @@ class ClusterLock:
         """Free the lock if this holder still owns it (never someone else's)."""
         with contextlib.suppress(LockError):
             self._lock.release()
+
+    def _free_if_held_by(self, holder: str) -> bool:
+        """Delete the lock if `holder` still holds it (atomically: never a newer holder's)."""
+        if self.redis is None:
+            return LocalLock.free_if_held_by(self.key, holder)
+        return bool(self.redis.eval(_DELETE_IF_HOLDER, 1, self.key, holder))
 
     def holder(self) -> str:
         """Who holds the lock now ("" when nobody does)."""
@@ -116,6 +171,14 @@ class LocalLock:
             del self._held[self.name]
 
     @classmethod
+    def free_if_held_by(cls, name: str, token: str) -> bool:
+        with cls._guard:
+            if cls._held.get(name, ("", 0.0))[0] != token:
+                return False
+            del cls._held[name]
+        return True
+
+    @classmethod
     def holder_of(cls, name: str) -> str:
         with cls._guard:
             return cls._holder(name)
@@ -125,6 +188,11 @@ class LocalLock:
         token, until = cls._held.get(name, ("", 0.0))
         return token if until > time.monotonic() else ""
 
+
+_DELETE_IF_HOLDER = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
 
 _clients: dict[str, redis.Redis] = {}
 

@@ -25,7 +25,7 @@ def test_pods_list_shows_every_pod_with_its_status(imported_samples):
     text = run("pods", "list", "--limit", "1000")
     for pod in Pod.objects.filter(seen=True):
         assert pod.name in text
-    assert text.splitlines()[0].split()[:3] == ["NAMESPACE", "NAME", "STATUS"]
+    assert text.splitlines()[0].split()[:4] == ["CLUSTER", "NAMESPACE", "NAME", "STATUS"]
 
 
 def test_pods_list_stuck_shows_only_stuck_pods(imported_samples):

@@ -1,4 +1,8 @@
-"""`manage.py clusters [--json]`: the configured clusters and their watch health."""
+"""`manage.py clusters [--json]`: the configured clusters and their watch health.
+
+The same rows as the clusters page (`selectors.cluster_health`): state, Pod and stuck counts, and the
+whole newest error (never cut; one line, control characters shown as `?`).
+"""
 
 from __future__ import annotations
 
@@ -34,16 +38,22 @@ class Command(BaseCommand):
         for config in kube.configured_clusters():
             if config.name != kube.IN_CLUSTER and config.name not in contexts:
                 self.stderr.write(f"warning: {config.name!r} is not a context of the kubeconfig (KUBECONFIG)")
-        self.stdout.write(f"{'CLUSTER':<24} {'STATE':<15} {'LAST EVENT':<21} {'LAG':>8}  ERROR")
+        self.stdout.write(
+            f"{'CLUSTER':<24} {'STATE':<15} {'PODS':>5} {'STUCK':>5} {'LAST EVENT':<21} {'LAG':>8}  ERROR"
+        )
         for row in rows:
             lag = f"{row['lag_seconds']:.0f}s" if row["lag_seconds"] is not None else "-"
-            error = row["last_error"].splitlines()[0][:80] if row["last_error"] else ""
             self.stdout.write(
-                f"{row['name']:<24} {row['state']:<15} {format_time(row['last_event_at']) or '-':<21} "
-                f"{lag:>8}  {error}"
+                f"{row['name']:<24} {row['state']:<15} {row['pods']:>5} {row['stuck']:>5} "
+                f"{format_time(row['last_event_at']) or '-':<21} {lag:>8}  {_one_line(row['last_error'])}"
             )
             for stream in row["streams"]:  # each failing stream on its own line (a denied namespace)
                 if stream["state"] == "error":
                     where = f"{stream['resource']} in {stream['namespace'] or 'all namespaces'}"
-                    message = stream["last_error"].splitlines()[0][:120] if stream["last_error"] else ""
-                    self.stdout.write(f"  {where:<38} {'error':<15} {message}")
+                    self.stdout.write(f"  {where:<38} {'error':<15} {_one_line(stream['last_error'])}")
+
+
+def _one_line(text: str) -> str:
+    """The whole of an error (untrusted text from the cluster) on one line, without control characters."""
+    joined = " ".join(line.strip() for line in (text or "").splitlines() if line.strip())
+    return "".join(ch if ch.isprintable() else "?" for ch in joined)

@@ -5,9 +5,15 @@ worker (queues `watch` and `default`) and beat run in threads beside it, because
 (the in-memory channel layer, the memory:// broker) only work inside one process. With REDIS_URL and
 DATABASE_URL set, the same command uses them. `--demo` (loopback addresses only) also imports the bundled
 sample recordings as cluster `samples`, starts kubesim's `demo` scenario in-process as the watched cluster
-`demo` (kubeconfig under var/), and makes the login `demo` / `demo` (or INITSCOPE_DEMO_PASSWORD); outside
-demo mode there is no default user. Ctrl-C (or SIGTERM) stops Daphne, then beat, the worker and kubesim;
-nothing is left running.
+`demo` (its kubeconfig in this instance's own temporary folder, printed at start), and makes the login
+`demo` / `demo` (or INITSCOPE_DEMO_PASSWORD); outside demo mode there is no default user. Ctrl-C (or
+SIGTERM) stops Daphne, then beat, the worker and kubesim; nothing is left running.
+
+Several instances on one checkout: each needs its own port, and with `--demo` its own database (another
+INITSCOPE_VAR_DIR for SQLite, or another DATABASE_URL; with REDIS_URL, another Redis database too, since
+the broker, the channel layer and the watch locks live there). A second `serve --demo` on a database that
+a running one uses refuses to start (exit status 1) and names the database; once the first has stopped,
+however it stopped, the next one takes over at once.
 """
 
 from __future__ import annotations
@@ -27,7 +33,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pods.ingest.imports import import_paths
-from pods.management.commands._allinone import DemoCluster, EmbeddedBeat, EmbeddedWorker
+from pods.management.commands._allinone import (
+    DemoClaim,
+    DemoCluster,
+    EmbeddedBeat,
+    EmbeddedWorker,
+    RuntimeDir,
+)
 
 SAMPLES = Path(settings.BASE_DIR) / "samples"
 STOP_TIMEOUT = 3.0
@@ -69,32 +81,51 @@ class Command(BaseCommand):
         if demo and not _is_loopback(host):
             raise CommandError("--demo creates a known login, so it only serves on a loopback address")
         Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
-        call_command("migrate", interactive=False, verbosity=0)
         parts: list = []
         try:
-            login = self._prepare_demo(options, parts) if demo else ""
+            if demo:
+                self._claim_database(parts, host, port)
+            call_command("migrate", interactive=False, verbosity=0)
+            folder = RuntimeDir()
+            parts.append(("folder", folder))
+            login = self._prepare_demo(options, parts, folder.path) if demo else ""
             if not options["no_worker"]:
-                self._start_celery(parts)
+                self._start_celery(parts, folder.path)
             self._banner(host, port, login)
             CommandLineInterface().run(["--bind", host, "--port", str(port), "dashboard.asgi:application"])
         finally:
             self._stop(parts)
 
-    def _prepare_demo(self, options: dict, parts: list) -> str:
+    def _claim_database(self, parts: list, host: str, port: int) -> None:
+        """Hold the database for this demo, or refuse: another `serve --demo` is using it."""
+        claim = DemoClaim()
+        if not claim.acquire():
+            holder = claim.holder()
+            raise CommandError(
+                f"another `manage.py serve --demo`{f' ({holder})' if holder else ''} is using "
+                f"{claim.describe()}. Two demos on one database would watch two simulators as the one "
+                "cluster `demo` and close each other's Pods. Stop that one, or give this one its own "
+                "database: INITSCOPE_VAR_DIR=<another folder> (SQLite) or DATABASE_URL=<another database>."
+            )
+        parts.append(("claim", claim))
+        claim.note(f"pid {os.getpid()}, http://{host}:{port}/")
+
+    def _prepare_demo(self, options: dict, parts: list, folder: Path) -> str:
         """Import the samples, start kubesim's demo cluster, make the demo login; returns the login line."""
         report = import_paths(cluster_name="samples", paths=sample_paths())
         self.stdout.write(f"loaded {report.records:,} records from {len(sample_paths())} sample recordings")
-        cluster = DemoCluster(speed=options["speed"])
+        cluster = DemoCluster(speed=options["speed"], folder=folder)
         parts.append(("kubesim", cluster))
         url = cluster.start()
         self.stdout.write(f"kubesim is playing the demo scenario at {url} (speed {options['speed']:g}x)")
+        self.stdout.write(f"its kubeconfig (context demo), while this runs: {cluster.kubeconfig}")
         password = settings.INITSCOPE_DEMO_PASSWORD
         user, _ = get_user_model().objects.get_or_create(username="demo")
         user.set_password(password)
         user.save()
         return f"  login: demo / {password}\n"
 
-    def _start_celery(self, parts: list) -> None:
+    def _start_celery(self, parts: list, folder: Path) -> None:
         from dashboard.celery import app
         from pods import tasks
 
@@ -102,7 +133,7 @@ class Command(BaseCommand):
         worker = EmbeddedWorker(app, concurrency=clusters + 2)
         parts.append(("worker", worker))
         worker.start()
-        beat = EmbeddedBeat(app)
+        beat = EmbeddedBeat(app, folder=folder)
         parts.append(("beat", beat))
         beat.start()
         tasks.ensure_watchers.delay()  # start watching now rather than at beat's first tick
@@ -114,6 +145,8 @@ class Command(BaseCommand):
 
     def _stop(self, parts: list) -> None:
         """Stop beat, the worker and kubesim (newest first), each within STOP_TIMEOUT seconds."""
+        if not parts:  # refused before anything started
+            return
         stuck = []
         for name, part in reversed(parts):
             with contextlib.suppress(Exception):

@@ -68,3 +68,24 @@ def test_node_and_pvc_events_reach_ingest(kubesim_cluster, transactional_db, han
     about = [i for i in handed_on if i.kind == "event" and involved(i)[0] == kind]
     assert about, sorted({involved(i)[0] for i in handed_on if i.kind == "event"})
     assert all(i.owner is None for i in about)
+
+
+def test_a_watched_deployment_that_cannot_create_pods_is_diagnosed_create_failed(
+    kubesim_cluster, transactional_db, handed_on, client, django_user_model
+):
+    """End to end through a live watch: the ReplicaSet's FailedCreate lands on its Deployment, which the
+    API lists with the diagnosis create-failed and the controller's message; the StatefulSet whose
+    ServiceAccount arrives after 120 s is no longer diagnosed once its Pod exists."""
+    sim = kubesim_cluster("quota-exceeded", seed=3)
+    watch_scenario(sim, 180)
+    client.force_login(django_user_model.objects.create_user(username="sre", password="x"))
+    answer = client.get("/api/v1/workloads", {"cluster": sim.name})
+    assert answer.status_code == 200
+    rows = {(r["kind"], r["name"]): r for r in answer.json()["results"]}
+    web = rows[("Deployment", "web")]
+    assert web["diagnosis"]["code"] == "create-failed"
+    assert "exceeded quota" in web["diagnosis"]["summary"]
+    assert web["pods"] == 0 and web["stuck"] is True
+    assert ("ReplicaSet", "web") not in rows and not any(k == "ReplicaSet" for k, _ in rows)
+    db = rows.get(("StatefulSet", "db"))
+    assert db is not None and db["diagnosis"] is None and db["pods"] >= 1, db

@@ -1,0 +1,241 @@
+"""`GET /api/v1/reports/init-containers|pod-startup|nodes`: the reports of `pods.reports` (docs/reports.md),
+as JSON (`{"since", "until", "source", "rows"}`) or, with `format=csv`, the same rows as CSV.
+
+The serializers here are the one description of the report shapes (the OpenAPI schema, docs/api.md); their
+fields are `pods.reports.FIELDS` in the same order (a test holds them together).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pods import reports
+from pods.api.schema import BAD_REQUEST, NOT_AUTHENTICATED, ApiSchema
+from pods.api.serializers import Closed
+from pods.reports.period import HELP as PERIOD_HELP
+
+SECONDS = "Seconds; null when nothing was measured."
+P = "percentile (linear interpolation between closest ranks, exact over raw rows). " + SECONDS
+
+
+def Seconds(help_text: str) -> serializers.FloatField:  # noqa: N802 - reads like a field class
+    return serializers.FloatField(allow_null=True, help_text=help_text)
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    """The query parameters of every report (validated by the view, documented from here)."""
+
+    cluster = serializers.CharField(required=False, allow_blank=True)
+    namespace = serializers.CharField(required=False, allow_blank=True)
+    workload = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="`name` or `Kind/name`, e.g. `Deployment/api` (`Pod/name`: a Pod without an owner).",
+    )
+    container = serializers.CharField(
+        required=False, allow_blank=True, help_text="An init container's (or sidecar's) name."
+    )
+    since = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Start of the period (included; default: 7 days before `until`). " + PERIOD_HELP,
+    )
+    until = serializers.CharField(
+        required=False, allow_blank=True, help_text="End of the period (excluded; default: now). Same forms."
+    )
+    format = serializers.ChoiceField(
+        choices=["json", "csv"],
+        required=False,
+        help_text="`csv`: the same rows as CSV (header: the row fields; null is empty, `top_reasons` JSON).",
+    )
+
+
+class _Keys(Closed):
+    cluster = serializers.CharField()
+
+
+class _WorkloadKeys(_Keys):
+    namespace = serializers.CharField()
+    workload_kind = serializers.CharField(
+        help_text="`Deployment`, `StatefulSet`, `DaemonSet`, `Job`, `CronJob`, ...; `Pod` for a Pod without "
+        "an owner (`workload` is then its name)."
+    )
+    workload = serializers.CharField()
+
+
+class ReasonSerializer(Closed):
+    reason = serializers.CharField(
+        allow_blank=True, help_text="The termination reason (`Error`, `OOMKilled`)."
+    )
+    exit_code = serializers.IntegerField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class InitContainerRowSerializer(_WorkloadKeys):
+    """One init container (or native sidecar) of one workload over the period."""
+
+    container = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=["init", "sidecar"], help_text="`sidecar`: an init container with `restartPolicy: Always`."
+    )
+    pods = serializers.IntegerField(help_text="Pods with an attempt of it in the period.")
+    attempts = serializers.IntegerField(
+        help_text="Attempts that started in the period (placeholders included, counted one by one)."
+    )
+    failed = serializers.IntegerField(
+        help_text="Finished attempts with an exit code ≠ 0 or a reason other than `Completed`, plus "
+        "placeholders (for a sidecar a placeholder is a restart, not counted as failed)."
+    )
+    failure_rate = serializers.FloatField(
+        allow_null=True, help_text="failed / finished attempts (placeholders included); null with none."
+    )
+    duration_p50 = Seconds("50th " + P)
+    duration_p95 = Seconds("95th " + P)
+    duration_p99 = Seconds("99th " + P)
+    duration_max = Seconds(
+        "Longest. A duration is finishedAt − startedAt (init) or start → started (sidecar). " + SECONDS
+    )
+    pull_count = serializers.IntegerField(help_text="Measured image pulls (a `Pulled` Event with its time).")
+    pull_p50 = Seconds("Median pull time. " + SECONDS)
+    pull_p95 = Seconds("95th percentile pull time. " + SECONDS)
+    queue_wait_p50 = Seconds("Median wait before the pull started. " + SECONDS)
+    already_present = serializers.IntegerField(help_text="Pulls of an image already present (not as zero).")
+    top_reasons = ReasonSerializer(many=True, help_text="Up to 5 among failed attempts, most frequent first.")
+
+
+class PodStartupRowSerializer(_WorkloadKeys):
+    """One workload's Pods created in the period: created → scheduled, → Initialized, → Ready."""
+
+    pods = serializers.IntegerField(help_text="Pods created in the period.")
+    scheduled = serializers.IntegerField(help_text="Of those, scheduled.")
+    scheduled_p50 = Seconds("created → scheduled, median. " + SECONDS)
+    scheduled_p95 = Seconds("created → scheduled, 95th percentile. " + SECONDS)
+    scheduled_max = Seconds("created → scheduled, longest. " + SECONDS)
+    initialized = serializers.IntegerField(help_text="Of those, Initialized.")
+    initialized_p50 = Seconds("created → Initialized, median. " + SECONDS)
+    initialized_p95 = Seconds("created → Initialized, 95th percentile. " + SECONDS)
+    initialized_max = Seconds("created → Initialized, longest. " + SECONDS)
+    ready = serializers.IntegerField(help_text="Of those, Ready.")
+    ready_p50 = Seconds("created → Ready, median. " + SECONDS)
+    ready_p95 = Seconds("created → Ready, 95th percentile. " + SECONDS)
+    ready_max = Seconds("created → Ready, longest. " + SECONDS)
+
+
+class NodeRowSerializer(_Keys):
+    """One node's init-container and sidecar attempts in the period (to find a bad node or mirror)."""
+
+    node = serializers.CharField(allow_blank=True, help_text="Empty: Pods never scheduled.")
+    pods = serializers.IntegerField()
+    attempts = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    failure_rate = serializers.FloatField(allow_null=True)
+    duration_p50 = Seconds("Median duration. " + SECONDS)
+    duration_p95 = Seconds("95th percentile duration. " + SECONDS)
+    pull_count = serializers.IntegerField()
+    pull_p50 = Seconds("Median pull time. " + SECONDS)
+    pull_p95 = Seconds("95th percentile pull time. " + SECONDS)
+    queue_wait_p50 = Seconds("Median wait before the pull started. " + SECONDS)
+    already_present = serializers.IntegerField()
+
+
+class _ReportSerializer(Closed):
+    since = serializers.DateTimeField(help_text="Start of the period (included).")
+    until = serializers.DateTimeField(help_text="End of the period (excluded).")
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # a declared field, as in PodLogSerializer
+        choices=["raw", "rollup"],
+        help_text="`raw`: computed from the stored attempts (percentiles exact); `rollup`: from hourly "
+        "rollups.",
+    )
+
+
+class InitContainerReportSerializer(_ReportSerializer):
+    rows = InitContainerRowSerializer(many=True)
+
+
+class PodStartupReportSerializer(_ReportSerializer):
+    rows = PodStartupRowSerializer(many=True)
+
+
+class NodeReportSerializer(_ReportSerializer):
+    rows = NodeRowSerializer(many=True)
+
+
+ROW_SERIALIZERS: dict[str, type[Closed]] = {
+    reports.INIT_CONTAINERS: InitContainerRowSerializer,
+    reports.POD_STARTUP: PodStartupRowSerializer,
+    reports.NODES: NodeRowSerializer,
+}
+
+
+class _ReportView(APIView):
+    schema = ApiSchema()
+    report = ""
+
+    def get(self, request: Request) -> Response | HttpResponse:
+        query = ReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        try:
+            document = reports.report_document(self.report, query.validated_data)
+        except reports.PeriodError as exc:
+            raise ValidationError({exc.field: [str(exc)]})
+        if query.validated_data.get("format") == "csv":
+            response = HttpResponse(reports.csv_text(self.report, document), content_type="text/csv")
+            response["Content-Disposition"] = f'attachment; filename="{self.report}.csv"'
+            return response
+        return Response(document)
+
+    # DRF reads `format` as a renderer choice (a 404 for `csv`): this API reads it itself.
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        renderer = self.get_renderers()[0]
+        return (renderer, renderer.media_type)
+
+
+def _schema(operation_id: str, document: type[Closed]):
+    return extend_schema(
+        operation_id=operation_id,
+        parameters=[ReportQuerySerializer],
+        responses={
+            (200, "application/json"): document,
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="With `format=csv`."),
+            400: BAD_REQUEST,
+            401: NOT_AUTHENTICATED,
+        },
+    )
+
+
+class InitContainerReportView(_ReportView):
+    report = reports.INIT_CONTAINERS
+
+    @_schema("reports_init_containers", InitContainerReportSerializer)
+    def get(self, request: Request) -> Response | HttpResponse:
+        """One row per cluster × namespace × workload × init container (sidecars in their own rows):
+        attempts, failures and why, durations and pulls of the attempts that started in the period."""
+        return super().get(request)
+
+
+class PodStartupReportView(_ReportView):
+    report = reports.POD_STARTUP
+
+    @_schema("reports_pod_startup", PodStartupReportSerializer)
+    def get(self, request: Request) -> Response | HttpResponse:
+        """Per workload, the Pods created in the period: created → scheduled, → Initialized, → Ready."""
+        return super().get(request)
+
+
+class NodeReportView(_ReportView):
+    report = reports.NODES
+
+    @_schema("reports_nodes", NodeReportSerializer)
+    def get(self, request: Request) -> Response | HttpResponse:
+        """Per node, the init-container and sidecar attempts that started in the period: failures,
+        durations and image pulls (a bad node or registry mirror stands out)."""
+        return super().get(request)

@@ -1,0 +1,31 @@
+"""Reports: how long init containers and sidecars take, how often they fail and why, per workload and node,
+over a period (docs/reports.md).
+
+Owns the exact definitions (`definitions`, pure: period membership by start, duration, failed with the
+placeholders, failure rate, a sidecar's start → started, percentiles like PostgreSQL's `percentile_cont`,
+top reasons), the period of a report (`period`: ISO 8601 or relative times), the queries over raw rows
+(`queries`: SQL with `percentile_cont` on PostgreSQL, the pure definitions in Python elsewhere, the same
+answers) and the one document the API, the CLI and the CSV export serve (`documents`). The document says
+which source answered (`source`): raw rows for now; a rollup source slots in behind `documents.report`.
+"""
+
+from __future__ import annotations
+
+from .documents import csv_text, report, report_document
+from .period import Period, PeriodError, parse_period
+from .queries import FIELDS, INIT_CONTAINERS, NODES, POD_STARTUP, REPORTS, ReportFilters
+
+__all__ = [
+    "FIELDS",
+    "INIT_CONTAINERS",
+    "NODES",
+    "POD_STARTUP",
+    "REPORTS",
+    "Period",
+    "PeriodError",
+    "ReportFilters",
+    "csv_text",
+    "parse_period",
+    "report",
+    "report_document",
+]

@@ -80,6 +80,20 @@ SCENARIO = {
             "initContainers": [{"name": "wait-for-db", "image": "busybox:1.36", "behavior": {"duration": 1}}],
             "containers": [{"name": "app", "image": "acme/web:1.0", "behavior": {"ready_delay": 1}}],
         },
+        {
+            # two failed pulls (ErrImagePull, ImagePullBackOff), then the pull succeeds (test_waiting.py)
+            "kind": "Pod",
+            "name": "pull-recovers",
+            "namespace": "shop",
+            "initContainers": [
+                {
+                    "name": "fetch-config",
+                    "image": "registry.example.com/acme/config:2.1",
+                    "behavior": {"duration": 1, "pull_failures": 2, "pull_error": "connection reset by peer"},
+                }
+            ],
+            "containers": [{"name": "app", "image": "acme/web:1.0"}],
+        },
     ],
 }
 

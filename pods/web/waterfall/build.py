@@ -20,6 +20,7 @@ from pods.web.waterfall.model import (
     Layout,
     Marker,
     Segment,
+    label_width,
 )
 from pods.web.waterfall.outcome import is_live
 
@@ -48,7 +49,8 @@ def _schedule_lane(document: dict, ctx: Context) -> Lane:
         ctx.skew += 1
         seconds = 0.0
     unschedulable = (document.get("diagnosis") or {}).get("code") == "unschedulable"
-    cls = "done" if scheduled else ("failed" if unschedulable else "pending")
+    # never the colour of a failed or killed attempt: scheduling is a wait, not an outcome
+    cls = "done" if scheduled else ("unschedulable" if unschedulable else "pending")
     if scheduled:
         title = f"scheduled in {format_duration(seconds)}\n{format_utc(created)} → {format_utc(scheduled)}"
     else:
@@ -58,8 +60,97 @@ def _schedule_lane(document: dict, ctx: Context) -> Lane:
     x, w = ctx.axis.span(created, end)
     seg = Segment("sched", "schedule", cls, x, w, created, end, seconds, title, title.split("\n")[0])
     seg.live = not scheduled and ctx.live
+    seg.reason = "FailedScheduling" if unschedulable else ""
     lane.segments.append(seg)
+    _pod_setup(document, ctx, lane)
+    if len(lane.segments) > 1:
+        lane.label = "pod setup"
     return lane
+
+
+def _pod_segment(
+    lane: Lane,
+    ctx: Context,
+    kind: str,
+    cls: str,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    what: str,
+    message: str = "",
+    *,
+    still: bool = False,
+) -> Segment:
+    seconds = max((end - start).total_seconds(), 0.0)
+    span = format_duration(seconds) + ("…" if still else "")
+    title = f"{what}{f' ({reason})' if reason else ''} {span}\n{format_utc(start)} → " + (
+        "now" if still else format_utc(end)
+    )
+    if message:
+        title += "\n" + message[:400]
+    x, w = ctx.axis.span(start, end)
+    seg = Segment(f"{kind}-{len(lane.segments)}", kind, cls, x, w, start, end, seconds, title, "")
+    seg.aria = f"{what}: {reason + ', ' if reason else ''}{span}"
+    seg.reason = reason
+    seg.live = still
+    seg.label = (reason or what) if w >= label_width(reason or what) else ""
+    lane.segments.append(seg)
+    return seg
+
+
+def _pod_setup(document: dict, ctx: Context, lane: Lane) -> None:
+    """After scheduling, before the first container: volumes mounting (FailedMount, FailedAttachVolume
+    repeat while they fail) and the sandbox (FailedCreatePodSandBox; PodReadyToStartContainers when up)."""
+    scheduled = ctx.scheduled
+    if scheduled is None:
+        return
+    signals = {s.get("reason"): s for s in document.get("signals") or ()}
+    code = (document.get("diagnosis") or {}).get("code")
+    cursor = scheduled
+    for reason in ("FailedAttachVolume", "FailedMount"):
+        signal = signals.get(reason)
+        first = parse_time((signal or {}).get("first_at"))
+        if signal is None or first is None:
+            continue
+        still = code == "mount" and ctx.live
+        end = ctx.open_end if still else (parse_time(signal.get("last_at")) or first)
+        start = max(first, cursor)
+        if end <= start and not still:
+            continue
+        text = "attaching volumes" if reason == "FailedAttachVolume" else "mounting volumes"
+        _pod_segment(
+            lane,
+            ctx,
+            "waiting",
+            "open" if still else "waiting",
+            start,
+            max(end, start),
+            reason,
+            text,
+            signal.get("message") or "",
+            still=still,
+        )
+        cursor = max(cursor, end)
+    ready = parse_time(document.get("sandbox_ready_at"))
+    failed = signals.get("FailedCreatePodSandBox")
+    reason = "FailedCreatePodSandBox" if failed else ""
+    message = (failed or {}).get("message") or ""
+    if ready is not None and ready > cursor:
+        _pod_segment(lane, ctx, "sandbox", "done", cursor, ready, reason, "sandbox", message)
+    elif ready is None and code == "sandbox" and ctx.live:
+        start = max(parse_time((failed or {}).get("first_at")) or cursor, cursor)
+        _pod_segment(
+            lane,
+            ctx,
+            "sandbox",
+            "open",
+            start,
+            max(ctx.open_end, start),
+            reason,
+            "waiting for the sandbox",
+            message,
+            still=True,
+        )
 
 
 def _markers(document: dict, axis: Axis, *, lanes: int, now: datetime | None) -> list[Marker]:

@@ -12,10 +12,20 @@ from datetime import datetime, timedelta
 
 from pods.timeline.times import format_duration, format_utc, parse_time
 from pods.web.waterfall.axis import Axis
-from pods.web.waterfall.model import LABEL_MIN_GAP, MIN_BAR, MIN_UNKNOWN, AttemptRow, Lane, Segment
+from pods.web.waterfall.model import (
+    LABEL_MIN_GAP,
+    MIN_BAR,
+    MIN_GAP,
+    MIN_UNKNOWN,
+    AttemptRow,
+    Lane,
+    Segment,
+    label_width,
+)
 from pods.web.waterfall.outcome import attempt_outcome, attempt_title, outcome_text
 
 KIND_LABELS = {"init": "init", "sidecar": "sidecar", "app": "app"}
+_IMAGE_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "RegistryUnavailable"})
 
 
 class ContainerLane:
@@ -34,13 +44,93 @@ class ContainerLane:
             row=row,
             container=container,
         )
+        self._bar_end: float | None = None  # where the previous attempt's bar ends (x)
 
     def build(self) -> Lane:
         self._pull()
         rows = self._attempt_rows()
         self._attempts(rows)
+        self._waiting()
         self._blocked(rows)
+        # left to right: the order of the keyboard's arrow keys and of screen readers
+        self.lane.segments.sort(key=lambda seg: seg.x)
         return self.lane
+
+    # waiting ----------------------------------------------------------------------------------------
+    def _waiting(self) -> None:
+        """The spans the container was seen waiting (`pods.timeline.waiting`), each with its reason.
+
+        A span ends where the lane's next drawn fact begins (the pull, an attempt): those are drawn as
+        themselves. A CrashLoopBackOff under a back-off gap is that gap (which names it); a still failing
+        pull is drawn as the open pull."""
+        spans = self.c.get("waiting") or ()
+        if not spans:
+            return
+        drawn = [seg for seg in self.lane.segments if seg.start is not None]
+        backoffs = [seg for seg in self.lane.segments if seg.kind == "backoff"]
+        failing_pull = any(seg.kind == "pull" and seg.cls == "pull-failed" for seg in self.lane.segments)
+        current = self.c.get("state_reason") if self.c.get("state") == "waiting" else ""
+        for index, span in enumerate(spans):
+            reason = span.get("reason") or ""
+            start = parse_time(span.get("first_at"))
+            if start is None:
+                continue
+            ended = parse_time(span.get("ended_at"))
+            still = ended is None and index == len(spans) - 1 and current in reason.split("/")
+            end = ended or (self.ctx.open_end if still and self.ctx.live else parse_time(span.get("last_at")))
+            if end is None:
+                continue
+            image = any(r in _IMAGE_REASONS for r in reason.split("/"))
+            if image and failing_pull and still:
+                continue  # the open pull bar is this wait
+            for seg in drawn:
+                if seg.start is not None and start < seg.start < end:
+                    end = seg.start
+            if "CrashLoopBackOff" in reason.split("/"):
+                for gap in backoffs:
+                    if (
+                        gap.start is not None
+                        and gap.end is not None
+                        and gap.start <= end
+                        and start <= gap.end
+                    ):
+                        gap.aria = f"{gap.aria} (CrashLoopBackOff)"
+                        break
+                else:
+                    self._wait_segment(index, span, reason, start, end, still)
+                continue
+            self._wait_segment(index, span, reason, start, end, still)
+
+    def _wait_segment(
+        self, index: int, span: dict, reason: str, start: datetime, end: datetime, still: bool
+    ) -> None:
+        seconds = (end - start).total_seconds()
+        if seconds < 0:
+            self.ctx.skew += 1
+            return
+        if seconds < 0.5 and not still:
+            return
+        live = still and self.ctx.live
+        span_text = format_duration(seconds) + ("…" if live else "")
+        title = f"{self.name} · waiting: {reason} for {span_text}\n{format_utc(start)} → " + (
+            "now" if live else format_utc(end)
+        )
+        message = (span.get("message") or "").strip()
+        if message:
+            title += "\n" + message[:400] + ("…" if len(message) > 400 else "")
+        seg = self._add(
+            "waiting", "open" if live else "waiting", f"w{index}", start, end, seconds=seconds, title=title
+        )
+        # never over the bar that follows it (bars near the axis end are widened and clamped in x)
+        right = seg.x + seg.w
+        for other in self.lane.segments:
+            if other is not seg and other.kind != "waiting" and seg.x < other.x < right:
+                right = other.x
+        seg.w = round(max(right - seg.x, 0.0), 2)
+        seg.aria = f"{self.name} waiting: {reason}, {span_text}"
+        seg.reason = reason
+        seg.live = live
+        seg.label = reason if seg.w >= label_width(reason) else ""
 
     # image pull -------------------------------------------------------------------------------------
     def _pull(self) -> None:
@@ -171,12 +261,23 @@ class ContainerLane:
             start = min(floor or self._lane_start() or end, end)
             aria = f"{self.name} attempt {row.number}: {outcome_text(row)}, start unknown"
         seg = self._add("attempt", row.outcome, row.id, start, end, seconds=row.seconds, title=title)
+        self._keep_apart(seg)
         seg.aria = aria
         seg.live = row.outcome == "running" and self.ctx.live
         seg.attempts = 1
         if row.started_at is None:
             seg.start = None  # the bar's left edge is a bound, not the attempt's start
             seg.label = "start unknown" if seg.w >= LABEL_MIN_GAP else ""
+
+    def _keep_apart(self, seg: Segment) -> None:
+        """Consecutive attempts never merge into one bar: each starts at least `MIN_GAP` after the
+        previous bar (widened to `MIN_BAR`) ends, and stays `MIN_BAR` wide (at the axis end, at most)."""
+        floor = self._bar_end + MIN_GAP if self._bar_end is not None else None
+        if floor is not None and seg.x < floor:
+            right = max(seg.x + seg.w, floor + MIN_BAR)
+            seg.x = round(max(min(floor, self.ctx.axis.width - MIN_BAR), 0.0), 2)
+            seg.w = round(max(min(right, self.ctx.axis.width) - seg.x, MIN_BAR), 2)
+        self._bar_end = seg.x + seg.w
 
     def _waiting_to_restart(self, prev: AttemptRow) -> bool:
         return (
@@ -213,7 +314,10 @@ class ContainerLane:
         seg = self._add(
             "backoff", cls, ident, prev.finished_at, end, seconds=seconds, title=title, minimum=0.0
         )
-        seg.label = label if seg.w >= LABEL_MIN_GAP else ""
+        seg.label = label if seg.w >= max(LABEL_MIN_GAP, label_width(label)) else ""
+        seg.reason = (
+            "CrashLoopBackOff" if self.c.get("state_reason") == "CrashLoopBackOff" and waiting else ""
+        )
         seg.live = waiting
 
     def _unknown(
@@ -252,13 +356,15 @@ class ContainerLane:
         if rows or not diagnosis or diagnosis.get("container") != self.name or not self.ctx.live:
             return
         since = parse_time(diagnosis.get("since"))
-        if since is None or any(s.kind == "pull" and s.live for s in self.lane.segments):
+        if since is None or any(s.kind in ("waiting", "pull") and s.live for s in self.lane.segments):
             return
         end = self.ctx.open_end
         seconds = max((end - since).total_seconds(), 0.0)
         title = f"{self.name} · {diagnosis.get('code', '')} for {format_duration(seconds)}\n"
         title += diagnosis.get("summary") or ""
         seg = self._add("blocked", "blocked", "blocked", since, end, seconds=seconds, title=title)
+        seg.reason = self.c.get("state_reason") or diagnosis.get("code", "")
+        seg.aria = f"{self.name} waiting: {seg.reason}, {format_duration(seconds)}…"
         seg.live = True
 
     def _add(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 MIN_BAR = 2.0
+MIN_GAP = 1.0  # between consecutive attempts' bars, so that they never merge into one
 MIN_UNKNOWN = 6.0
 LANE_HEIGHT = 26
 BAR_HEIGHT = 14
@@ -18,6 +19,24 @@ AXIS_HEIGHT = 22
 MARK_ROW_HEIGHT = 16
 LABEL_MIN_GAP = 64.0  # a gap label is drawn only when the gap is at least this wide
 CHAR_WIDTH = 6.4  # rough width of one label character, for staggering marker labels
+# What a segment's `data-segment` says it is (the template's attribute; tests and screen readers read it).
+SEGMENT_NAMES = {
+    "schedule": "scheduling",
+    "sandbox": "sandbox",
+    "waiting": "waiting",
+    "blocked": "waiting",
+    "pull": "pull",
+    "present": "pull",
+    "wait": "queue",
+    "attempt": "attempt",
+    "backoff": "back-off",
+    "unknown": "unknown",
+}
+
+
+def label_width(text: str) -> float:
+    """The width a label drawn beside a bar needs (layout units at about one pixel each), with room."""
+    return len(text) * CHAR_WIDTH + 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +49,9 @@ class Tick:
 class Segment:
     """One drawn interval (or point) of a lane.
 
-    kind: "schedule" | "wait" (image pull queue) | "pull" | "present" (image already on the node, a point)
-    | "attempt" | "unknown" (attempts that happened, details unknown) | "backoff" | "blocked".
+    kind: "schedule" | "sandbox" | "waiting" (a waiting reason observed) | "wait" (image pull queue) | "pull"
+    | "present" (image already on the node, a point) | "attempt" | "unknown" (attempts that happened,
+    details unknown) | "backoff" | "blocked"; `segment` is its public name (SEGMENT_NAMES).
     cls: the CSS modifier — for attempts the outcome (succeeded, failed, oom, running, killed, unknown).
     `title` is plain text (the template escapes it); `label` is short text drawn beside the bar.
     `live` means the segment ends at `now` and grows with the clock.
@@ -50,6 +70,11 @@ class Segment:
     label: str = ""
     live: bool = False
     attempts: int = 0  # how many attempts the segment stands for (attempt: 1; unknown: n)
+    reason: str = ""  # the waiting reason (or Event reason) the segment stands for, if any
+
+    @property
+    def segment(self) -> str:
+        return SEGMENT_NAMES.get(self.kind, self.kind)
 
     @property
     def mid(self) -> float:
@@ -174,3 +199,18 @@ class Layout:
     @property
     def attempt_count(self) -> int:
         return sum(s.attempts for lane in self.lanes for s in lane.segments)
+
+    @property
+    def init_lanes(self) -> int:
+        return sum(1 for lane in self.lanes if lane.kind in ("init", "sidecar"))
+
+    @property
+    def init_attempt_count(self) -> int:
+        """Attempts of the init containers (sidecars included), each of a run of placeholders counted:
+        the same count as each lane's ×N and its attempts table."""
+        return sum(lane.attempt_count for lane in self.lanes if lane.kind in ("init", "sidecar"))
+
+    @property
+    def restart_count(self) -> int:
+        """Attempts after each container's first (every generation's, as the lanes show them)."""
+        return sum(max(lane.attempt_count - 1, 0) for lane in self.lanes if lane.container is not None)

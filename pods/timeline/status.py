@@ -29,6 +29,7 @@ class PodFacts(NamedTuple):
     deleting: bool  # metadata.deletionTimestamp is set
     sidecars: frozenset[str]
     init_count: int  # init containers in the spec, sidecars included
+    app_count: int = -1  # containers in the spec (-1: unknown, count the statuses)
 
 
 class _Tally:
@@ -104,10 +105,25 @@ def _walk_app(statuses: Sequence[Named], reason: str, tally: _Tally) -> tuple[st
     return reason, has_running, error_reason
 
 
+class Columns(NamedTuple):
+    """kubectl's READY, STATUS and RESTARTS columns (and the newest restart RESTARTS counts)."""
+
+    status: str
+    restarts: int
+    restarts_last_at: datetime | None
+    ready: str  # `1/2`: ready containers of the app containers and sidecars (printPod's READY)
+
+
 def print_pod(
     facts: PodFacts, inits: Sequence[Named], apps: Sequence[Named]
 ) -> tuple[str, int, datetime | None]:
     """printPod over parsed statuses: (STATUS, RESTARTS, newest lastState finishedAt counted)."""
+    return print_columns(facts, inits, apps)[:3]
+
+
+def print_columns(facts: PodFacts, inits: Sequence[Named], apps: Sequence[Named]) -> Columns:
+    """printPod over parsed statuses, READY included: ready sidecars (started and ready, counted by the
+    init walk) and ready running app containers, of the app containers and sidecars in the spec."""
     reason = facts.reason or facts.phase
     if facts.scheduling_gated:
         reason = "SchedulingGated"
@@ -131,7 +147,8 @@ def print_pod(
             reason = "Unknown"
         elif facts.phase not in TERMINAL_PHASES:
             reason = "Terminating"
-    return reason, tally.restarts, (tally.last if tally.restarts else None)
+    total = (facts.app_count if facts.app_count >= 0 else len(apps)) + len(facts.sidecars)
+    return Columns(reason, tally.restarts, (tally.last if tally.restarts else None), f"{tally.ready}/{total}")
 
 
 def named_observations(statuses: Any) -> list[Named]:
@@ -175,6 +192,7 @@ def pod_facts(raw_pod: RawPod, conditions: Any) -> PodFacts:
         deleting=bool(as_dict(raw_pod.get("metadata")).get("deletionTimestamp")),
         sidecars=sidecars,
         init_count=len(inits),
+        app_count=len(as_list(spec.get("containers"))),
     )
 
 
@@ -195,4 +213,23 @@ def kubectl_status(raw_pod: RawPod) -> tuple[str, int, datetime | None]:
     return print_pod(facts, inits, named_observations(status.get("containerStatuses")))
 
 
-__all__ = ["PodFacts", "kubectl_status", "named_observations", "pod_facts", "print_pod"]
+def kubectl_ready(raw_pod: RawPod) -> str:
+    """kubectl 1.35's READY column for a raw Pod (`1/2`); "" for what is not a Pod. Never raises."""
+    if type(raw_pod) is not dict:
+        return ""
+    status = as_dict(raw_pod.get("status"))
+    facts = pod_facts(raw_pod, as_list(status.get("conditions")))
+    inits = named_observations(status.get("initContainerStatuses"))
+    return print_columns(facts, inits, named_observations(status.get("containerStatuses"))).ready
+
+
+__all__ = [
+    "Columns",
+    "PodFacts",
+    "kubectl_ready",
+    "kubectl_status",
+    "named_observations",
+    "pod_facts",
+    "print_columns",
+    "print_pod",
+]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from .attempts import latest_finished, usable_start
-from .model import Condition, ContainerState, PodState
-from .times import newest_time
+from .model import Condition, ContainerState, PodSignal, PodState
+from .times import newest_time, time_key
+
+MOUNT_REASONS = ("FailedMount", "FailedAttachVolume")
 
 
 def condition(state: PodState, kind: str) -> Condition | None:
@@ -137,35 +139,137 @@ def compute_step(state: PodState) -> tuple[str, datetime | None]:
     return "containers", _containers_since(state)
 
 
+def signal(state: PodState, reason: str) -> PodSignal | None:
+    for found in state.signals:
+        if found.reason == reason:
+            return found
+    return None
+
+
+def started_after(state: PodState, at: datetime | None) -> bool:
+    """Whether any container of the current generation started after `at` (a signal is then past)."""
+    if at is None:
+        return False
+    for container in state.containers:
+        for attempt in reversed(container.attempts):
+            if attempt.generation == state.init_generation and attempt.started_at and attempt.started_at > at:
+                return True
+    return False
+
+
+def has_started(state: PodState, container: ContainerState) -> bool:
+    """Whether the container has run in the current generation (it is running, or an attempt started)."""
+    if container.state == "running":
+        return True
+    return any(
+        a.generation == state.init_generation and usable_start(a, state.created_at) is not None
+        for a in container.attempts
+    )
+
+
+def start_blocker(state: PodState) -> str:
+    """What holds back a Pod before its containers can start: `mount` (a FailedMount /
+    FailedAttachVolume no container start has answered), `sandbox` (FailedCreatePodSandBox likewise, or
+    PodReadyToStartContainers False), or "" (nothing known)."""
+    found: list[tuple[datetime | None, str]] = []
+    for reason, blocker in (
+        ("FailedMount", "mount"),
+        ("FailedAttachVolume", "mount"),
+        ("FailedCreatePodSandBox", "sandbox"),
+    ):
+        held = signal(state, reason)
+        if held is not None and not started_after(state, held.last_at):
+            found.append((held.last_at, blocker))
+    if found:  # the newest one: a mount that failed, then succeeded, leaves a sandbox failure after it
+        return max(found, key=lambda item: time_key(item[0]))[1]
+    cond = condition(state, "PodReadyToStartContainers")
+    if cond is not None and cond.status == "False":
+        return "sandbox"
+    return ""
+
+
+_BLOCKER_LABELS = {"mount": "mounting volumes", "sandbox": "waiting for sandbox"}
+_TERMINAL_REASONS = {"DeadlineExceeded": "failed: deadline exceeded", "Evicted": "evicted"}
+
+
+def killed_by_deletion(state: PodState) -> bool:
+    """Whether a finished Pod was stopped by its deletion: the deletion was requested and no container
+    finished before it (a Pod that failed and was deleted later failed on its own)."""
+    requested = state.deletion_requested_at
+    if requested is None:
+        return False
+    finished = last_finish(state)
+    return finished is None or finished >= requested
+
+
+def _terminal_label(state: PodState) -> str:
+    """A finished Pod: `completed`, `failed`, `failed: deadline exceeded`, `evicted`, `killed (deleted)`."""
+    if state.phase == "Succeeded":
+        return "completed"
+    if state.reason in _TERMINAL_REASONS:
+        return _TERMINAL_REASONS[state.reason]
+    if killed_by_deletion(state):
+        return "killed (deleted)"
+    return "failed"
+
+
+def _containers_label(state: PodState) -> str:
+    """Step `containers`: `starting containers` until every app container has run; then the first
+    sidecar or app container that is not running (`sidecar proxy: CrashLoopBackOff`), else `running, not
+    ready` (a readiness probe that has not passed yet, or readiness lost)."""
+    apps = [c for c in state.containers if c.kind == "app"]
+    if not apps or not all(has_started(state, c) for c in apps):
+        blocker = start_blocker(state) if not any(has_started(state, c) for c in state.containers) else ""
+        return _BLOCKER_LABELS.get(blocker, "starting containers")
+    for kind in ("sidecar", "app"):
+        for container in state.containers:
+            if container.kind == kind and container.state != "running":
+                word = "sidecar" if kind == "sidecar" else "container"
+                return (
+                    f"{word} {container.name}: {container.state_reason or container.state or 'not reported'}"
+                )
+    return "running, not ready"
+
+
 def step_label(state: PodState) -> str:
-    """The step for people: `scheduling`, `init 2/3: migrate`, `starting containers`, `running`, ..."""
+    """The step for people: `scheduling`, `init 2/3: migrate`, `mounting volumes`, `starting containers`,
+    `sidecar proxy: CrashLoopBackOff`, `running`, `completed`, `failed`, `deleting`, ..."""
     step = state.step
     if step.startswith("init:"):
         name = step[5:]
         inits = [c for c in state.containers if c.kind != "app"]
         for position, container in enumerate(inits):
             if container.name == name:
+                if position == 0 and not has_started(state, container):
+                    blocker = _BLOCKER_LABELS.get(start_blocker(state))
+                    if blocker is not None:
+                        return blocker
                 word = "sidecar" if container.kind == "sidecar" else "init"
                 return f"{word} {position + 1}/{len(inits)}: {name}"
         return f"init: {name}"
-    return {
-        "scheduling": "scheduling",
-        "containers": "starting containers",
-        "running": "running",
-        "done": "done",
-        "deleting": "deleting",
-        "": "unknown",
-    }.get(step, step)
+    if step == "containers":
+        return _containers_label(state)
+    if step == "done":
+        return _terminal_label(state)
+    if step == "deleting":
+        return "deleted" if state.deleted_at is not None else "deleting"
+    return {"scheduling": "scheduling", "running": "running", "": "unknown"}.get(step, step)
 
 
 __all__ = [
+    "MOUNT_REASONS",
     "compute_step",
     "condition",
     "current_init",
+    "has_started",
     "init_done",
     "is_initialized",
     "is_ready",
     "is_scheduled",
+    "killed_by_deletion",
     "last_finish",
+    "signal",
+    "start_blocker",
+    "started_after",
     "step_label",
 ]

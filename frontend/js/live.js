@@ -1,3 +1,5 @@
+import { formatDuration, formatLocal, localizeTimes } from "./time.js";
+
 // A WebSocket to the live dashboard that reconnects with back-off and shows its state.
 //
 // Contract: `connectLive({ path, onHello, onMessage })` opens `ws(s)://<host><path>`. Every
@@ -5,19 +7,180 @@
 // page resynchronises from the server there, because it cannot know what it missed while disconnected.
 // Other messages go to `onMessage(message)`. Close code 4401 (signed out) stops reconnecting. The
 // `[data-live-indicator]` element shows "Live", "Connecting…", "Reconnecting in Ns…" or "Signed out".
+//
+// Freshness: whether the data behind the page is current is the server's verdict (the one staleness rule,
+// pods/selectors/clusters.py), rendered as `#freshness[data-freshness]` (live | stale | recorded) with a
+// `[data-cluster-freshness]` entry per stale or recorded cluster (its known-at time, its error).
+// `startFreshness` re-reads it from the server every few seconds (and at once on `clusters.changed`), and
+// every second turns the indicator's `data-live-state` to one of `live`, `reconnecting` (the socket),
+// `stale`, `recorded`, `signed-out`, and ticks `[data-since]` durations, stopped for a stale cluster at the
+// time its data was last known. Cluster strings (error messages) are written with textContent only.
 const CLOSE_UNAUTHENTICATED = 4401;
 const CLOSE_NOT_FOUND = 4404;
 export const FIRST_DELAY_MS = 500;
 export const MAX_DELAY_MS = 15000;
+export const FRESHNESS_POLL_MS = 10000;
+const INDICATOR_TEXT_MAX = 90;
+
+// The socket's side of the indicator ("none" on a page without a socket, as a recording's).
+const socketStatus = { state: "none", text: "" };
+// When a stale cluster without a known-at time was first seen stale (its timers stop there).
+const frozenAt = new Map();
 
 function indicate(state, text) {
+  socketStatus.state = state;
+  socketStatus.text = text;
+  renderIndicator();
+}
+
+/** The indicator's `data-live-state` from the socket's state and the freshness of the page's data. */
+export function liveState(socket, freshness) {
+  if (socket === "signed-out") return "signed-out";
+  if (freshness === "recorded") return "recorded";
+  if (socket === "connecting" || socket === "reconnecting" || socket === "paused") return "reconnecting";
+  if (freshness === "stale" || socket === "not-live") return "stale";
+  return "live";
+}
+
+/** What the server said about the page's clusters (`root` is or holds `[data-freshness]`):
+ * `{ state, clusters: Map(name -> { name, state, knownAt, error, reason }) }`. */
+export function readFreshness(root = document) {
+  const holder = root.matches?.("[data-freshness]") ? root : root.querySelector("[data-freshness]");
+  const clusters = new Map();
+  for (const el of holder ? holder.querySelectorAll("[data-cluster-freshness]") : []) {
+    const knownAt = Date.parse(el.dataset.knownAt || "");
+    clusters.set(el.dataset.clusterFreshness, {
+      name: el.dataset.clusterFreshness,
+      state: el.dataset.state,
+      knownAt: Number.isNaN(knownAt) ? null : knownAt,
+      error: el.dataset.error || "",
+      reason: el.dataset.reason || "",
+    });
+  }
+  return { state: holder ? holder.dataset.freshness : null, clusters };
+}
+
+function clip(text) {
+  return text.length > INDICATOR_TEXT_MAX ? `${text.slice(0, INDICATOR_TEXT_MAX - 1)}…` : text;
+}
+
+/** The indicator's words for a state (the full text goes to its title). */
+export function indicatorText(state, freshness, socketText = "") {
+  const entries = [...freshness.clusters.values()];
+  if (state === "stale") {
+    const stale = entries.filter((e) => e.state === "stale");
+    if (!stale.length) return "Stale: not live";
+    const [first] = stale;
+    const why = first.error || first.reason || "not current";
+    const more = stale.length > 1 ? ` (+${stale.length - 1} more)` : "";
+    return `Stale: ${first.name}${more}: ${why}`;
+  }
+  if (state === "recorded") {
+    const ends = entries.map((e) => e.knownAt).filter((t) => t != null);
+    return ends.length ? `Recorded: data up to ${formatLocal(new Date(Math.max(...ends)))}` : "Recorded";
+  }
+  if (state === "signed-out") return "Signed out — reload to sign in";
+  if (state === "live") return "Live";
+  return socketText || "Connecting…";
+}
+
+function renderIndicator(root = document) {
+  const freshness = readFreshness(root);
+  if (socketStatus.state === "none" && freshness.state !== "recorded" && freshness.state !== "stale") return;
+  const socket = socketStatus.state === "none" ? "live" : socketStatus.state;
+  const state = liveState(socket, freshness.state);
+  const full = indicatorText(state, freshness, socketStatus.text);
   for (const el of document.querySelectorAll("[data-live-indicator]")) {
     el.hidden = false;
-    el.dataset.state = state;
+    el.dataset.liveState = state;
+    // `data-state` styles the dot: the socket's own states while it is not open, else the data's.
+    el.dataset.state = state === "reconnecting" || state === "signed-out" ? socket : state;
+    if (socket === "signed-out" || socket === "not-live" || socket === "paused") el.dataset.state = "offline";
     const label = el.querySelector("[data-live-text]") || el;
-    label.textContent = text;
-    el.title = state === "live" ? "Receiving live updates" : text;
+    const text =
+      state === "reconnecting" || socket === "not-live" || socket === "paused"
+        ? socketStatus.text
+        : clip(full);
+    if (label.textContent !== text) label.textContent = text;
+    el.title = state === "live" ? "Receiving live updates" : full;
   }
+}
+
+/** The time (ms) the durations of `el` count to: a stale cluster's known-at time, else `now`. */
+export function clockFor(el, freshness, now = Date.now()) {
+  const holder = el.closest("[data-cluster]");
+  const entry = holder ? freshness.clusters.get(holder.dataset.cluster) : null;
+  if (entry?.state !== "stale") return now;
+  if (entry.knownAt != null) return Math.min(now, entry.knownAt);
+  if (!frozenAt.has(entry.name)) frozenAt.set(entry.name, now);
+  return frozenAt.get(entry.name);
+}
+
+/** Tick every `[data-since]` under `root` to its clock (stopped for stale clusters); mark stale holders. */
+export function updateFreshDurations(root = document, now = Date.now(), freshness = readFreshness(root)) {
+  for (const holder of root.querySelectorAll("[data-cluster]")) {
+    const entry = freshness.clusters.get(holder.dataset.cluster);
+    const stale = entry?.state === "stale";
+    if (stale !== (holder.dataset.stale === "1")) {
+      if (stale) holder.dataset.stale = "1";
+      else delete holder.dataset.stale;
+    }
+  }
+  for (const [name] of frozenAt) {
+    if (freshness.clusters.get(name)?.state !== "stale") frozenAt.delete(name);
+  }
+  for (const el of root.querySelectorAll("[data-since]")) {
+    const since = Date.parse(el.dataset.since);
+    if (Number.isNaN(since)) continue;
+    const text = formatDuration((clockFor(el, freshness, now) - since) / 1000);
+    if (el.textContent !== text) el.textContent = text;
+  }
+}
+
+/** True while no cluster behind the page is stale (running waterfall bars may grow). */
+export function dataIsCurrent(root = document) {
+  return readFreshness(root).state !== "stale";
+}
+
+function freshnessKey(freshness) {
+  const parts = [...freshness.clusters.values()].map((e) => `${e.name}|${e.state}|${e.knownAt}|${e.error}`);
+  return `${freshness.state}:${parts.join(";")}`;
+}
+
+/**
+ * Keep the page honest about its data: every second the indicator and the durations follow
+ * `#freshness`; every `pollMs` (and at once on `check()`, e.g. on a `clusters.changed` message) the
+ * server's current `#freshness` is fetched from its `data-url` and swapped in; `onChange()` runs when the
+ * verdict changed, for the page to re-fetch its data (stale: drawn as last known; live again: current).
+ */
+export function startFreshness({ onChange, pollMs = FRESHNESS_POLL_MS, tickMs = 1000 } = {}) {
+  const tick = () => {
+    renderIndicator();
+    updateFreshDurations();
+  };
+  const poll = async () => {
+    const current = document.getElementById("freshness");
+    const url = current?.dataset.url;
+    if (!url || current.dataset.freshness === "recorded") return;
+    const fresh = await fetchFragment(url);
+    const now = document.getElementById("freshness");
+    if (fresh?.id !== "freshness" || !now) return;
+    localizeTimes(fresh);
+    const changed = freshnessKey(readFreshness(now)) !== freshnessKey(readFreshness(fresh));
+    now.replaceWith(fresh);
+    tick();
+    if (changed) onChange?.();
+  };
+  const check = coalesce(poll, 250);
+  tick();
+  const timers = [setInterval(tick, tickMs), setInterval(check, pollMs)];
+  return {
+    check,
+    tick,
+    stop() {
+      for (const timer of timers) clearInterval(timer);
+    },
+  };
 }
 
 /** Reconnect delays: 0.5 s doubling to 15 s, each with ±25 % jitter; `reset()` after a good connect. */
@@ -61,11 +224,11 @@ export function connectLive({ path, onHello, onMessage, backoff = new Backoff() 
     socket = null;
     if (stopped) return;
     if (event.code === CLOSE_UNAUTHENTICATED) {
-      indicate("offline", "Signed out — reload to sign in");
+      indicate("signed-out", "Signed out — reload to sign in");
       return;
     }
     if (event.code === CLOSE_NOT_FOUND) {
-      indicate("offline", "Not live");
+      indicate("not-live", "Not live");
       return;
     }
     schedule();
@@ -101,7 +264,7 @@ export function connectLive({ path, onHello, onMessage, backoff = new Backoff() 
       stopped = true;
       if (timer) clearTimeout(timer);
       socket?.close();
-      indicate("offline", "Paused");
+      indicate("paused", "Paused");
     },
     // Reconnect after stop(), as after an outage (the page resynchronises on the server's hello).
     resume() {

@@ -1,0 +1,169 @@
+"""Narrow screens, the keyboard on a zoomed waterfall, and the log panel, in chromium (see conftest.py).
+
+At 390 px (a phone) the list and the Pod page fit the width: the page never scrolls sideways, wide tables
+scroll inside their card. At 1024 px every column of the list is on screen. The log panel says which
+attempt it shows, never shows the previous attempt with the current one's lines, and copies them.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import ARTIFACTS, CLUSTER, screenshot, wait_for
+
+TIMEOUT_MS = 20_000
+OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def _uid_of(kubesim, name: str) -> str:
+    return wait_for(lambda: next((r["uid"] for r in kubesim.ground_truth() if r.get("pod") == name), None))
+
+
+@contextmanager
+def sized_page(browser, login_state, width: int, height: int = 900, **options):
+    context = browser.new_context(
+        storage_state=login_state, viewport={"width": width, "height": height}, **options
+    )
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def _open_pod(page, server_url, uid: str) -> None:
+    page.goto(f"{server_url}/pods/{uid}/?cluster={CLUSTER}")
+    expect(page.locator("#waterfall")).to_be_visible(timeout=TIMEOUT_MS)
+    page.wait_for_load_state("networkidle")
+
+
+def _wide_elements(page) -> list[str]:
+    """What sticks out of the viewport (for the failure message)."""
+    script = """() => [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+        && !el.closest('.table-wrap') && !el.closest('svg'))
+      .slice(0, 8).map((el) => `${el.tagName.toLowerCase()}.${el.className}`)"""
+    return page.evaluate(script)
+
+
+@pytest.mark.parametrize("width", [390])
+def test_the_list_and_the_pod_page_fit_a_narrow_screen(browser, login_state, server_url, kubesim, width):
+    uid = _uid_of(kubesim, "api-crashloop")
+    with sized_page(browser, login_state, width, 844) as page:
+        page.goto(f"{server_url}/")
+        expect(page.locator("#pods")).to_be_visible(timeout=TIMEOUT_MS)
+        assert page.evaluate(OVERFLOW) <= 0, f"the list scrolls sideways: {_wide_elements(page)}"
+        wrap = page.locator("#pods").locator("xpath=..")
+        assert page.evaluate("(el) => getComputedStyle(el).overflowX", wrap.element_handle()) == "auto"
+        screenshot(page, f"narrow-{width}-list")
+
+        _open_pod(page, server_url, uid)
+        assert page.evaluate(OVERFLOW) <= 0, f"the Pod page scrolls sideways: {_wide_elements(page)}"
+        # The image name wraps at its separators, never inside a word.
+        image = page.locator(".containers-table td.image").first
+        assert image.locator("wbr").count() >= 1
+        screenshot(page, f"narrow-{width}-pod")
+        page.screenshot(path=str(ARTIFACTS / f"narrow-{width}-pod-top.png"))
+        assert not page.errors
+
+
+def test_every_column_of_the_list_shows_at_1024(browser, login_state, server_url):
+    with sized_page(browser, login_state, 1024, 768) as page:
+        page.goto(f"{server_url}/")
+        expect(page.locator("#pods")).to_be_visible(timeout=TIMEOUT_MS)
+        assert page.evaluate(OVERFLOW) <= 0
+        # One read of the layout (the live list may swap its fragment in between two reads).
+        measure = """() => {
+          const wrap = document.querySelector('#pods').parentElement;
+          const right = wrap.getBoundingClientRect().right;
+          return {
+            scrolls: wrap.scrollWidth > wrap.clientWidth,
+            off: [...document.querySelectorAll('#pods thead th')]
+              .filter((th) => th.getBoundingClientRect().right > right + 1 || !th.getClientRects().length)
+              .map((th) => th.textContent.trim()),
+            columns: document.querySelectorAll('#pods thead th').length,
+          };
+        }"""
+        layout = page.evaluate(measure)
+        assert layout["columns"] >= 8
+        assert layout["off"] == [] and not layout["scrolls"], f"columns fall off: {layout}"
+        screenshot(page, "list-1024")
+
+
+def test_after_zooming_the_focused_bar_stays_inside_the_chart(browser, login_state, server_url, kubesim):
+    uid = _uid_of(kubesim, "api-crashloop")
+    with sized_page(browser, login_state, 1360) as page:
+        _open_pod(page, server_url, uid)
+        bar = page.locator('g.wf-lane[data-container="migrate"] rect.wf-attempt').last
+        bar.focus()
+        for _ in range(4):
+            page.keyboard.press("+")
+        assert page.evaluate("document.activeElement.classList.contains('wf-seg')")
+        inside = """() => {
+          const chart = document.querySelector('.wf-chart').getBoundingClientRect();
+          const bar = document.activeElement.getBoundingClientRect();
+          return bar.right > chart.left && bar.left < chart.right;
+        }"""
+        assert page.evaluate(inside), "the focused bar is out of the zoomed view"
+        page.click("[data-zoom=reset]")
+        page.locator("[data-zoom=in]").click()
+        page.locator("[data-zoom=in]").click()
+        page.locator("[data-zoom=in]").click()
+        page.locator("[data-zoom=in]").click()
+        page.keyboard.press("Shift+Tab")  # back into the chart: the tab stop is a bar in view
+        page.keyboard.press("Tab")
+        assert page.evaluate(inside)
+        screenshot(page, "waterfall-zoomed-focus")
+        assert not page.errors
+
+
+def test_the_log_panel_tells_attempts_apart_and_copies(browser, login_state, server_url, kubesim):
+    uid = _uid_of(kubesim, "api-crashloop")
+    with sized_page(browser, login_state, 390, 844) as page:
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server_url)
+        _open_pod(page, server_url, uid)
+        status = page.locator("[data-logs-status]")
+        output = page.locator("[data-logs-output]")
+        # The newest attempt's "Log" link, beside it in the attempts table, opens the panel on it.
+        link = (
+            page.locator("#attempts-table, .attempts-table")
+            .locator("[data-logs-open][data-container=migrate]")
+            .first
+        )
+        link.click()
+        expect(status).to_contain_text("of migrate, live from the cluster", timeout=TIMEOUT_MS)
+        expect(status).to_contain_text("(current)")
+        assert page.evaluate("document.activeElement.matches('[data-logs-status]')")
+        current = output.inner_text()
+        assert current.strip()
+
+        page.click("[data-logs-load=previous]")
+        expect(output).to_have_attribute("data-previous", "1", timeout=TIMEOUT_MS)
+        expect(status).to_contain_text("(previous)")
+        assert output.is_hidden() or output.inner_text() != current, "previous shown with the current lines"
+
+        copy = page.locator("[data-logs-copy]")
+        expect(copy).to_be_visible()
+        expect(copy).to_have_attribute("aria-label", "Copy the log lines")
+        copy.click()
+        expect(copy).to_have_text("Copied")
+        assert page.evaluate("navigator.clipboard.readText()") == output.inner_text()
+
+        page.check("[data-logs-timestamps]")
+        expect(status).to_contain_text("with timestamps", timeout=TIMEOUT_MS)
+        assert output.inner_text()[:4].isdigit(), "each line starts with the kubelet's time"
+
+        # The wait-for-db container ran once: no previous attempt, and the panel says so.
+        page.select_option("#logs-container", "wait-for-db")
+        page.click("[data-logs-load=previous]")
+        expect(status).to_contain_text("the container has no previous attempt", timeout=TIMEOUT_MS)
+        expect(output).to_be_hidden()
+        assert page.evaluate(OVERFLOW) <= 0
+        screenshot(page, "narrow-390-logs")
+        page.locator("#logs").screenshot(path=str(ARTIFACTS / "narrow-390-logs-panel.png"))
+        assert not page.errors

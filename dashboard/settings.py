@@ -158,6 +158,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Names for the choice sets of the reports (pods.api.reports), which share field names with others.
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": ["init", "sidecar", "app"],
+        "ReportRowKindEnum": ["init", "sidecar"],
+        "ReportSourceEnum": ["raw", "rollup"],
+    },
 }
 
 # Initscope itself.
@@ -178,6 +184,8 @@ INITSCOPE_FLUSH_EVENTS = env_int("INITSCOPE_FLUSH_EVENTS", 500, minimum=1)
 INITSCOPE_FLUSH_MS = env_int("INITSCOPE_FLUSH_MS", 200, minimum=1)
 INITSCOPE_CAPTURE_LOGS = env_bool("INITSCOPE_CAPTURE_LOGS", True)
 INITSCOPE_ENSURE_WATCHERS_SECONDS = env_int("INITSCOPE_ENSURE_WATCHERS_SECONDS", 15, minimum=1)
+# A watched cluster whose streams have not heard from the API server for this long shows as stale.
+INITSCOPE_STALE_AFTER_SECONDS = env_int("INITSCOPE_STALE_AFTER_SECONDS", 120, minimum=5)
 CELERY_BEAT_SCHEDULE = {
     "ensure-watchers": {
         "task": "pods.tasks.ensure_watchers",

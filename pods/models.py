@@ -88,6 +88,11 @@ class Pod(models.Model):
     step_since = models.DateTimeField(null=True, blank=True)
     terminal = models.BooleanField(default=False)
     ready = models.BooleanField(default=False)
+    # The engine's terminal-failure verdict (`pods.timeline.is_failed`): the list sorts these after the
+    # stuck Pods and before the rest, and filters them (`failed=`).
+    failed = models.BooleanField(default=False)
+    # kubectl's READY column (`1/2`) for the newest object ("" until an object is folded again).
+    ready_containers = models.CharField(max_length=16, blank=True, default="")
     failure_code = models.CharField(max_length=32, blank=True, default="")
     failure_container = models.CharField(max_length=253, blank=True, default="")
     failure_summary = models.TextField(blank=True, default="")
@@ -187,24 +192,33 @@ class ImagePull(models.Model):
         return f"pull of {self.image}"
 
 
-class Event(models.Model):
-    """A Kubernetes Event about a Pod, normalised from core/v1 or events.k8s.io/v1."""
+class EventFields(models.Model):
+    """What every stored Kubernetes Event holds, whatever it is about (normalised from core/v1 or
+    events.k8s.io/v1 into a `pods.timeline.EventRecord`); keyed by (cluster, uid) in each table."""
 
-    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="events")
     uid = models.CharField(max_length=64)
-    pod_uid = models.CharField(max_length=64)
-    namespace = models.CharField(max_length=253, blank=True, default="")
-    name = models.CharField(max_length=253, blank=True, default="")
     type = models.CharField(max_length=16, blank=True, default="")
     reason = models.CharField(max_length=128, blank=True, default="")
     message = models.TextField(blank=True, default="")
     count = models.IntegerField(default=1)
     first_at = models.DateTimeField(null=True, blank=True)
     last_at = models.DateTimeField(null=True, blank=True)
-    container = models.CharField(max_length=253, blank=True, default="")
-    field_path = models.CharField(max_length=512, blank=True, default="")
     source = models.CharField(max_length=253, blank=True, default="")
     resource_version = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+class Event(EventFields):
+    """A Kubernetes Event about a Pod, normalised from core/v1 or events.k8s.io/v1."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="events")
+    pod_uid = models.CharField(max_length=64)
+    namespace = models.CharField(max_length=253, blank=True, default="")
+    name = models.CharField(max_length=253, blank=True, default="")
+    container = models.CharField(max_length=253, blank=True, default="")
+    field_path = models.CharField(max_length=512, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["cluster", "uid"], name="event_unique_cluster_uid")]
@@ -246,13 +260,12 @@ class Workload(models.Model):
         return f"{self.kind} {self.namespace}/{self.name}"
 
 
-class RelatedEvent(models.Model):
+class RelatedEvent(EventFields):
     """An Event about another kind than a Pod that explains Pod startup (pods.timeline.related): a
     workload's FailedCreate, a Node's (NotReady, disk pressure), a PersistentVolumeClaim's (provisioning,
     binding). Stored as received (normalised), keyed by (cluster, uid) like `Event`."""
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="related_events")
-    uid = models.CharField(max_length=64)
     involved_kind = models.CharField(max_length=63)
     involved_namespace = models.CharField(max_length=253, blank=True, default="")  # "" for Nodes
     involved_name = models.CharField(max_length=253, blank=True, default="")
@@ -260,14 +273,6 @@ class RelatedEvent(models.Model):
     workload = models.ForeignKey(
         Workload, on_delete=models.CASCADE, related_name="events", null=True, blank=True
     )
-    type = models.CharField(max_length=16, blank=True, default="")
-    reason = models.CharField(max_length=128, blank=True, default="")
-    message = models.TextField(blank=True, default="")
-    count = models.IntegerField(default=1)
-    first_at = models.DateTimeField(null=True, blank=True)
-    last_at = models.DateTimeField(null=True, blank=True)
-    source = models.CharField(max_length=253, blank=True, default="")
-    resource_version = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [

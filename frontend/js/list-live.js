@@ -10,7 +10,7 @@ import { localizeTimes } from "./time.js";
 const REFRESH_GAP_MS = 500;
 const PERIODIC_REFRESH_MS = 30000; // Pods become stuck by time alone, without any change message
 const FLASH_MS = 1200;
-const FILTERS = ["cluster", "namespace", "workload", "status", "stuck", "q"];
+const FILTERS = ["cluster", "namespace", "workload", "status", "stuck", "failed", "q"];
 
 /** The live filters of a list URL's query string (empty ones left out). */
 export function filtersOf(search) {
@@ -31,6 +31,8 @@ export function patchRow(row, pod) {
     status.textContent = pod.status || "—";
     status.className = `status tone-${pod.tone || "wait"}`;
   }
+  const ready = cell("ready");
+  if (ready && pod.ready && ready.textContent !== pod.ready) ready.textContent = pod.ready;
   const restarts = cell("restarts");
   if (restarts && restarts.textContent !== String(pod.restarts)) restarts.textContent = String(pod.restarts);
   const step = cell("step");

@@ -2,15 +2,16 @@
 // demand (logs.js). Live: on a change message for this Pod (and on every reconnect), the server-rendered
 // fragment of the page is fetched and swapped in, keeping the zoom, the waterfall's current bar, the open
 // sections and the focus.
-import { coalesce, connectLive, fetchFragment } from "./live.js";
+import { coalesce, connectLive, dataIsCurrent, fetchFragment, startFreshness } from "./live.js";
 import { bindLogs } from "./logs.js";
-import { localizeTimes, tickDurations } from "./time.js";
+import { localizeTimes } from "./time.js";
 import { Waterfall } from "./waterfall.js";
 
 const GROW_INTERVAL_MS = 250;
 const REFRESH_GAP_MS = 250;
 
 let waterfall = null;
+let refresh = null;
 
 function setUp(live) {
   localizeTimes(live);
@@ -37,8 +38,8 @@ async function reload(url) {
   if (focusedId) document.getElementById(focusedId)?.focus({ preventScroll: true });
 }
 
-function startLive(page) {
-  const refresh = coalesce(() => reload(page.dataset.fragmentUrl), REFRESH_GAP_MS);
+function startLive(page, freshness) {
+  refresh = coalesce(() => reload(page.dataset.fragmentUrl), REFRESH_GAP_MS);
   const uid = page.dataset.uid;
   const path = `/ws/pods/${encodeURIComponent(uid)}/?cluster=${encodeURIComponent(page.dataset.cluster)}`;
   window.initscopeLive = connectLive({
@@ -46,17 +47,22 @@ function startLive(page) {
     onHello: () => refresh(), // resynchronise on every (re)connect
     onMessage: (message) => {
       if (message.type === "pods.changed" && (message.pods || []).some((p) => p.uid === uid)) refresh();
+      else if (message.type === "clusters.changed") freshness.check();
     },
   });
 }
 
-tickDurations();
+// Durations tick, stopped at the last known time while the cluster's data is stale (the bars then stop
+// growing too); when the server's verdict changes the fragment is fetched again.
+const freshness = startFreshness({ onChange: () => refresh?.() });
 window.addEventListener("resize", () => requestAnimationFrame(() => waterfall?.render()));
-setInterval(() => waterfall?.grow(), GROW_INTERVAL_MS);
+setInterval(() => {
+  if (dataIsCurrent()) waterfall?.grow();
+}, GROW_INTERVAL_MS);
 const page = document.getElementById("pod");
 const live = document.getElementById("pod-live");
 if (live) setUp(live);
 if (page) {
   bindLogs(page);
-  if (page.dataset.watched === "1") startLive(page);
+  if (page.dataset.watched === "1") startLive(page, freshness);
 }

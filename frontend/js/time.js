@@ -52,7 +52,8 @@ export function formatLocal(date) {
   return text;
 }
 
-function zoneName() {
+/** The viewer's time zone (`Europe/Paris`), or "local time" when the browser does not say. */
+export function zoneName() {
   try {
     return Intl.DateTimeFormat().resolvedOptions().timeZone || "local time";
   } catch {
@@ -60,7 +61,21 @@ function zoneName() {
   }
 }
 
-/** Rewrite every `<time data-time>` under `root` in local time; the UTC text moves to the title. */
+/** The zone's short name at `date` (`CEST`, `GMT+2`, `UTC`): what a shown time is followed by. */
+export function zoneAbbreviation(date) {
+  try {
+    const parts = new Intl.DateTimeFormat("en-US", { timeZoneName: "short" }).formatToParts(date);
+    return parts.find((part) => part.type === "timeZoneName")?.value || zoneName();
+  } catch {
+    return zoneName();
+  }
+}
+
+/**
+ * The one time convention of the pages: every `<time data-time>` under `root` is rewritten in the
+ * viewer's zone with the zone shown (`2025-06-01 12:00:41 CEST`); the UTC text moves to the title. Every
+ * `[data-time-zone]` of the page (the footer's legend) names the zone.
+ */
 export function localizeTimes(root = document) {
   const zone = zoneName();
   for (const el of root.querySelectorAll("time[data-time]")) {
@@ -68,8 +83,12 @@ export function localizeTimes(root = document) {
     if (Number.isNaN(date.getTime())) continue;
     if (!el.dataset.utc) el.dataset.utc = el.textContent;
     el.title = `${el.dataset.utc} UTC`.replace("Z UTC", " UTC");
-    el.textContent = formatLocal(date);
-    el.setAttribute("aria-label", `${el.textContent} ${zone}`);
+    el.textContent = `${formatLocal(date)} ${zoneAbbreviation(date)}`;
+    el.setAttribute("aria-label", `${formatLocal(date)} ${zone}`);
+  }
+  const page = root.ownerDocument || root;
+  for (const el of page.querySelectorAll?.("[data-time-zone]") || []) {
+    if (el.textContent !== zone) el.textContent = zone;
   }
 }
 

@@ -6,7 +6,8 @@
 // second and running bars (data-live) grow with it, so they move between server updates.
 // Keyboard: the bars are one tab stop (a roving tabindex: the current bar has tabindex 0, the others
 // -1); arrow keys move left/right within a lane and up/down across lanes, Home/End to the lane's first
-// and last bar, Ctrl+Home/End to the chart's; + - 0 zoom. Writes only attributes and textContent.
+// and last bar, Ctrl+Home/End to the chart's; + - 0 zoom (around the focused bar). After any zoom the tab
+// stop (and the focus) moves to a bar in view. Writes only attributes and textContent.
 import { formatDuration, tickLabel } from "./time.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -22,6 +23,17 @@ function svg(name, attrs) {
 }
 
 const number = (el, name) => Number(el?.getAttribute(name)) || 0;
+
+/** The drawn width of a note in pixels (an estimate where the SVG is not laid out). */
+export function noteWidth(text) {
+  try {
+    const measured = text.getComputedTextLength?.();
+    if (measured) return measured;
+  } catch {
+    // not rendered (display: none, or no layout engine)
+  }
+  return (text.textContent || "").length * 6.4;
+}
 
 /** [start, end] of a bar in layout units (a <rect>, or a <g> of a back-off or "present" mark). */
 export function extent(seg) {
@@ -129,6 +141,39 @@ export class Waterfall {
     return this.setView(mid - half, mid + half);
   }
 
+  /** Where "+" zooms around for a focused bar: the middle of its part in view (all of it when none). */
+  focusPoint(seg) {
+    const [start, end] = extent(seg);
+    const [a, b] = this.view;
+    const from = Math.max(start, a);
+    const to = Math.min(end, b);
+    return from <= to ? (from + to) / 2 : (start + end) / 2;
+  }
+
+  /** Whether any of a bar is in the view. */
+  inView(seg) {
+    const [start, end] = extent(seg);
+    return end >= this.view[0] && start <= this.view[1];
+  }
+
+  /** After a zoom or pan, keep the tab stop on a bar in view (the nearest of its lane, else of any lane),
+   * and the focus with it when it was there: the focus ring never sits outside the chart. */
+  keepCurrentInView() {
+    const current = this.current;
+    if (!current || this.inView(current)) return;
+    const mid = (this.view[0] + this.view[1]) / 2;
+    const distance = (bar) => Math.abs((extent(bar)[0] + extent(bar)[1]) / 2 - mid);
+    const nearest = (bars) =>
+      bars.filter((bar) => this.inView(bar)).sort((p, q) => distance(p) - distance(q))[0];
+    const next =
+      nearest(this.bars(current.closest(".wf-lane"))) ||
+      nearest(this.lanes().flatMap((lane) => this.bars(lane)));
+    if (!next) return;
+    const focused = document.activeElement === current;
+    this.rove(next);
+    if (focused) next.focus({ preventScroll: true });
+  }
+
   setView(a, b) {
     const minWidth = Math.min(this.width, (MIN_VIEW_SECONDS / this.span) * this.width);
     if (b - a < minWidth) {
@@ -140,6 +185,7 @@ export class Waterfall {
     this.view = [start, start + w];
     this.plot.setAttribute("viewBox", `${start} 0 ${w} ${this.height}`);
     this.render();
+    this.keepCurrentInView();
   }
 
   get zoomed() {
@@ -163,10 +209,14 @@ export class Waterfall {
   }
 
   placeTexts() {
+    // pixels per layout unit at this zoom: a note (a back-off or waiting label) is shown only when its
+    // segment is wider than the text, so that it never covers the bars beside it
+    const pxPerUnit = (this.plotRect().width || this.width) / (this.view[1] - this.view[0] || 1);
     for (const text of this.chart.querySelectorAll(".wf-notes text, .wf-mark-labels text")) {
       const p = this.percent(Number(text.dataset.x));
       text.setAttribute("x", `${p.toFixed(3)}%`);
-      text.setAttribute("visibility", p < -0.5 || p > 100.5 ? "hidden" : "visible");
+      const fits = text.dataset.w === undefined || Number(text.dataset.w) * pxPerUnit >= noteWidth(text) + 4;
+      text.setAttribute("visibility", p < -0.5 || p > 100.5 || !fits ? "hidden" : "visible");
     }
   }
 
@@ -258,7 +308,7 @@ export class Waterfall {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     if (ZOOM_KEYS[event.key]) {
       event.preventDefault();
-      this.zoom(ZOOM_KEYS[event.key]);
+      this.zoom(ZOOM_KEYS[event.key], seg ? this.focusPoint(seg) : undefined); // around the focused bar
     }
   }
 
@@ -316,7 +366,7 @@ export class Waterfall {
     this.current = seg;
     if (!focus) return;
     this.reveal(seg);
-    seg.focus();
+    seg.focus({ preventScroll: true }); // a zoomed bar's box can be far wider than the page
   }
 
   /** Pan a zoomed view (same width) so that `seg` shows. */

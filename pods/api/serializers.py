@@ -97,6 +97,19 @@ class PullSerializer(Closed):
     last_error = Text(UNTRUSTED)
 
 
+class WaitingSerializer(Closed):
+    """A span during which the container was seen waiting (status observations and its Events)."""
+
+    reason = serializers.CharField(
+        help_text="The waiting reason, or the reasons of one problem in the order seen "
+        "(`ErrImagePull/ImagePullBackOff`)."
+    )
+    message = Text(UNTRUSTED + " The newest waiting message of the status.")
+    first_at = Time("When it was first seen.")
+    last_at = Time("When it was last seen.")
+    ended_at = Time("When something else was first seen; null while it lasts.")
+
+
 class AttemptSerializer(Closed):
     number = serializers.IntegerField(
         help_text="The container's `restartCount` while this attempt ran (0 for the first)."
@@ -209,6 +222,10 @@ class ContainerSerializer(Closed):
     )
     next_attempt_at = Time("The newest exit plus `back_off`: when the kubelet may restart the container.")
     pull = PullSerializer(allow_null=True)
+    waiting = WaitingSerializer(
+        many=True, help_text="The spans the container was seen waiting, oldest first (at most 16 kept)."
+    )
+    waiting_dropped = serializers.IntegerField(help_text="Older waiting spans dropped to keep state small.")
     attempts = AttemptSerializer(many=True)
 
 
@@ -236,6 +253,169 @@ class EventSerializer(Closed):
         help_text="null for an Event about the Pod itself; else the Node it runs on or the "
         "PersistentVolumeClaim it mounts that the Event is about (NotReady, disk pressure, provisioning).",
     )
+
+
+# ---------------------------------------------------------------------------------------- describe
+
+Quantities = lambda help_text="": serializers.DictField(  # noqa: E731
+    child=serializers.CharField(), help_text=help_text or "Resource name -> quantity text (`250m`, `128Mi`)."
+)
+
+
+class ProbeSerializer(Closed):
+    """A probe in short: never an exec command, HTTP headers or host, nor a path's query string."""
+
+    kind = serializers.CharField(help_text="`startup`, `liveness` or `readiness`.")
+    type = Text("`httpGet`, `tcpSocket`, `grpc`, `exec`, or empty when the probe names no handler.")
+    port = Text("The port, a number or a named port (empty for `exec`). " + UNTRUSTED)
+    path = Text("`httpGet`: the path without its query string; `grpc`: the service name. " + UNTRUSTED)
+    scheme = Text("`httpGet`'s scheme as given (empty means HTTP).")
+    initial_delay_seconds = serializers.IntegerField()
+    timeout_seconds = serializers.IntegerField()
+    period_seconds = serializers.IntegerField()
+    success_threshold = serializers.IntegerField()
+    failure_threshold = serializers.IntegerField()
+
+
+class ObjectRefSerializer(Closed):
+    """An object the Pod refers to, by name only (never its contents)."""
+
+    kind = serializers.CharField(
+        help_text="`ConfigMap`, `Secret`, `PersistentVolumeClaim`, or `ServiceAccountToken` (no name)."
+    )
+    name = Text(UNTRUSTED)
+
+
+class MountSerializer(Closed):
+    volume = serializers.CharField()
+    path = Text(UNTRUSTED)
+    read_only = serializers.BooleanField()  # type: ignore[assignment]  # named like a Field attribute
+
+
+class ContainerSpecSerializer(Closed):
+    """A container's spec in short (what `kubectl describe` lists), never env values or commands."""
+
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=list(get_args(ContainerKind)))
+    requests = Quantities("`resources.requests` from the spec.")
+    limits = Quantities("`resources.limits` from the spec.")
+    probes = ProbeSerializer(many=True, help_text="Startup, liveness, readiness, as set.")
+    ports = serializers.ListField(child=serializers.CharField(), help_text="`8080/TCP`, ...")
+    mounts = MountSerializer(many=True)
+    config_refs = ObjectRefSerializer(
+        many=True,
+        help_text="The ConfigMaps and Secrets its environment reads (`envFrom`, `valueFrom`), by name.",
+    )
+
+
+class VolumeSerializer(Closed):
+    name = serializers.CharField()
+    type = Text("The volume source: `configMap`, `secret`, `persistentVolumeClaim`, `projected`, ...")
+    refs = ObjectRefSerializer(many=True, help_text="The objects it references, by name.")
+
+
+class PodSpecSerializer(Closed):
+    """What `kubectl describe pod` shows beyond the timeline, from the newest Pod object."""
+
+    known = serializers.BooleanField(help_text="False for a Pod stored before these facts were read.")
+    pod_ip = Text("`status.podIP`.")
+    host_ip = Text("`status.hostIP`.")
+    qos_class = Text("`Guaranteed`, `Burstable` or `BestEffort`.")
+    qos_class_reported = serializers.BooleanField(
+        help_text="True when `status.qosClass` said it; false when computed from the requests and limits."
+    )
+    service_account = Text()
+    priority_class_name = Text()
+    priority = serializers.IntegerField(allow_null=True)
+    node_selector = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    tolerations = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="As kubectl writes them: `key=value:Effect op=Exists for 300s`.",
+    )
+    affinity = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="One line per rule: `node, required: kubernetes.io/arch In [amd64]`.",
+    )
+    volumes = VolumeSerializer(many=True)
+    effective_requests = Quantities(
+        "The Pod's effective request (docs/kubernetes.md §1): the larger of the app containers' sum "
+        "(sidecars included) and each init container's own plus the sidecars started before it, plus "
+        "overhead; what the scheduler compares with a node's free capacity (`Insufficient cpu`)."
+    )
+    effective_limits = Quantities("The same rule over limits, summed over the containers that set one.")
+    effective_unreadable = serializers.ListField(
+        child=serializers.CharField(), help_text="Resources left out: a quantity could not be read."
+    )
+    overhead = Quantities("`spec.overhead` (RuntimeClass).")
+    pod_requests = Quantities("Pod-level `spec.resources.requests`, when set (they then decide).")
+    pod_limits = Quantities("Pod-level `spec.resources.limits`, when set.")
+    containers = ContainerSpecSerializer(many=True, help_text="In start order.")
+
+
+class SiblingSerializer(Closed):
+    uid = serializers.CharField()
+    name = serializers.CharField()
+    status = Text()
+    phase = Text()
+    created_at = Time()
+    deleted_at = Time()
+    controller = Text("Its direct controller (a ReplicaSet for a Deployment's Pod).")
+
+
+class JobFactsSerializer(Closed):
+    """The Job of a Job's Pod: stored sibling counts, and the Job object's own counts when fetched."""
+
+    name = serializers.CharField()
+    failed_pods_stored = serializers.IntegerField(help_text="Stored Pods of the Job (this one too) Failed.")
+    backoff_limit = serializers.IntegerField(
+        allow_null=True, help_text="`spec.backoffLimit`; null if not fetched."
+    )
+    completions = serializers.IntegerField(allow_null=True)
+    parallelism = serializers.IntegerField(allow_null=True)
+    active = serializers.IntegerField(allow_null=True, help_text="`status.active`; null if not fetched.")
+    succeeded = serializers.IntegerField(allow_null=True)
+    failed = serializers.IntegerField(allow_null=True, help_text="`status.failed`; null if not fetched.")
+    conditions = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="True conditions as `Type: Reason` (`Failed: BackoffLimitExceeded`).",
+    )
+    source = serializers.CharField(  # type: ignore[assignment]  # named like a Field attribute
+        help_text="`live`: read from the API just now; `none`: not read (see `reason`)."
+    )
+    reason = Text("Why the Job was not read (a recording, 403, gone, ...).")
+
+
+class RolloutSerializer(Closed):
+    """A Deployment's Pod: its ReplicaSet, and whether that is the newest rollout."""
+
+    replica_set = serializers.CharField()
+    deployment = serializers.CharField()
+    newest = serializers.BooleanField(allow_null=True, help_text="null when it cannot be told.")
+    newest_replica_set = Text("The newest ReplicaSet when known.")
+    decided_by = serializers.ChoiceField(
+        choices=["revision", "pods", ""],
+        help_text="`revision`: the ReplicaSet's `deployment.kubernetes.io/revision` equals the Deployment's "
+        "(read from the API); `pods`: the ReplicaSet of the Deployment's newest stored Pod not deleted.",
+    )
+    other_replica_sets = serializers.ListField(
+        child=serializers.CharField(), help_text="ReplicaSets of the stored sibling Pods."
+    )
+    revision = Text()
+    deployment_revision = Text()
+    source = serializers.CharField(help_text="`live` or `none`, as for a Job.")  # type: ignore[assignment]
+    reason = Text("Why the API was not asked or did not answer.")
+
+
+class PodWorkloadSerializer(Closed):
+    """The Pod's controller and its sibling Pods (stored Pods with the same controller; for a
+    Deployment's Pod, those of every ReplicaSet of the Deployment)."""
+
+    controller = OwnerSerializer()
+    pod_template_hash = Text()
+    sibling_count = serializers.IntegerField(help_text="Stored sibling Pods (of the newest 200 looked at).")
+    siblings = SiblingSerializer(many=True, help_text="The newest 20, newest first.")
+    job = JobFactsSerializer(allow_null=True)
+    rollout = RolloutSerializer(allow_null=True)
 
 
 class PodFieldsSerializer(Closed):
@@ -278,6 +458,15 @@ class PodSummarySerializer(PodFieldsSerializer):
     step = Text("The step for people (the document's `step.label`).")
     step_since = Time()
     init_containers = serializers.IntegerField(help_text="How many init containers (sidecars included).")
+    ready = Text(
+        "kubectl's READY column: ready containers of the app containers and sidecars (`1/2`); empty until "
+        "the Pod's next object was folded after an upgrade."
+    )
+    failed = serializers.BooleanField(
+        help_text="Terminal failure: finished in phase Failed (a container failed for good, "
+        "activeDeadlineSeconds, eviction) or diagnosed `failed` / `deadline`; not a Pod stopped by its own "
+        "deletion, nor a deleted one. The list shows these after the stuck Pods and before the rest."
+    )
 
 
 class PodDocumentSerializer(PodFieldsSerializer):
@@ -330,38 +519,68 @@ class PodDocumentSerializer(PodFieldsSerializer):
     signals = SignalSerializer(many=True)
     containers = ContainerSerializer(many=True, help_text="In start order (`index`).")
     events = EventSerializer(many=True, help_text="Oldest first.")
+    spec = PodSpecSerializer(
+        help_text="What `kubectl describe` shows: resources, probes, volumes, scheduling."
+    )
+    workload = PodWorkloadSerializer(
+        allow_null=True,
+        help_text="The controller and sibling Pods; null without a controller, and in `manage.py export`.",
+    )
 
 
-class PodPageSerializer(Closed):
-    count = serializers.IntegerField(help_text="Pods matching the filters.")
+# One page of a list endpoint (`pods.api.views._page`); a subclass names what `results` holds (`items`,
+# for `count`'s description) and declares `results`. No docstring, as for `Closed`.
+class PageSerializer(Closed):
+    count = serializers.IntegerField()
     page = serializers.IntegerField()
     pages = serializers.IntegerField()
     next = serializers.URLField(allow_null=True, help_text="The next page's URL, or null on the last.")
     previous = serializers.URLField(
         allow_null=True, help_text="The previous page's URL, or null on the first."
     )
-    results = PodSummarySerializer(many=True)
+
+    items = ""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["count"].help_text = f"{self.items} matching the filters."
+        return fields
 
 
-class PodListQuerySerializer(serializers.Serializer):
-    """The query parameters of `GET /api/v1/pods` (validated by the view, documented from here)."""
+class ListQuerySerializer(serializers.Serializer):
+    """The query parameters every list endpoint takes (validated by the view, documented from here)."""
 
     cluster = serializers.CharField(required=False, allow_blank=True)
     namespace = serializers.CharField(required=False, allow_blank=True)
+    stuck = serializers.BooleanField(required=False, allow_null=True, default=None)
+    page = serializers.IntegerField(required=False, min_value=1, default=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=50)
+
+
+class PodPageSerializer(PageSerializer):
+    items = "Pods"
+    results = PodSummarySerializer(many=True)
+
+
+class PodListQuerySerializer(ListQuerySerializer):
+    """The query parameters of `GET /api/v1/pods` (validated by the view, documented from here)."""
+
     workload = serializers.CharField(
         required=False, allow_blank=True, help_text="`name` or `Kind/name`, e.g. `Deployment/api`."
     )
     status = serializers.CharField(
         required=False,
         allow_blank=True,
-        help_text="kubectl STATUS text, several comma-separated, e.g. `Init:CrashLoopBackOff,Init:Error`.",
+        help_text="kubectl STATUS, case-insensitive and by prefix (`init:` matches `Init:0/2` and "
+        "`Init:CrashLoopBackOff`); several comma-separated, e.g. `Init:CrashLoopBackOff,Init:Error`.",
     )
-    stuck = serializers.BooleanField(required=False, allow_null=True, default=None)
+    failed = serializers.BooleanField(required=False, allow_null=True, default=None)
     search = serializers.CharField(
-        required=False, allow_blank=True, help_text="Substring of name, namespace or workload."
+        required=False,
+        allow_blank=True,
+        help_text="Substring (case-insensitive) of the name, namespace, workload, a container's name or the "
+        "diagnosis (code and text).",
     )
-    page = serializers.IntegerField(required=False, min_value=1, default=1)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=50)
 
 
 # ------------------------------------------------------------------------------------------------ workloads
@@ -397,35 +616,26 @@ class WorkloadSerializer(Closed):
     as_of = serializers.DateTimeField(help_text="The moment this answer is judged at.")
 
 
-class WorkloadPageSerializer(Closed):
-    count = serializers.IntegerField(help_text="Workloads matching the filters.")
-    page = serializers.IntegerField()
-    pages = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True, help_text="The next page's URL, or null on the last.")
-    previous = serializers.URLField(
-        allow_null=True, help_text="The previous page's URL, or null on the first."
-    )
+class WorkloadPageSerializer(PageSerializer):
+    items = "Workloads"
     results = WorkloadSerializer(many=True)
 
 
-class WorkloadListQuerySerializer(serializers.Serializer):
+class WorkloadListQuerySerializer(ListQuerySerializer):
     """The query parameters of `GET /api/v1/workloads`."""
-
-    cluster = serializers.CharField(required=False, allow_blank=True)
-    namespace = serializers.CharField(required=False, allow_blank=True)
-    stuck = serializers.BooleanField(required=False, allow_null=True, default=None)
-    page = serializers.IntegerField(required=False, min_value=1, default=1)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=50)
 
 
 # ------------------------------------------------------------------------------------------------ logs
 
 
 class LogAttemptSerializer(Closed):
-    """The attempt whose kept log tail is served."""
+    """The attempt the lines belong to, as Initscope stored it."""
 
     generation = serializers.IntegerField()
     number = serializers.IntegerField()
+    known = serializers.BooleanField(
+        help_text="False: one of a run of attempts the API never showed (no exit code, reason or time)."
+    )
     exit_code = serializers.IntegerField(allow_null=True)
     reason = Text()
     finished_at = Time()
@@ -437,15 +647,27 @@ class PodLogSerializer(Closed):
     namespace = serializers.CharField()
     pod = serializers.CharField(help_text="The Pod's name.")
     container = serializers.CharField()
-    previous = serializers.BooleanField(help_text="The attempt before the current one was asked for.")
+    previous = serializers.BooleanField(
+        help_text="The lines are of the attempt before the current one (asked with `previous` or `attempt`)."
+    )
     source = serializers.ChoiceField(  # type: ignore[assignment]  # as `source` above: a declared field
         choices=["live", "stored", "none"],
-        help_text="`live` from the cluster, `stored`: the tail kept with the newest failed attempt, `none`.",
+        help_text="`live` from the cluster, `stored`: the tail kept with that attempt (for the current one "
+        "when it kept none: the newest attempt that did; `attempt` says which), `none`.",
     )
-    reason = Text("Why the log is not live (empty when it is).")
+    reason = Text("Why the log is not live (empty when it is), in Initscope's words.")
     text = Text(UNTRUSTED)
+    lines = serializers.IntegerField(help_text="How many lines `text` holds.")
+    timestamps = serializers.BooleanField(
+        help_text="The lines start with the kubelet's RFC 3339 time (asked for, and served live)."
+    )
+    same_as_current = serializers.BooleanField(
+        help_text="For the previous attempt: its lines are exactly those served for the current one."
+    )
     attempt = LogAttemptSerializer(
-        allow_null=True, help_text="For `stored`: the attempt the tail belongs to."
+        allow_null=True,
+        help_text="The attempt the lines belong to (`live`: the current or previous one as stored; "
+        "`stored`: the one whose tail is served), or null when Initscope knows no attempt yet.",
     )
 
 
@@ -497,8 +719,21 @@ class ClusterHealthSerializer(Closed):
     )
     last_error = Text("The newest stream error.")
     last_error_at = Time()
-    failures = serializers.IntegerField(help_text="Failed runs in a row.")
+    failures = serializers.IntegerField(
+        help_text="Failed attempts in a row: failed runs, plus the failed (re)connects in a row of the "
+        "stream failing longest while the watch runs (a refused connection counts); 0 once every stream "
+        "succeeds."
+    )
     retry_at = Time("When the next try may start (while backing off).")
+    stale = serializers.BooleanField(
+        help_text="The cluster's data is not current: a stream fails, the watch is not running, a stream "
+        "never connected, or a stream has not heard from the API server within INITSCOPE_STALE_AFTER_SECONDS "
+        "(default 120). The pages show the same verdict."
+    )
+    stale_reason = Text("Why it is stale (empty when current).")
+    known_at = Time(
+        "The data is known up to here: the stalest stream's last success (null if one never had one)."
+    )
     streams = WatchStreamSerializer(many=True)
 
 

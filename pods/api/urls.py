@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from pods.api import clusters, logs, views
+from pods.api import clusters, logs, reports, views
 
 app_name = "api"
 
@@ -12,4 +12,15 @@ urlpatterns = [
     path("pods/<str:uid>/logs", login_not_required(logs.PodLogsView.as_view()), name="pod-logs"),
     path("clusters", login_not_required(clusters.ClusterListView.as_view()), name="cluster-list"),
     path("workloads", login_not_required(views.WorkloadListView.as_view()), name="workload-list"),
+    path(
+        "reports/init-containers",
+        login_not_required(reports.InitContainerReportView.as_view()),
+        name="report-init-containers",
+    ),
+    path(
+        "reports/pod-startup",
+        login_not_required(reports.PodStartupReportView.as_view()),
+        name="report-pod-startup",
+    ),
+    path("reports/nodes", login_not_required(reports.NodeReportView.as_view()), name="report-nodes"),
 ]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from pods import selectors
@@ -18,6 +23,8 @@ from pods.api.serializers import (
     WorkloadListQuerySerializer,
     WorkloadPageSerializer,
 )
+from pods.kube.workloads import with_live_workload
+from pods.models import Pod
 
 
 class PodListView(APIView):
@@ -29,38 +36,60 @@ class PodListView(APIView):
             PodListQuerySerializer,
             # The serializer accepts `stuck=` (empty: no filter) as null; documented as what it means.
             OpenApiParameter("stuck", bool, description="Only stuck Pods (`true`) or only the others."),
+            OpenApiParameter(
+                "failed",
+                bool,
+                description="Only Pods that failed (`true`: terminal failure, see `failed` of a result) or "
+                "only the others.",
+            ),
         ],
         responses={200: PodPageSerializer, 400: BAD_REQUEST, 401: NOT_AUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
-        """Pods (newest first, stuck ones first), filtered and paginated."""
-        query = PodListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
+        """Pods, filtered and paginated: stuck ones first, then failed ones, then the rest (each newest
+        first)."""
+        params = _query(PodListQuerySerializer, request)
         filters = selectors.PodFilters(
             cluster=params.get("cluster", ""),
             namespace=params.get("namespace", ""),
             workload=params.get("workload", ""),
             status=params.get("status", ""),
             stuck=params.get("stuck"),
+            failed=params.get("failed"),
             search=params.get("search", ""),
         )
-        paginator = Paginator(selectors.pod_queryset(filters=filters), params["page_size"])
-        page = paginator.get_page(params["page"])
-        related = selectors.related_for_pods(page.object_list)
-        return Response(
-            {
-                "count": paginator.count,
-                "page": page.number,
-                "pages": paginator.num_pages,
-                "next": _page_url(request, page.next_page_number()) if page.has_next() else None,
-                "previous": _page_url(request, page.previous_page_number()) if page.has_previous() else None,
-                "results": [
-                    selectors.pod_summary(pod, related=related.get((pod.cluster_id, pod.uid), ()))
-                    for pod in page.object_list
-                ],
-            }
-        )
+        return _page(request, selectors.pod_queryset(filters=filters), params, _pod_summaries)
+
+
+def _pod_summaries(pods: Sequence[Pod]) -> list[dict]:
+    related = selectors.related_for_pods(pods)
+    return [selectors.pod_summary(pod, related=related.get((pod.cluster_id, pod.uid), ())) for pod in pods]
+
+
+def _query(serializer: type[Serializer], request: Request) -> dict[str, Any]:
+    """A list endpoint's query parameters, validated (an invalid one answers 400)."""
+    query = serializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+def _page(
+    request: Request, queryset: QuerySet, params: dict[str, Any], results: Callable[[Any], list]
+) -> Response:
+    """The page `params` asks for of `queryset`, with its neighbours' URLs and `results(its objects)`
+    (see `PageSerializer`)."""
+    paginator = Paginator(queryset, params["page_size"])
+    page = paginator.get_page(params["page"])
+    return Response(
+        {
+            "count": paginator.count,
+            "page": page.number,
+            "pages": paginator.num_pages,
+            "next": _page_url(request, page.next_page_number()) if page.has_next() else None,
+            "previous": _page_url(request, page.previous_page_number()) if page.has_previous() else None,
+            "results": results(page.object_list),
+        }
+    )
 
 
 def _page_url(request: Request, number: int) -> str:
@@ -82,7 +111,7 @@ class PodDetailView(APIView):
         pod = selectors.pod_get(uid=uid, cluster=request.query_params.get("cluster", ""))
         if pod is None:
             raise Http404("no Pod with this uid")
-        return Response(selectors.pod_document(pod))
+        return Response(with_live_workload(selectors.pod_document(pod)))
 
 
 class WorkloadListView(APIView):
@@ -100,23 +129,12 @@ class WorkloadListView(APIView):
     )
     def get(self, request: Request) -> Response:
         """Workloads (stuck ones first: Pods that should exist do not), filtered and paginated."""
-        query = WorkloadListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
+        params = _query(WorkloadListQuerySerializer, request)
         filters = selectors.WorkloadFilters(
             cluster=params.get("cluster", ""),
             namespace=params.get("namespace", ""),
             stuck=params.get("stuck"),
         )
-        paginator = Paginator(selectors.workload_queryset(filters=filters), params["page_size"])
-        page = paginator.get_page(params["page"])
-        return Response(
-            {
-                "count": paginator.count,
-                "page": page.number,
-                "pages": paginator.num_pages,
-                "next": _page_url(request, page.next_page_number()) if page.has_next() else None,
-                "previous": _page_url(request, page.previous_page_number()) if page.has_previous() else None,
-                "results": selectors.workload_summaries(page.object_list),
-            }
+        return _page(
+            request, selectors.workload_queryset(filters=filters), params, selectors.workload_summaries
         )

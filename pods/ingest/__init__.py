@@ -22,7 +22,9 @@ from pods.ingest.summary import change_summary
 from pods.ingest.tuning import tune_gc_for_ingest
 from pods.ingest.watch_state import (
     cluster_backoff_set,
+    cluster_health_changed,
     cluster_mark_alive,
+    cluster_watch_failures_set,
     cluster_watch_forget,
     clusters_mark_watched,
     watch_cursor_save,
@@ -36,7 +38,9 @@ __all__ = [
     "change_summary",
     "cluster_backoff_set",
     "cluster_get_or_create",
+    "cluster_health_changed",
     "cluster_mark_alive",
+    "cluster_watch_failures_set",
     "cluster_watch_forget",
     "clusters_mark_watched",
     "ingest_batch",

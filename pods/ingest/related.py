@@ -19,11 +19,11 @@ from django.db import models
 from django.db.models import Q
 
 from pods.ingest.items import WatchItem
-from pods.ingest.rows import _max_lengths
+from pods.ingest.rows import _max_lengths, newer_than_stored
 from pods.ingest.upsert import upsert
 from pods.models import Cluster, RelatedEvent, Workload
 from pods.timeline import EventRecord, PodState
-from pods.timeline.model import event_recency, newest_events
+from pods.timeline.model import newest_events
 from pods.timeline.related import About, pod_workload, workload_of
 from pods.timeline.times import newest_time, time_key
 
@@ -148,16 +148,8 @@ def _write_events(
     newest = list(newest_events(records).values())
     if not newest:
         return 0
-    stored = {
-        uid: event_recency(count, last_at)
-        for uid, count, last_at in RelatedEvent.objects.filter(
-            cluster=cluster, uid__in=[r.uid for r in newest]
-        ).values_list("uid", "count", "last_at")
-    }
     rows = []
-    for r in newest:
-        if r.uid in stored and r.recency <= stored[r.uid]:
-            continue
+    for r in newer_than_stored(RelatedEvent, cluster, newest):
         key = owners.get(r.uid)
         cluster_scoped = r.involved_kind == "Node"
         rows.append(

@@ -17,9 +17,18 @@ from django.db import models
 from pods.ingest.summary import change_summary
 from pods.ingest.upsert import upsert
 from pods.models import Attempt as AttemptRow
-from pods.models import Cluster, Event, ImagePull, Pod
+from pods.models import Cluster, Event, ImagePull, Pod, RelatedEvent
 from pods.models import Container as ContainerRow
-from pods.timeline import Attempt, ContainerState, EventRecord, PodState, Pull, is_ready, step_label
+from pods.timeline import (
+    Attempt,
+    ContainerState,
+    EventRecord,
+    PodState,
+    Pull,
+    is_failed,
+    is_ready,
+    step_label,
+)
 from pods.timeline.codec import decode_state, encode_state, fingerprint
 from pods.timeline.model import event_recency
 
@@ -91,6 +100,8 @@ POD_COLUMNS = [
     "step_since",
     "terminal",
     "ready",
+    "failed",
+    "ready_containers",
     "failure_code",
     "failure_container",
     "failure_summary",
@@ -127,6 +138,8 @@ def _pod_values(cluster: Cluster, state: PodState, now: datetime) -> tuple:
         state.step_since,
         state.terminal,
         is_ready(state),
+        is_failed(state),
+        state.ready_containers[: _POD["ready_containers"]],
         failure.code if failure else "",
         failure.container[: _POD["failure_container"]] if failure else "",
         failure.summary if failure else "",
@@ -277,15 +290,23 @@ def write_events(cluster: Cluster, records: Iterable[EventRecord]) -> int:
     records = list(records)
     if not records:
         return 0
+    rows = [_event_values(cluster, r) for r in newer_than_stored(Event, cluster, records)]
+    upsert(Event, EVENT_COLUMNS, rows, key=["cluster_id", "uid"], update=EVENT_COLUMNS[2:])
+    return len(rows)
+
+
+def newer_than_stored(
+    model: type[Event | RelatedEvent], cluster: Cluster, records: list[EventRecord]
+) -> list[EventRecord]:
+    """The records that are newer (`event_recency`) than the copy of their Event stored in `model`'s table,
+    or that it does not hold: one query."""
     stored = {
         uid: event_recency(count, last_at)
-        for uid, count, last_at in Event.objects.filter(
+        for uid, count, last_at in model.objects.filter(
             cluster=cluster, uid__in=[r.uid for r in records]
         ).values_list("uid", "count", "last_at")
     }
-    rows = [_event_values(cluster, r) for r in records if r.uid not in stored or r.recency > stored[r.uid]]
-    upsert(Event, EVENT_COLUMNS, rows, key=["cluster_id", "uid"], update=EVENT_COLUMNS[2:])
-    return len(rows)
+    return [r for r in records if r.uid not in stored or r.recency > stored[r.uid]]
 
 
 def _event_values(cluster: Cluster, r: EventRecord) -> tuple:

@@ -20,7 +20,8 @@ def change_summary(cluster: str, pod: dict, state: PodState) -> dict:
 
     `pod` is the Pod's projected row (column: value), `state` the folded state it was projected from.
     `can_be_stuck` is the engine's time-independent half of the stuck rule: with `failure_code` and
-    `step_since` it lets the overview apply `pods.timeline.stuck_rule` at its own "now".
+    `step_since` it lets the overview apply `pods.timeline.stuck_rule` at its own "now"; `failed` is the
+    engine's terminal-failure verdict (`pods.timeline.is_failed`), the overview's "Failed" filter.
     """
     return {
         "uid": pod["uid"],
@@ -36,7 +37,12 @@ def change_summary(cluster: str, pod: dict, state: PodState) -> dict:
         "step": pod["step"],
         "step_since": format_time(pod["step_since"]),
         "failure_code": pod["failure_code"],
+        # What the overview's search reads besides names (pods.selectors.pod_queryset's search).
+        "failure_summary": pod["failure_summary"],
+        "containers": [c.name for c in state.containers],
         "can_be_stuck": can_be_stuck(state),
+        "failed": pod["failed"],
+        "ready": pod["ready_containers"],
         "deleted": pod["deleted_at"] is not None,
     }
 

@@ -10,7 +10,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import transaction
+
 from pods.ingest.batch import cluster_get_or_create
+from pods.live import broadcast as live
 from pods.models import Cluster, WatchCursor
 
 # Values are cut to the models' own column lengths.
@@ -39,6 +42,18 @@ def clusters_mark_watched(*, names: Iterable[str]) -> list[Cluster]:
 def cluster_backoff_set(*, name: str, failures: int, retry_at: datetime | None) -> None:
     """How many watch runs of cluster `name` failed in a row, and when the next may start (None: now)."""
     Cluster.objects.filter(name=name).update(watch_failures=failures, watch_retry_at=retry_at)
+
+
+def cluster_watch_failures_set(*, cluster: Cluster, failures: int) -> None:
+    """How many attempts of a running watch failed in a row (its back-off after a run is
+    `cluster_backoff_set`'s)."""
+    Cluster.objects.filter(pk=cluster.pk).update(watch_failures=failures)
+
+
+def cluster_health_changed(*, name: str) -> None:
+    """Cluster `name`'s watch health changed (a stream started or stopped failing, a run started or ended):
+    once committed, a `clusters.changed` message makes the live pages read its freshness again."""
+    transaction.on_commit(lambda: live.publish_clusters_changed(name))
 
 
 def watch_cursor_save(
@@ -98,7 +113,9 @@ def cluster_watch_forget(*, name: str) -> None:
 
 __all__ = [
     "cluster_backoff_set",
+    "cluster_health_changed",
     "cluster_mark_alive",
+    "cluster_watch_failures_set",
     "cluster_watch_forget",
     "clusters_mark_watched",
     "watch_cursor_save",

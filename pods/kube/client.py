@@ -134,9 +134,10 @@ class KubeClient:
         response = self._request(resource_path(resource, namespace), query, timeout_seconds + 15)
         return WatchStream(response)
 
-    def get(self, resource: str, *, namespace: str, name: str) -> RawObject:
+    def get(self, resource: str, *, namespace: str, name: str, timeout: float | None = None) -> RawObject:
         """One object as raw JSON (ApiError 404 when it is gone)."""
-        return orjson.loads(self._get(resource_path(resource, namespace, name), [], self.request_timeout))
+        path = resource_path(resource, namespace, name)
+        return orjson.loads(self._get(path, [], self.request_timeout if timeout is None else timeout))
 
     def pod_log(
         self,
@@ -147,11 +148,15 @@ class KubeClient:
         previous: bool = False,
         tail_lines: int = 100,
         timeout: float | None = None,
+        timestamps: bool = False,
     ) -> str:
-        """The last `tail_lines` lines of a container's log (`previous`: the attempt before the current)."""
+        """The last `tail_lines` lines of a container's log (`previous`: the attempt before the current;
+        `timestamps`: each line starts with the kubelet's RFC 3339 time)."""
         query: Query = [("container", container), ("tailLines", tail_lines)]
         if previous:
             query.append(("previous", "true"))
+        if timestamps:
+            query.append(("timestamps", "true"))
         body = self._get(
             f"{resource_path('pods', namespace, name)}/log",
             query,

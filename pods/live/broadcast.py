@@ -23,6 +23,7 @@ _UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]")
 
 OVERVIEW_GROUP = "pods.overview"
 MESSAGE_TYPE = "pods.changed"
+CLUSTERS_CHANGED = "clusters.changed"
 SESSION_ENDED = "session.ended"
 
 
@@ -45,6 +46,20 @@ def publish_pod_changes(cluster: str, changes: Iterable[dict]) -> None:
         async_to_sync(_send)(layer, message, [group_for_cluster(cluster), OVERVIEW_GROUP])
     except Exception:
         log.exception("could not publish %d Pod changes for cluster %s", len(changes), cluster)
+
+
+def publish_clusters_changed(cluster: str) -> None:
+    """Tell the pages showing cluster `cluster` (its group and the overview) that its watch health changed:
+    `{"type": "clusters.changed", "cluster": C}`; they re-read its freshness from the server. Failures are
+    logged and never break the watch (the pages also re-read it every few seconds)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": CLUSTERS_CHANGED, "cluster": cluster}
+    try:
+        async_to_sync(_send)(layer, message, [group_for_cluster(cluster), OVERVIEW_GROUP])
+    except Exception:
+        log.exception("could not publish the health change of cluster %s", cluster)
 
 
 def group_for_session(session_key: str) -> str:

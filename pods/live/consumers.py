@@ -10,6 +10,8 @@ Messages to the browser (JSON):
   every hello, since it cannot know what it missed while disconnected.
 - `{"type": "pods.changed", "cluster": C, "pods": [summary, ...]}`: the changed Pods (see
   `pods.ingest.change_summary`) the socket cares about; nothing is sent when none is left.
+- `{"type": "clusters.changed", "cluster": C}`: cluster C's watch health changed (a stream started or
+  stopped failing, a run started or ended); the page re-reads its freshness from the server.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def clusters_changed(self, message: dict) -> None:
+        """Forwarded as it is: only a cluster's name, the page asks the server what it means."""
+        await self.send_json({"type": live.CLUSTERS_CHANGED, "cluster": str(message.get("cluster", ""))})
 
     async def session_ended(self, message: dict) -> None:
         """The user logged out: the socket goes too (4401, so the page stops reconnecting)."""

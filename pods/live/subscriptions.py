@@ -5,7 +5,10 @@ The overview page sends its filters after connecting (`{"type": "subscribe", "fi
 about: the Pods that match, plus the Pods it already shows (so a row that stops matching, e.g. a stuck Pod
 that recovers, is still patched or removed). Stuck is the engine's rule (`pods.timeline.stuck_rule`)
 over what the summary carries (`can_be_stuck`, `failure_code`, `step_since`), judged at the subscriber's
-"now"; the page re-fetches its rows from the server, which decides the rest (the workload filter).
+"now"; failed is the engine's verdict the summary carries (`failed`, `pods.timeline.is_failed`). The
+status and search filters read as `pods.selectors.pod_queryset` reads them (STATUS by prefix, any case;
+search in names, container names and the diagnosis). The page re-fetches its rows from the server, which
+decides the rest (the workload filter).
 No Django, no Channels: the consumer calls it, tests call it directly.
 """
 
@@ -32,8 +35,9 @@ class OverviewSubscription:
 
     cluster: str = ""
     namespace: str = ""
-    status: frozenset[str] = frozenset()
+    status: tuple[str, ...] = ()  # lower-case STATUS prefixes
     stuck: bool = False
+    failed: bool = False
     search: str = ""
     uids: frozenset[str] = field(default_factory=frozenset)
 
@@ -46,13 +50,13 @@ class OverviewSubscription:
         uids = message.get("uids")
         if not isinstance(uids, list):
             uids = []
-        status = {s.strip() for s in _text(filters.get("status")).split(",") if s.strip()}
-        stuck = filters.get("stuck")
+        status = sorted({s.strip().lower() for s in _text(filters.get("status")).split(",") if s.strip()})
         return cls(
             cluster=_text(filters.get("cluster")),
             namespace=_text(filters.get("namespace")),
-            status=frozenset(status),
-            stuck=stuck is True or _text(stuck).lower() in ("1", "true", "on", "yes"),
+            status=tuple(status),
+            stuck=_flag(filters.get("stuck")),
+            failed=_flag(filters.get("failed")),
             search=_text(filters.get("q") or filters.get("search")).lower(),
             uids=frozenset(u for u in uids[:MAX_UIDS] if isinstance(u, str)),
         )
@@ -69,14 +73,26 @@ class OverviewSubscription:
             return False
         if self.namespace and pod.get("namespace") != self.namespace:
             return False
-        if self.status and pod.get("status") not in self.status:
+        if self.status and not str(pod.get("status") or "").lower().startswith(self.status):
             return False
-        # The same fields as pods.selectors.pod_queryset's search.
-        if self.search and not any(
-            self.search in str(pod.get(k) or "").lower() for k in ("name", "namespace", "owner_name")
-        ):
+        if self.search and not _found(self.search, pod):
+            return False
+        if self.failed and pod.get("failed") is not True:
             return False
         return not self.stuck or summary_is_stuck(pod, now=now, threshold=threshold)
+
+
+def _flag(value: object) -> bool:
+    return value is True or _text(value).lower() in ("1", "true", "on", "yes")
+
+
+def _found(term: str, pod: dict) -> bool:
+    """pods.selectors.pod_queryset's search over a summary: the same fields, any case."""
+    fields = ("name", "namespace", "owner_name", "failure_summary", "failure_code")
+    if any(term in str(pod.get(k) or "").lower() for k in fields):
+        return True
+    containers = pod.get("containers")
+    return isinstance(containers, list) and any(term in str(c).lower() for c in containers)
 
 
 def summary_is_stuck(pod: dict, *, now: datetime, threshold: timedelta) -> bool:

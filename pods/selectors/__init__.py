@@ -9,11 +9,16 @@ Callers use `from pods import selectors` and `selectors.<name>`.
 """
 
 from pods.selectors.clusters import (
+    FRESH_LIVE,
+    FRESH_RECORDED,
+    FRESH_STALE,
     HEARTBEAT_SECONDS,
     attempts_missing_log_tail,
+    cluster_freshness,
     cluster_health,
     cluster_watch_failures,
     clusters_backing_off,
+    page_freshness,
     watch_cursors,
 )
 from pods.selectors.pods import (
@@ -22,6 +27,7 @@ from pods.selectors.pods import (
     attempt_with_log_tail,
     cluster_names,
     cluster_now,
+    failed_q,
     namespaces,
     pod_document,
     pod_documents,
@@ -49,6 +55,9 @@ from pods.selectors.workloads import (
 )
 
 __all__ = [
+    "FRESH_LIVE",
+    "FRESH_RECORDED",
+    "FRESH_STALE",
     "HEARTBEAT_SECONDS",
     "PodFilters",
     "PodListPage",
@@ -56,12 +65,15 @@ __all__ = [
     "WorkloadListPage",
     "attempt_with_log_tail",
     "attempts_missing_log_tail",
+    "cluster_freshness",
     "cluster_health",
     "cluster_names",
     "cluster_now",
+    "failed_q",
     "cluster_watch_failures",
     "clusters_backing_off",
     "namespaces",
+    "page_freshness",
     "pod_document",
     "pod_documents",
     "pod_events",

@@ -13,10 +13,16 @@ from django.db.models import Count, Max
 
 from pods import kube
 from pods.models import Attempt, Cluster, Pod, WatchCursor
+from pods.timeline.times import format_duration
 
 # How often a running watch proves itself alive (its heartbeat on the Cluster row); a heartbeat older than
 # three of these (or the lock's time to live, if longer) belongs to a watch that stopped.
 HEARTBEAT_SECONDS = 5.0
+
+# Freshness of a cluster's data, as the pages show it (`cluster_freshness`, the one home of the rule):
+FRESH_LIVE = "live"  # a watched cluster whose data is current
+FRESH_STALE = "stale"  # a watched cluster whose data is not current (watch down, failing, lagging, …)
+FRESH_RECORDED = "recorded"  # an imported recording: data up to `observed_until`
 
 
 def watch_cursors(*, cluster: Cluster) -> dict[tuple[str, str], str]:
@@ -88,32 +94,134 @@ def cluster_health(*, now: datetime | None = None) -> list[dict[str, Any]]:
     process's INITSCOPE_CLUSTERS lacks it (`manage.py clusters` beside `serve --demo`, whose `demo`
     cluster only that process configures); `not-configured` is a cluster no one configures here and no
     watcher keeps alive. `configured` says whether this process's settings name it. `pods` and `stuck`
-    count its Pods that are not deleted, and the stuck ones among them (`stuck_q`).
+    count its Pods that are not deleted, and the stuck ones among them (`stuck_q`). `stale`,
+    `stale_reason` and `known_at` are the staleness rule's verdict (`_freshness`), the pages' too.
     """
     from pods.selectors.pods import stuck_q, stuck_threshold
 
     now = now or datetime.now(UTC)
-    configured = {c.name: c for c in kube.configured_clusters()}
-    clusters = {c.name: c for c in Cluster.objects.filter(watched=True)}
-    for name in configured:
-        clusters.setdefault(name, Cluster(name=name))
-    cursors: dict[str, list[WatchCursor]] = {}
-    for cursor in WatchCursor.objects.filter(cluster__name__in=list(clusters)).select_related("cluster"):
-        cursors.setdefault(cursor.cluster.name, []).append(cursor)
-    fresh = max(float(settings.INITSCOPE_WATCH_LOCK_SECONDS), 3 * HEARTBEAT_SECONDS)
+    rows = _health_rows(now=now)
     counts = {
         row["cluster__name"]: (row["pods"], row["stuck"])
-        for row in Pod.objects.filter(cluster__name__in=list(clusters), seen=True, deleted_at__isnull=True)
+        for row in Pod.objects.filter(
+            cluster__name__in=[r["name"] for r in rows], seen=True, deleted_at__isnull=True
+        )
         .values("cluster__name")
         .annotate(pods=Count("id"), stuck=Count("id", filter=stuck_q(now=now, threshold=stuck_threshold())))
         .order_by()
     }
+    for row in rows:
+        row["pods"], row["stuck"] = counts.get(row["name"], (0, 0))
+    return rows
+
+
+def stale_after_seconds() -> float:
+    """How long every stream of a watched cluster may go without hearing from the API server before the
+    cluster's data counts as stale (INITSCOPE_STALE_AFTER_SECONDS). A quiet but healthy watch still hears
+    a bookmark about once a minute, and a quiet but healthy stream's `last_ok_at` is saved within 5 s."""
+    return float(settings.INITSCOPE_STALE_AFTER_SECONDS)
+
+
+def cluster_freshness(
+    *, names: Iterable[str] | None = None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Whether the data of each cluster that holds Pods (or only of `names`) is current, for the pages.
+
+    Each entry: `name`, `state` (`live`, `stale` or `recorded`), `reason` (why it is stale), `error` (the
+    newest stream error, untrusted text) and `known_at`: for a stale cluster the time up to which its data
+    is known (None when a stream never succeeded), for a recording the end of its data (`observed_until`).
+    The rule itself is `_freshness` (through `cluster_health`'s rows); a cluster that is neither watched
+    nor configured is a recording.
+    """
+    now = now or datetime.now(UTC)
+    wanted = None if names is None else set(names)
+    health = {row["name"]: row for row in _health_rows(now=now, names=wanted)}
+    clusters = Cluster.objects.filter(pods__isnull=False).distinct()
+    if wanted is not None:
+        clusters = clusters.filter(name__in=wanted)
+    recorded = {c.name: c for c in clusters if c.name not in health}
+    entries = []
+    for name in sorted(set(health) | set(recorded)):
+        if name in health:
+            row = health[name]
+            state = FRESH_STALE if row["stale"] else FRESH_LIVE
+            entries.append(
+                {"name": name, "state": state, "reason": row["stale_reason"],
+                 "error": row["last_error"] if row["stale"] else "", "known_at": row["known_at"]}
+            )  # fmt: skip
+        else:
+            entries.append(
+                {"name": name, "state": FRESH_RECORDED, "reason": "", "error": "",
+                 "known_at": recorded[name].observed_until}
+            )  # fmt: skip
+    return entries
+
+
+def page_freshness(*, names: Iterable[str] | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """The freshness of a page showing the Pods of `names` (None: of every cluster): `state` is `stale` when
+    any of them is stale, `recorded` when all are recordings, else `live`; `clusters` are the entries of
+    `cluster_freshness`, `stale` and `recorded` the ones in those states, `names` the clusters asked for."""
+    entries = cluster_freshness(names=names, now=now)
+    stale = [e for e in entries if e["state"] == FRESH_STALE]
+    recorded = [e for e in entries if e["state"] == FRESH_RECORDED]
+    state = FRESH_LIVE
+    if stale:
+        state = FRESH_STALE
+    elif entries and len(recorded) == len(entries):
+        state = FRESH_RECORDED
+    wanted = sorted(set(names)) if names is not None else []
+    return {"state": state, "clusters": entries, "stale": stale, "recorded": recorded, "names": wanted}
+
+
+def _health_rows(*, now: datetime, names: set[str] | None = None) -> list[dict[str, Any]]:
+    """`cluster_health`'s rows without the Pod counts (cheap: the pages ask for them every few seconds)."""
+    configured = {c.name: c for c in kube.configured_clusters()}
+    clusters = {c.name: c for c in Cluster.objects.filter(watched=True)}
+    for name in configured:
+        clusters.setdefault(name, Cluster(name=name))
+    if names is not None:
+        clusters = {name: c for name, c in clusters.items() if name in names}
+    cursors: dict[str, list[WatchCursor]] = {}
+    for cursor in WatchCursor.objects.filter(cluster__name__in=list(clusters)).select_related("cluster"):
+        cursors.setdefault(cursor.cluster.name, []).append(cursor)
+    fresh = max(float(settings.INITSCOPE_WATCH_LOCK_SECONDS), 3 * HEARTBEAT_SECONDS)
+    stale_after = stale_after_seconds()
     rows = []
     for name in sorted(clusters):
         row = _health_row(clusters[name], configured.get(name), cursors.get(name, []), now=now, fresh=fresh)
-        row["pods"], row["stuck"] = counts.get(name, (0, 0))
+        row |= _freshness(row, alive=bool(row.pop("_alive")), stale_after=stale_after)
         rows.append(row)
     return rows
+
+
+def _freshness(row: Mapping[str, Any], *, alive: bool, stale_after: float) -> dict[str, Any]:
+    """THE staleness rule of a watched cluster's data (the pages' `stale`, the API's `stale`).
+
+    Current while its watch runs (a heartbeat within the lock's time, no back-off), no stream's newest error
+    is newer than its last success, every stream has succeeded at least once, and the stalest stream heard
+    from the API server (a list page, a watch line, a bookmark, a clean end) within `stale_after` seconds.
+    Otherwise stale, with the first reason that holds: a failing stream, the watch not running, a stream
+    never connected, lagging. `known_at` is the stalest stream's last success: the data is known up to it.
+    """
+    streams = row["streams"]
+    oks = [s["last_ok_at"] for s in streams]
+    known_at = min(oks) if streams and all(oks) else None
+    failing = [s for s in streams if s["state"] == "error"]
+    reason = ""
+    if failing:
+        names = ", ".join(_stream_name(s) for s in failing)
+        reason = f"watch failing ({names})"
+    elif not alive or row["state"] in ("stopped", "backing-off", "not-configured", "error"):
+        reason = "watch not running" + (" (backing off)" if row["state"] == "backing-off" else "")
+    elif not streams or not all(oks):
+        reason = "never connected" if not any(oks) else "not every stream connected yet"
+    elif row["lag_seconds"] is not None and row["lag_seconds"] > stale_after:
+        reason = f"lagging: no word from the API server for {format_duration(row['lag_seconds'])}"
+    return {"stale": bool(reason), "stale_reason": reason, "known_at": known_at}
+
+
+def _stream_name(stream: Mapping[str, Any]) -> str:
+    return f"{stream['resource']} in {stream['namespace']}" if stream["namespace"] else stream["resource"]
 
 
 def _health_row(
@@ -161,6 +269,7 @@ def _health_row(
         "failures": cluster.watch_failures,
         "retry_at": cluster.watch_retry_at,
         "streams": streams,
+        "_alive": alive,
     }
 
 

@@ -15,10 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
-from pods.models import Attempt, Cluster, Event, Pod
+from pods.models import Attempt, Cluster, Container, Event, Pod
+from pods.selectors.describe import pod_workload
 from pods.selectors.related import related_events, related_for_pods, with_related_document
 from pods.timeline import (
     TERMINAL_DIAGNOSES,
@@ -64,19 +65,40 @@ def stuck_q(*, now: datetime, threshold: timedelta) -> Q:
     return can_be_stuck & (failing | slow_live | slow_recorded)
 
 
+def failed_q() -> Q:
+    """`pods.timeline.is_failed` (terminal failure: phase Failed, or a `failed` / `deadline` diagnosis;
+    not killed by its own deletion nor deleted since), as its projected column: the engine decides it
+    at ingest, SQL only reads the verdict."""
+    return Q(failed=True)
+
+
+# The list's order: stuck Pods, then failed ones, then the rest (each newest first).
+RANK_STUCK, RANK_FAILED, RANK_OTHER = 0, 1, 2
+
+
 @dataclass(frozen=True, slots=True)
 class PodFilters:
     cluster: str = ""
     namespace: str = ""
     workload: str = ""  # "name" or "Kind/name"
-    status: str = ""  # exact STATUS text; several separated by commas
+    # STATUS, case-insensitive, by prefix (`init:` matches `Init:0/2` and `Init:CrashLoopBackOff`);
+    # several separated by commas
+    status: str = ""
     stuck: bool | None = None
+    failed: bool | None = None
+    # name, namespace, workload, container names and the diagnosis text (case-insensitive, a substring)
     search: str = ""
     include_deleted: bool = True
 
 
+def status_terms(text: str) -> list[str]:
+    """The STATUS prefixes of a status filter (`Init:, Running` -> `["Init:", "Running"]`)."""
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
 def pod_queryset(*, filters: PodFilters, now: datetime | None = None) -> QuerySet[Pod]:
-    """Pods matching `filters`, stuck ones first, then the newest."""
+    """Pods matching `filters`: stuck ones first, then failed ones (`failed_q`), then the rest; each
+    newest first."""
     now = now or datetime.now(UTC)
     threshold = stuck_threshold()
     qs = Pod.objects.select_related("cluster").filter(seen=True)
@@ -89,20 +111,44 @@ def pod_queryset(*, filters: PodFilters, now: datetime | None = None) -> QuerySe
         qs = qs.filter(owner_name=name)
         if kind:
             qs = qs.filter(owner_kind__iexact=kind)
-    if filters.status:
-        qs = qs.filter(status__in=[s.strip() for s in filters.status.split(",") if s.strip()])
+    terms = status_terms(filters.status)
+    if terms:
+        matching = Q()
+        for term in terms:
+            matching |= Q(status__istartswith=term)
+        qs = qs.filter(matching)
     if not filters.include_deleted:
         qs = qs.filter(deleted_at__isnull=True)
     if filters.search:
         term = filters.search.strip()
-        qs = qs.filter(Q(name__icontains=term) | Q(namespace__icontains=term) | Q(owner_name__icontains=term))
+        containers = Container.objects.filter(pod=OuterRef("pk"), name__icontains=term)
+        qs = qs.filter(
+            Q(name__icontains=term)
+            | Q(namespace__icontains=term)
+            | Q(owner_name__icontains=term)
+            | Q(failure_summary__icontains=term)
+            | Q(failure_code__icontains=term)
+            | Exists(containers)
+        )
     stuck = stuck_q(now=now, threshold=threshold)
     if filters.stuck is True:
         qs = qs.filter(stuck)
     elif filters.stuck is False:
         qs = qs.exclude(stuck)
-    qs = qs.annotate(is_stuck=Case(When(stuck, then=Value(True)), default=Value(False)))
-    return qs.order_by("-is_stuck", Coalesce("created_at", "updated_at").desc(), "uid")
+    if filters.failed is True:
+        qs = qs.filter(failed_q())
+    elif filters.failed is False:
+        qs = qs.exclude(failed_q())
+    qs = qs.annotate(
+        is_stuck=Case(When(stuck, then=Value(True)), default=Value(False)),
+        rank=Case(
+            When(stuck, then=Value(RANK_STUCK)),
+            When(failed_q(), then=Value(RANK_FAILED)),
+            default=Value(RANK_OTHER),
+            output_field=IntegerField(),
+        ),
+    )
+    return qs.order_by("rank", Coalesce("created_at", "updated_at").desc(), "uid")
 
 
 def status_counts(*, filters: PodFilters, now: datetime | None = None) -> dict[str, int]:
@@ -118,6 +164,7 @@ class PodListPage:
     rows: list[dict]  # `pod_summary` of each Pod on the page, in the list's order, with `terminal`
     counts: list[tuple[str, int]]  # Pods per STATUS under the other filters, most first
     stuck_count: int  # Pods matching the filters that are stuck
+    failed_count: int  # Pods matching the filters that failed (terminal failure)
 
 
 def pod_list_page(
@@ -142,6 +189,7 @@ def pod_list_page(
         ],
         counts=sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
         stuck_count=pod_queryset(filters=replace(filters, stuck=True), now=now).count(),
+        failed_count=pod_queryset(filters=replace(filters, failed=True), now=now).count(),
     )
 
 
@@ -207,6 +255,7 @@ def pod_document(pod: Pod, *, now: datetime | None = None) -> dict:
     )
     related = related_events([(pod.cluster_id, state)]).get((pod.cluster_id, pod.uid), [])
     document = with_related_document(document, state, related, now=as_of, threshold=threshold)
+    document["workload"] = pod_workload(pod, state)
     return _with_clock(document, pod.cluster, as_of)
 
 
@@ -233,12 +282,14 @@ def pod_summary(pod: Pod, *, now: datetime | None = None, related: Sequence[Even
         "node": pod.node,
         "phase": pod.phase,
         "status": pod.status,
+        "ready": pod.ready_containers,
         "restarts": pod.restarts,
         "created_at": format_time(pod.created_at),
         "deleted_at": format_time(pod.deleted_at),
         "step": pod.step,
         "step_since": format_time(pod.step_since),
         "stuck": _stuck(pod, state, now),
+        "failed": pod.failed,
         "diagnosis": diagnosis.to_dict() if diagnosis else None,
         "init_containers": pod.init_container_count,
         # False for a recording: its times are as of `as_of` (the end of the data) and do not tick.
@@ -289,6 +340,7 @@ def pod_documents(
                 now=as_of,
                 threshold=stuck_threshold(),
             )
+            document["workload"] = None  # siblings are not looked up for every Pod of an export
             yield _with_clock(document, pod.cluster, as_of)
         last_id = page[-1].id
 

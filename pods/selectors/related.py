@@ -16,6 +16,7 @@ from django.db.models import Q
 from pods.models import Pod, RelatedEvent
 from pods.timeline import EventRecord, PodState, diagnose, format_time
 from pods.timeline.codec import decode_state
+from pods.timeline.event_order import document_event_key
 from pods.timeline.related import PVC_KIND, with_related
 
 
@@ -104,7 +105,7 @@ def with_related_document(
     if not related:
         return document
     events = document["events"] + [_event(e) for e in related]
-    events.sort(key=lambda e: (e["first_at"] is None, e["first_at"] or "", e["last_at"] or "", e["uid"]))
+    events.sort(key=document_event_key)  # the engine's one order of Events (pods.timeline.event_order)
     document["events"] = events
     if document.get("diagnosis"):
         amended = with_related(diagnose(state, now=now, threshold=threshold), state, related)

@@ -8,7 +8,7 @@ served document with `timeline_document`. See docs/kubernetes.md for the facts i
 from __future__ import annotations
 
 from .build import build_state
-from .diagnosis import can_be_stuck, compute_failure, diagnose, is_stuck, stuck_rule
+from .diagnosis import can_be_stuck, compute_failure, diagnose, is_failed, is_stuck, stuck_rule
 from .document import timeline_document
 from .errors import MalformedObject
 from .fold import apply_event, apply_pod, mark_vanished
@@ -28,7 +28,7 @@ from .model import (
     newest_events,
 )
 from .parse import compare_rv, event_record, pod_identity
-from .status import kubectl_status
+from .status import kubectl_ready, kubectl_status
 from .steps import is_ready, step_label
 from .times import format_time, human_duration, parse_go_duration, parse_time
 
@@ -56,8 +56,10 @@ __all__ = [
     "event_record",
     "format_time",
     "human_duration",
+    "is_failed",
     "is_ready",
     "is_stuck",
+    "kubectl_ready",
     "kubectl_status",
     "mark_vanished",
     "newest_events",

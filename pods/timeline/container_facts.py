@@ -6,6 +6,7 @@ fields are read.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from .model import ContainerState, PodState, set_fields
@@ -40,45 +41,43 @@ def _resources(raw: object) -> dict[str, dict[str, str]]:
     return out
 
 
-def fold_spec_policies(state: PodState, spec: Any) -> bool:
-    """Each container's own `restartPolicy` and `restartPolicyRules` from the spec."""
+def _entries(
+    state: PodState, parent: Any, keys: tuple[str, ...]
+) -> Iterator[tuple[ContainerState, dict[str, Any]]]:
+    """Each entry of the lists `keys` of `parent` (the spec or the status) with the known container it
+    names; entries that are not objects or name no known container are skipped."""
     by_name = {c.name: c for c in state.containers}
-    changed = False
-    for key in _SPEC_KEYS:
-        for raw in as_list(spec.get(key)):
+    for key in keys:
+        for raw in as_list(parent.get(key)):
             if type(raw) is not dict:
                 continue
             name = raw.get("name")
             container = by_name.get(name) if type(name) is str else None
-            if container is None:
-                continue
-            policy = as_str(raw.get("restartPolicy"))
-            rules = parse_rules(raw.get("restartPolicyRules")) if "restartPolicyRules" in raw else []
-            changed |= set_fields(container, restart_policy=policy, restart_rules=rules)
+            if container is not None:
+                yield container, raw
+
+
+def fold_spec_policies(state: PodState, spec: Any) -> bool:
+    """Each container's own `restartPolicy` and `restartPolicyRules` from the spec."""
+    changed = False
+    for container, raw in _entries(state, spec, _SPEC_KEYS):
+        policy = as_str(raw.get("restartPolicy"))
+        rules = parse_rules(raw.get("restartPolicyRules")) if "restartPolicyRules" in raw else []
+        changed |= set_fields(container, restart_policy=policy, restart_rules=rules)
     return changed
 
 
 def fold_status_facts(state: PodState, status: Any) -> bool:
     """`stopSignal`, `resources` and `allocatedResources` of each container status, as last reported: the
     kubelet reports `resources` only while a container runs, so a status without a field keeps its value."""
-    by_name = {c.name: c for c in state.containers}
     changed = False
-    for key in _STATUS_KEYS:
-        for cs in as_list(status.get(key)):
-            if type(cs) is not dict:
-                continue
-            name = cs.get("name")
-            container: ContainerState | None = by_name.get(name) if type(name) is str else None
-            if container is None:
-                continue
-            if "stopSignal" in cs:
-                changed |= set_fields(container, stop_signal=as_str(cs.get("stopSignal")))
-            if "resources" in cs:
-                changed |= set_fields(container, resources=_resources(cs.get("resources")))
-            if "allocatedResources" in cs:
-                changed |= set_fields(
-                    container, allocated_resources=_quantities(cs.get("allocatedResources"))
-                )
+    for container, cs in _entries(state, status, _STATUS_KEYS):
+        if "stopSignal" in cs:
+            changed |= set_fields(container, stop_signal=as_str(cs.get("stopSignal")))
+        if "resources" in cs:
+            changed |= set_fields(container, resources=_resources(cs.get("resources")))
+        if "allocatedResources" in cs:
+            changed |= set_fields(container, allocated_resources=_quantities(cs.get("allocatedResources")))
     return changed
 
 

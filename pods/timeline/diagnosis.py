@@ -13,9 +13,19 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from .attempts import latest_finished
-from .model import Attempt, ContainerState, Diagnosis, PodSignal, PodState
+from .model import TERMINAL_DIAGNOSES, Attempt, ContainerState, Diagnosis, PodSignal, PodState
 from .policy import matching_rule, policy_text, restart_action
-from .steps import condition, current_init, is_initialized, is_ready, is_scheduled
+from .steps import (
+    MOUNT_REASONS,
+    condition,
+    current_init,
+    is_initialized,
+    is_ready,
+    is_scheduled,
+    killed_by_deletion,
+    signal,
+    started_after,
+)
 from .times import human_duration, parse_go_duration
 
 IMAGE_REASONS = frozenset(
@@ -30,7 +40,19 @@ IMAGE_REASONS = frozenset(
 )
 CONFIG_REASONS = frozenset({"CreateContainerConfigError", "CreateContainerError", "RunContainerError"})
 _BACKOFF = re.compile(r"back-off (\S+) restarting failed")
-_MAX_TEXT = 200
+# Summaries keep whole messages (the Pod page shows them in full; the list wraps and cuts at the end):
+# the limit only stops a runaway message, never the name of the missing ConfigMap or image.
+_MAX_TEXT = 1000
+_MESSAGE_TEXT = 500  # a container's termination message inside a longer summary
+# Messages that say that something failed but not what: the kubelet repeats them beside the specific one.
+_GENERIC = (
+    "timed out waiting for the condition",
+    "unable to attach or mount volumes",
+    "context deadline exceeded",
+)
+# How long a specific message is preferred to a newer generic one of the same reason: the kubelet retries a
+# mount with a back-off capped at 2m2s, so a cause that still holds repeats well within it.
+SPECIFIC_WINDOW = timedelta(minutes=5)
 
 
 def _short(text: str, limit: int = _MAX_TEXT) -> str:
@@ -51,23 +73,32 @@ def backoff_of(message: str) -> str:
     return ""
 
 
-def _signal(state: PodState, reason: str) -> PodSignal | None:
-    for signal in state.signals:
-        if signal.reason == reason:
-            return signal
-    return None
+def generic_message(message: str) -> bool:
+    """Whether an Event's message says only that something failed, not what (`Unable to attach or mount
+    volumes: ... timed out waiting for the condition`)."""
+    text = message.lower()
+    return not text.strip() or any(marker in text for marker in _GENERIC)
+
+
+def signal_text(found: PodSignal) -> str:
+    """A signal's message for the diagnosis: its newest specific message while that still repeats (within
+    `SPECIFIC_WINDOW` of the newest Event of its reason), else the newest message."""
+    at = found.specific_at
+    if found.specific and at is not None and (found.last_at is None or at >= found.last_at - SPECIFIC_WINDOW):
+        return found.specific
+    return found.message
 
 
 def _unschedulable(state: PodState) -> Diagnosis | None:
     if is_scheduled(state) and state.seen:
         return None
     cond = condition(state, "PodScheduled")
-    signal = _signal(state, "FailedScheduling")
+    failed = signal(state, "FailedScheduling")
     if cond is not None and cond.status == "False" and cond.reason != "SchedulingGated":
-        message = cond.message or (signal.message if signal else "")
+        message = cond.message or (failed.message if failed else "")
         return Diagnosis("unschedulable", "", _scheduling_text(message), cond.last_transition_at)
-    if cond is None and signal is not None:
-        return Diagnosis("unschedulable", "", _scheduling_text(signal.message), signal.first_at)
+    if cond is None and failed is not None:
+        return Diagnosis("unschedulable", "", _scheduling_text(failed.message), failed.first_at)
     return None
 
 
@@ -77,34 +108,23 @@ def _scheduling_text(message: str) -> str:
     return _short(message) if message else "no node can run the Pod (Unschedulable)"
 
 
-def _started_after(state: PodState, at: datetime | None) -> bool:
-    """Whether any container of the current generation started after `at` (the signal is then past)."""
-    if at is None:
-        return False
-    for container in state.containers:
-        for attempt in reversed(container.attempts):
-            if attempt.generation == state.init_generation and attempt.started_at and attempt.started_at > at:
-                return True
-    return False
-
-
 def _pod_level(state: PodState) -> Diagnosis | None:
     if is_initialized(state):
         return None
-    sandbox = _signal(state, "FailedCreatePodSandBox")
-    if sandbox is not None and not _started_after(state, sandbox.last_at):
+    sandbox = signal(state, "FailedCreatePodSandBox")
+    if sandbox is not None and not started_after(state, sandbox.last_at):
         ready = condition(state, "PodReadyToStartContainers")
         if (
             ready is None
             or ready.status != "True"
             or (ready.last_transition_at and sandbox.last_at and ready.last_transition_at < sandbox.last_at)
         ):
-            text = sandbox.message.removeprefix("Failed to create pod sandbox: ")
+            text = signal_text(sandbox).removeprefix("Failed to create pod sandbox: ")
             return Diagnosis("sandbox", "", _short("sandbox cannot be created: " + text), sandbox.first_at)
-    for reason in ("FailedMount", "FailedAttachVolume"):
-        mount = _signal(state, reason)
-        if mount is not None and not _started_after(state, mount.last_at):
-            return Diagnosis("mount", "", _short(mount.message or reason), mount.first_at)
+    for reason in MOUNT_REASONS:
+        mount = signal(state, reason)
+        if mount is not None and not started_after(state, mount.last_at):
+            return Diagnosis("mount", "", _short(signal_text(mount) or reason), mount.first_at)
     return None
 
 
@@ -143,12 +163,14 @@ def _crash(state: PodState, container: ContainerState) -> Diagnosis:
         action = "restarts all containers" if rule["action"] == "RestartAllContainers" else "restarts it"
         text += f", which its restartPolicyRules {action}"
     count = _attempt_count(container)
-    text += f", {count} attempt{'s' if count != 1 else ''}"
+    # one failed attempt waiting to restart is not yet a loop (kubectl already says CrashLoopBackOff):
+    # say so, and count attempts as the waterfall's lane and attempts table do
+    text += ", first attempt failed, restarting" if count == 1 else f", {count} attempts"
     backoff = backoff_of(container.state_message) if container.state == "waiting" else ""
     if backoff:
         text += f", back-off {backoff}"
     if last is not None and last.message and not oom:
-        text += f"; last message: {_short(last.message, 120)}"
+        text += f"; last message: {_short(last.message, _MESSAGE_TEXT)}"
     return Diagnosis("oom-killed" if oom else "crash-loop", container.name, text, _streak_start(container))
 
 
@@ -218,8 +240,8 @@ def _holding(state: PodState) -> Diagnosis | None:
 def _deadline(state: PodState) -> Diagnosis | None:
     if state.reason != "DeadlineExceeded":
         return None
-    signal = _signal(state, "DeadlineExceeded")
-    since = signal.first_at if signal else None
+    exceeded = signal(state, "DeadlineExceeded")
+    since = exceeded.first_at if exceeded else None
     if since is None and state.started_at is not None and state.active_deadline_seconds is not None:
         since = state.started_at + timedelta(seconds=state.active_deadline_seconds)
     limit = f" ({state.active_deadline_seconds}s)" if state.active_deadline_seconds is not None else ""
@@ -259,7 +281,7 @@ def _failed(state: PodState) -> Diagnosis | None:
             + policy_text(state.restart_policy, container, last.exit_code)
         )
         if last.message:
-            text += f": {_short(last.message, 120)}"
+            text += f": {_short(last.message, _MESSAGE_TEXT)}"
         return Diagnosis("failed", container.name, text, last.finished_at)
     return None
 
@@ -363,8 +385,22 @@ def _sandbox_not_ready(state: PodState, now: datetime, threshold: timedelta) -> 
         f"(PodReadyToStartContainers False{why}): no container can start"
     )
     if cond.message:
-        text += f": {_short(cond.message, 120)}"
+        text += f": {_short(cond.message, _MESSAGE_TEXT)}"
     return Diagnosis("sandbox", "", text, cond.last_transition_at)
+
+
+def is_failed(state: PodState) -> bool:
+    """Terminal failure (the list's "failed", after "stuck"): a Pod that finished in phase Failed (an
+    init or app container failed for good, activeDeadlineSeconds, eviction) or whose diagnosis is
+    `failed` / `deadline`; not one stopped by its own deletion, nor one deleted since (history, not a
+    failure to act on). `pods.selectors` reads it as the projected column `failed`; change summaries
+    carry it for the live overview."""
+    if not state.terminal or state.deleted_at is not None:
+        return False
+    failure = compute_failure(state)
+    if failure is not None and failure.code in TERMINAL_DIAGNOSES:
+        return True
+    return state.phase == "Failed" and not killed_by_deletion(state)
 
 
 def stuck_rule(
@@ -397,7 +433,10 @@ __all__ = [
     "compute_failure",
     "container_failure",
     "diagnose",
+    "generic_message",
+    "is_failed",
     "is_stuck",
     "kind_word",
+    "signal_text",
     "stuck_rule",
 ]

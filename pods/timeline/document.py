@@ -7,17 +7,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .attempts import latest_finished, usable_start
+from .describe import spec_document
 from .diagnosis import backoff_of, diagnose, is_stuck
+from .event_order import event_sort_key
 from .model import Attempt, ContainerState, EventRecord, PodState, newest_events
 from .policy import effective_policy
 from .steps import step_label
-from .times import format_time, parse_go_duration, time_key
+from .times import format_time, parse_go_duration
 
 # The fields each part of the document shows, in its order (times as RFC 3339 text, see `_shown`).
 _PULL_FIELDS = (
     "image", "started_at", "finished_at", "pull_seconds", "wait_seconds", "image_bytes", "already_present",
     "failures", "last_error",
 )  # fmt: skip
+_WAITING_FIELDS = ("reason", "message", "first_at", "last_at", "ended_at")
 _ATTEMPT_FIELDS = (
     "number", "generation", "count", "started_at", "finished_at", "exit_code", "reason", "message", "signal",
     "known", "container_id", "log_tail",
@@ -78,6 +81,8 @@ def _container(
         **_shown(container, _CONTAINER_FIELDS),
         **_container_facts(container, pod_policy),
         "pull": _shown(container.pull, _PULL_FIELDS) if container.pull else None,
+        "waiting": [_shown(span, _WAITING_FIELDS) for span in container.waiting_spans],
+        "waiting_dropped": container.waiting_dropped,
         "attempts": [_attempt(a, created_at) for a in container.attempts],
     }
 
@@ -85,7 +90,7 @@ def _container(
 def _events(events: Iterable[EventRecord]) -> list[dict[str, Any]]:
     ordered = sorted(
         newest_events(events).values(),
-        key=lambda e: (e.first_at is None, time_key(e.first_at), time_key(e.last_at), e.uid),
+        key=lambda e: event_sort_key(e.first_at, e.reason, e.last_at, e.uid),
     )
     return [
         {
@@ -184,6 +189,7 @@ def timeline_document(
         ],
         "containers": [_container(c, state.created_at, state.restart_policy) for c in state.containers],
         "events": _events(events),
+        "spec": spec_document(state.spec_facts),
     }
 
 

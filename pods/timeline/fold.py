@@ -2,8 +2,8 @@
 
 Both `apply_pod` and `apply_event` MUTATE and return the given state (or return a new one when given
 None), and report whether anything that matters changed. Neither copies the input object; nothing from
-the spec is kept beyond container names, images, restartPolicy, probe presence, activeDeadlineSeconds and
-nodeName (never env or envFrom values).
+the spec is kept beyond container names, images, restartPolicy, probe presence, activeDeadlineSeconds,
+nodeName and the describe facts of `describe.spec_facts` (never env or envFrom values, commands or args).
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import pulls, restart_all
+from . import pulls, restart_all, waiting
 from .attempts import Observation, needs_new_generation, observe
 from .container_facts import fold_spec_policies, fold_status_facts
-from .diagnosis import compute_failure
+from .describe import spec_facts
+from .diagnosis import compute_failure, generic_message
 from .errors import MalformedObject
 from .model import (
     Condition,
@@ -31,7 +32,7 @@ from .model import (
 )
 from .parse import as_dict, as_int, as_list, as_str, compare_rv, container_of_field_path, pod_identity
 from .raw import RawPod
-from .status import PodFacts, named_observations, pod_facts, print_pod
+from .status import PodFacts, named_observations, pod_facts, print_columns
 from .steps import compute_step
 from .times import UNIX_EPOCH, newest_time, parse_time
 
@@ -173,14 +174,17 @@ def _fold_pod(state: PodState, raw: RawPod, namespace: str, name: str, observed_
     changed |= set_if_changed(state, "name", name)
     changed |= _fold_meta(state, meta)
     changed |= _fold_spec(state, spec)
+    changed |= set_if_changed(state, "spec_facts", spec_facts(raw))
     changed |= _fold_status(state, status)
     raw_conditions = as_list(status.get("conditions"))
     changed |= _fold_conditions(state, raw_conditions)
     inits = named_observations(status.get("initContainerStatuses"))
     apps = named_observations(status.get("containerStatuses"))
     changed |= _fold_containers(state, spec, status, inits + apps, observed_at)
-    text, restarts, last_at = print_pod(_facts(state, meta, raw, raw_conditions, inits), inits, apps)
+    facts = _facts(state, meta, raw, raw_conditions, inits)
+    text, restarts, last_at, ready = print_columns(facts, inits, apps)
     changed |= set_if_changed(state, "status", text)
+    changed |= set_if_changed(state, "ready_containers", ready)
     changed |= set_if_changed(state, "restarts", restarts)
     changed |= set_if_changed(state, "restarts_last_at", last_at)
     changed |= set_if_changed(state, "last_seen_at", _newest_time(state))
@@ -200,6 +204,7 @@ def _facts(
     ):
         facts = pod_facts(raw, raw_conditions)  # odd object: read it exactly as kubectl would
         return facts._replace(init_count=len(inits)) if not facts.init_count and inits else facts
+    app_count = sum(1 for c in state.containers if c.kind == "app")
     gated = False
     initialized = ready = None  # kubectl reads the first condition of each type
     for cond in state.conditions:
@@ -221,6 +226,7 @@ def _facts(
         bool(meta.get("deletionTimestamp")),
         sidecars,
         init_count,
+        app_count,
     )
 
 
@@ -478,6 +484,8 @@ def _fold_container_status(c: ContainerState, obs: Observation, when: datetime |
     since = None
     if obs.current is not None:
         since = obs.current.finished_at if obs.kind == "terminated" else obs.current.started_at
+    began = obs.current.started_at if obs.current is not None else None
+    changed |= waiting.observe(c, obs.kind, obs.reason, obs.message, when, ended_by=began)
     return changed | set_fields(
         c,
         state_since=since,
@@ -528,11 +536,13 @@ def apply_event(state: PodState | None, event: EventRecord) -> tuple[PodState, b
 
 def _relevant(event: EventRecord) -> bool:
     if event.container:
-        return event.reason in ("Pulling", "Pulled", "Failed")
+        return event.reason in ("Pulling", "Pulled", "Failed", "BackOff")
     return event.reason in SIGNAL_REASONS
 
 
 def _fold_signal(state: PodState, event: EventRecord, times: int) -> None:
+    last_at = event.last_at or event.first_at
+    specific = not generic_message(event.message)
     for signal in state.signals:
         if signal.reason == event.reason:
             signal.count += times
@@ -541,9 +551,20 @@ def _fold_signal(state: PodState, event: EventRecord, times: int) -> None:
             if event.last_at is not None and (signal.last_at is None or event.last_at >= signal.last_at):
                 signal.last_at = event.last_at
                 signal.message = event.message
+            newer = last_at is not None and (signal.specific_at is None or last_at >= signal.specific_at)
+            if specific and newer:
+                signal.specific, signal.specific_at = event.message, last_at
             return
     state.signals.append(
-        PodSignal(event.reason, event.message, event.first_at, event.last_at or event.first_at, times)
+        PodSignal(
+            event.reason,
+            event.message,
+            event.first_at,
+            last_at,
+            times,
+            specific=event.message if specific else "",
+            specific_at=last_at if specific else None,
+        )
     )
 
 
@@ -578,12 +599,16 @@ def _current_pull(state: PodState, container: ContainerState, at: datetime | Non
 
 def _fold_container_event(state: PodState, event: EventRecord, times: int, *, first: bool) -> None:
     reason = event.reason
-    if reason not in ("Pulling", "Pulled", "Failed"):
+    if reason not in ("Pulling", "Pulled", "Failed", "BackOff"):
         return
     container = _event_container(state, event)
     if container is None:
         return
     message = event.message
+    # the waiting spans (pods.timeline.waiting): dated by the kubelet's Events as well as by the status
+    waiting.observe_event(container, reason, message, event.first_at, event.last_at)
+    if reason == "BackOff":
+        return
     if reason == "Pulling":
         image = pulls.parse_pulling(message)
         if image is not None:

@@ -165,6 +165,24 @@ class Pull(_Serialisable):
 
 
 @dataclass(slots=True)
+class WaitingSpan(_Serialisable):
+    """A stretch during which a container was seen waiting for one problem (`pods.timeline.waiting`).
+
+    `reason` is the waiting reason, or the reasons of one family in the order seen
+    (`ErrImagePull/ImagePullBackOff`); `message` the newest waiting message (what Kubernetes shows in
+    status, never more). `first_at`/`last_at`: the first and last time it was observed (status or the
+    container's Events); `ended_at`: when something else was first seen (None while it lasts).
+    """
+
+    reason: str
+    message: str = ""
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    ended_at: datetime | None = None
+    observations: int = 1
+
+
+@dataclass(slots=True)
 class ContainerState:
     """One container of the Pod, in start order (`index` 0..n-1 over init containers then app containers)."""
 
@@ -194,6 +212,10 @@ class ContainerState:
     stop_signal: str = ""
     resources: dict[str, dict[str, str]] = field(default_factory=dict)
     allocated_resources: dict[str, str] = field(default_factory=dict)
+    # The spans during which a waiting reason was observed, oldest first (bounded: `waiting.MAX_SPANS`;
+    # `waiting_dropped` counts the oldest ones dropped).
+    waiting_spans: list[WaitingSpan] = field(default_factory=list)
+    waiting_dropped: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -218,6 +240,8 @@ class ContainerState:
             "stop_signal": self.stop_signal,
             "resources": {k: dict(v) for k, v in self.resources.items()},
             "allocated_resources": dict(self.allocated_resources),
+            "waiting_spans": [w.to_dict() for w in self.waiting_spans],
+            "waiting_dropped": self.waiting_dropped,
         }
 
     @classmethod
@@ -244,6 +268,8 @@ class ContainerState:
             stop_signal=data.get("stop_signal") or "",
             resources=dict(data.get("resources") or {}),
             allocated_resources=dict(data.get("allocated_resources") or {}),
+            waiting_spans=[WaitingSpan.from_dict(w) for w in data.get("waiting_spans") or ()],
+            waiting_dropped=data.get("waiting_dropped") or 0,
         )
 
 
@@ -266,6 +292,12 @@ class PodSignal(_Serialisable):
     first_at: datetime | None = None
     last_at: datetime | None = None
     count: int = 1
+    # The newest specific message of this reason and when it was last repeated: a kubelet that cannot
+    # mount a volume repeats both `configmap "x" not found` and the generic `Unable to attach or mount
+    # volumes: ... timed out waiting for the condition`; the diagnosis keeps the specific one while it
+    # repeats (`pods.timeline.diagnosis.signal_text`).
+    specific: str = ""
+    specific_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -389,6 +421,7 @@ class PodState:
     status: str = ""
     restarts: int = 0
     restarts_last_at: datetime | None = None
+    ready_containers: str = ""  # kubectl's READY column (`1/2`) for the newest object
     step: str = ""
     step_since: datetime | None = None
     failure: Diagnosis | None = None
@@ -402,6 +435,9 @@ class PodState:
     # The PersistentVolumeClaims the Pod mounts (spec.volumes[].persistentVolumeClaim.claimName): the
     # Events about them explain a Pod that waits for its volume (pods.timeline.related).
     claims: list[str] = field(default_factory=list)
+    # What `kubectl describe` shows beyond the timeline (requests, limits, probes, volumes, Pod IP, QoS,
+    # scheduling constraints), as plain JSON types: `describe.spec_facts` of the newest object.
+    spec_facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def terminal(self) -> bool:
@@ -429,7 +465,7 @@ class PodState:
                 out[f.name] = [v.to_dict() for v in value]
             elif f.name in ("owner", "controller", "failure"):
                 out[f.name] = value.to_dict() if value else None
-            elif f.name in ("labels", "events_seen"):
+            elif f.name in ("labels", "events_seen", "spec_facts"):
                 out[f.name] = dict(value)
             else:
                 out[f.name] = value
@@ -454,7 +490,7 @@ class PodState:
                 value = Owner.from_dict(value) if value else None
             elif f.name == "failure":
                 value = Diagnosis.from_dict(value) if value else None
-            elif f.name in ("labels", "events_seen"):
+            elif f.name in ("labels", "events_seen", "spec_facts"):
                 value = dict(value) if value else {}
             elif isinstance(value, str) and (f.name.endswith("_at") or f.name.endswith("_since")):
                 value = parse_time(value)
@@ -477,6 +513,7 @@ __all__ = [
     "DiagnosisCode",
     "TERMINAL_DIAGNOSES",
     "TERMINAL_PHASES",
+    "WaitingSpan",
     "WORKLOAD_DIAGNOSIS_CODES",
     "WorkloadDiagnosisCode",
     "EventRecord",

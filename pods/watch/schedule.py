@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pods import kube
-from pods.ingest import cluster_backoff_set, clusters_mark_watched, watch_error_record
+from pods.ingest import cluster_backoff_set, cluster_health_changed, clusters_mark_watched, watch_error_record
 from pods.selectors import cluster_watch_failures, clusters_backing_off
 from pods.watch.lock import ClusterLock, redis_client
 from pods.watch.state import WatchSettings, backoff_delay, cluster_watch, streams_for
@@ -65,12 +65,13 @@ def after_run(name: str, result: WindowResult, s: WatchSettings) -> RunOutcome:
     """Whether and when to run again: at once after a full window, after a growing back-off otherwise."""
     if result.reason == "lock-lost":
         return RunOutcome("lock-lost", False, message=result.message)
-    if result.reason == "window":
-        cluster_backoff_set(name=name, failures=0, retry_at=None)
+    if result.reason == "window":  # the streams' failures in a row, if any still fail, go on counting
+        cluster_backoff_set(name=name, failures=result.failures, retry_at=None)
         return RunOutcome("window", True)
     failures = cluster_watch_failures(name=name) + 1
     delay = backoff_delay_after_run(failures, s)
     cluster_backoff_set(name=name, failures=failures, retry_at=datetime.now(UTC) + timedelta(seconds=delay))
+    cluster_health_changed(name=name)  # the watch stopped: its pages turn stale now, not at the next poll
     return RunOutcome(result.reason, True, delay, result.message)
 
 

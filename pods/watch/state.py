@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from pods import kube
-from pods.ingest import cluster_get_or_create, cluster_mark_alive, watch_cursor_save
+from pods.ingest import (
+    cluster_get_or_create,
+    cluster_health_changed,
+    cluster_mark_alive,
+    cluster_watch_failures_set,
+    watch_cursor_save,
+)
 from pods.kube import KubeClient, OwnerResolver
 from pods.models import Cluster
 from pods.selectors import HEARTBEAT_SECONDS, watch_cursors
@@ -119,7 +125,8 @@ class StreamState:
     generation: int = 0  # ignores messages from readers that were abandoned
     reader: Reader | None = None
     error: str = ""
-    error_at: datetime | None = None
+    error_at: datetime | None = None  # an error not saved yet
+    last_error_at: datetime | None = None  # this run's newest error (kept after saving)
     denied: bool = False  # its namespace refused it (403): retried on its own, after a back-off
     ok_at: datetime | None = None
     saved_ok_at: datetime | None = None
@@ -130,6 +137,11 @@ class StreamState:
         """The API answered this stream (a list page, a watch line, a clean end)."""
         self.ok_at = datetime.now(UTC)
         self.denied = False
+
+    @property
+    def failing(self) -> bool:
+        """Its newest error in this run is newer than its last success (the health read model's rule)."""
+        return self.last_error_at is not None and (self.ok_at is None or self.last_error_at > self.ok_at)
 
 
 @dataclass
@@ -146,6 +158,11 @@ class ClusterWatch:
     stats: Counter[str] = field(default_factory=Counter)
     logs_tried: set[LogKey] = field(default_factory=set)
     capture_logs: bool = True
+    # Failed attempts in a row before this run (the stored Cluster.watch_failures) and the count stored now.
+    failures_before: int = 0
+    failures_saved: int = 0
+    # The health last announced to the live pages: (failing streams, every stream connected); None: not yet.
+    health_published: tuple[frozenset[Stream], bool] | None = None
     _beat_at: float = 0.0
 
     def __post_init__(self) -> None:
@@ -182,6 +199,7 @@ def cluster_watch(
     # A list, owner or log GET must not block past the lock's renewal: at most a third of its life.
     client.request_timeout = min(client.request_timeout, s.lock_seconds / 3)
     w = ClusterWatch(cluster, client, streams_for(config.namespaces), s, lock)
+    w.failures_before = w.failures_saved = cluster.watch_failures
     load_cursors(w)
     return w
 
@@ -213,23 +231,61 @@ def save_cursors(w: ClusterWatch, *, force: bool = False) -> None:
         )
         state.saved_version, state.saved_ok_at = state.resource_version, state.ok_at
         state.error_at = None
+    save_health(w)
+
+
+def save_health(w: ClusterWatch) -> None:
+    """Store how many attempts failed in a row, and tell the live pages when a stream starts or stops
+    failing (or every stream is connected at last). Call it after the cursors were saved.
+
+    The count (`Cluster.watch_failures`, the API's `failures`): 0 once every stream has succeeded in this
+    run and none fails; else the failed runs before this one plus the failed (re)connects in a row of the
+    stream failing longest. A watch refused again and again keeps counting (its runs back off on it).
+    """
+    states = list(w.state.values())
+    connected = all(s.ok_at is not None for s in states)
+    failing = frozenset(s.stream for s in states if s.failing)
+    if connected and not failing and all(s.failures == 0 for s in states):
+        w.failures_before = 0
+        failures = 0
+    else:
+        failures = w.failures_before + max((s.failures for s in states), default=0)
+    if failures != w.failures_saved:
+        cluster_watch_failures_set(cluster=w.cluster, failures=failures)
+        w.failures_saved = failures
+    health = (failing, connected)
+    if health != w.health_published:
+        w.health_published = health
+        cluster_health_changed(name=w.cluster.name)
 
 
 def _cursor_changed(state: StreamState) -> bool:
-    """A new position or error, or a liveness proof (bookmark, clean end) newer than the saved one by 5 s:
-    a quiet but healthy stream still shows a small lag."""
+    """A new position or error, a recovery from a stored error, or a liveness proof (bookmark, clean end)
+    newer than the saved one by 5 s: a quiet but healthy stream still shows a small lag."""
     if state.saved_version != state.resource_version or state.error_at:
         return True
     if state.ok_at is None:
         return False
+    if _recovered_since_saved(state):
+        return True
     if state.saved_ok_at is None:
         return True
     return (state.ok_at - state.saved_ok_at).total_seconds() >= HEARTBEAT_SECONDS
+
+
+def _recovered_since_saved(state: StreamState) -> bool:
+    """The stored health says failing (its error is newer than its stored success) but the stream has
+    succeeded since: saved at once, so the pages turn live again without waiting for the 5 s rule."""
+    error = state.last_error_at
+    if error is None or state.ok_at is None or state.ok_at <= error:
+        return False
+    return state.saved_ok_at is None or state.saved_ok_at < error
 
 
 def record_error(w: ClusterWatch, stream: Stream, message: str) -> None:
     """Note a stream's error for the health page (saved with the next cursor save)."""
     state = w.state[stream]
     state.error, state.error_at = message[:2000], datetime.now(UTC)
+    state.last_error_at = state.error_at
     w.stats["errors"] += 1
     log.warning("cluster %s, %s: %s", w.cluster.name, stream, message)

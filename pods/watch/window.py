@@ -43,8 +43,9 @@ CURSOR_SAVE_SECONDS = 1.0
 # First wait before a stream its namespace refused (403) is tried again; it doubles up to the back-off cap.
 DENIED_BACKOFF_BASE = 2.0
 
-# What a reader sends: ("line", stream, generation, bytes) per line, then ("end", stream, generation, error).
-Message = tuple[Literal["line", "end"], Stream, int, bytes | Exception | None]
+# What a reader sends: ("open", stream, generation, None) once the API server answered the watch, then
+# ("line", stream, generation, bytes) per line, then ("end", stream, generation, error).
+Message = tuple[Literal["open", "line", "end"], Stream, int, bytes | Exception | None]
 
 
 class Reader(threading.Thread):
@@ -72,6 +73,8 @@ class Reader(threading.Thread):
             )
             if self.stopped:  # stop() ran before the response was assigned: it could not close it
                 self.response.close()
+                return
+            if not self._put(("open", self.stream, self.generation, None)):
                 return
             for line in self.response:
                 if not self._put(("line", self.stream, self.generation, line)):
@@ -101,10 +104,12 @@ class Reader(threading.Thread):
 
 @dataclass
 class WindowResult:
-    """How a window ended: `reason` is "window" (time is up), "denied" or "lock-lost"."""
+    """How a window ended: `reason` is "window" (time is up), "denied" or "lock-lost"; `failures`: the
+    failed attempts in a row stored at its end (`save_health`)."""
 
     reason: str = "window"
     message: str = ""
+    failures: int = 0
 
 
 def watch_window(w: ClusterWatch, *, seconds: float) -> WindowResult:
@@ -122,6 +127,7 @@ def watch_window(w: ClusterWatch, *, seconds: float) -> WindowResult:
         except WatchDenied as exc:
             result = WindowResult("denied", str(exc))
         window.close()  # flush and save
+        result.failures = w.failures_saved
         return result
     except LockLost as exc:  # the new holder owns the cursors now: no flush, no save
         return WindowResult("lock-lost", str(exc))
@@ -251,7 +257,12 @@ class Window:
         state = self.w.state[stream]
         if generation != state.generation:
             return  # from a reader this window already abandoned
-        if what == "line" and isinstance(payload, bytes):
+        if what == "open":
+            # The API server answered the watch from our cursor: the stream is heard from (a watch that
+            # recovered from an outage is current at once, not at its first event or bookmark). Its
+            # failures in a row are reset only by a line, so a watch that ends at once still backs off.
+            state.mark_ok()
+        elif what == "line" and isinstance(payload, bytes):
             self._line(state, payload)
         elif what == "end" and not isinstance(payload, bytes):
             self._end(state, payload)

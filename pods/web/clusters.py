@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET
 
 from pods import selectors
 
+MAX_NAME = 253
+
 
 @require_GET
 def cluster_list(request: HttpRequest) -> HttpResponse:
@@ -20,3 +22,15 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
         "pods/clusters.html",
         {"nav": "clusters", "now": now, "clusters": selectors.cluster_health(now=now)},
     )
+
+
+@require_GET
+def freshness_fragment(request: HttpRequest) -> HttpResponse:
+    """Whether the data of the page's clusters is current (`?cluster=C`, repeatable; none: every cluster),
+    as the banner the Pod list and the Pod page show: live.js re-reads it every few seconds and on a
+    `clusters.changed` message, and turns the live indicator to `stale` / `recorded` from it."""
+    names = [n.strip()[:MAX_NAME] for n in request.GET.getlist("cluster") if n.strip()]
+    freshness = selectors.page_freshness(names=names or None)
+    response = render(request, "pods/_freshness.html", {"freshness": freshness})
+    response["Cache-Control"] = "no-store"
+    return response

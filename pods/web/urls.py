@@ -10,4 +10,5 @@ urlpatterns = [
     path("pods/<str:uid>/", views.pod_detail, name="detail"),
     path("pods/<str:uid>/fragment/", views.pod_detail_fragment, name="detail-fragment"),
     path("clusters/", clusters.cluster_list, name="clusters"),
+    path("fragments/freshness/", clusters.freshness_fragment, name="freshness-fragment"),
 ]

@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from pods import selectors
+from pods.kube.workloads import with_live_workload
 from pods.web.waterfall import waterfall_layout
 
 PAGE_SIZE = 50
@@ -24,7 +25,8 @@ TRUE_WORDS = ("1", "true", "on", "yes")
 
 
 def filters_from_query(query: QueryDict) -> selectors.PodFilters:
-    """PodFilters from the list page's GET parameters: cluster, namespace, workload, status, stuck, q."""
+    """PodFilters from the list page's GET parameters: cluster, namespace, workload, status, stuck,
+    failed, q."""
 
     def text(name: str) -> str:
         return (query.get(name) or "").strip()[:MAX_PARAM]
@@ -35,13 +37,22 @@ def filters_from_query(query: QueryDict) -> selectors.PodFilters:
         workload=text("workload"),
         status=text("status"),
         stuck=True if text("stuck").lower() in TRUE_WORDS else None,
+        failed=True if text("failed").lower() in TRUE_WORDS else None,
         search=text("q"),
     )
 
 
 def _active(filters: selectors.PodFilters) -> bool:
     return any(
-        (filters.cluster, filters.namespace, filters.workload, filters.status, filters.stuck, filters.search)
+        (
+            filters.cluster,
+            filters.namespace,
+            filters.workload,
+            filters.status,
+            filters.stuck,
+            filters.failed,
+            filters.search,
+        )
     )
 
 
@@ -59,8 +70,11 @@ def _list_context(request: HttpRequest) -> dict:
         "rows": listed.rows,
         "counts": listed.counts,
         "stuck_count": listed.stuck_count,
+        "failed_count": listed.failed_count,
         "clusters": selectors.cluster_names(),
         "workloads": _stuck_workloads(filters, now),
+        # Which clusters' data is not current (or recorded): the banner and the live indicator's state.
+        "freshness": selectors.page_freshness(names=[filters.cluster] if filters.cluster else None, now=now),
     }
 
 
@@ -94,11 +108,23 @@ def _detail_context(request: HttpRequest, uid: str) -> dict:
     pod = selectors.pod_get(uid=uid, cluster=(request.GET.get("cluster") or "").strip()[:MAX_PARAM])
     if pod is None:
         raise Http404("No Pod with this uid has been seen.")
-    # A recording is drawn as it stood when it ended, and nothing on the page ticks.
+    # A recording is drawn as it stood when it ended, and nothing on the page ticks; a watched cluster
+    # whose data is stale is drawn as it stood when last known (its stalest stream's last success).
     now = selectors.cluster_now(pod.cluster)
-    document = selectors.pod_document(pod, now=now)
+    freshness = selectors.page_freshness(names=[pod.cluster.name], now=now)
+    known_at = freshness["stale"][0]["known_at"] if freshness["stale"] else None
+    if known_at is not None:  # never before this Pod's own newest news (other streams may be the stale ones)
+        now = min(now, max(known_at, pod.observed_at or known_at))
+    document = with_live_workload(selectors.pod_document(pod, now=now))
     layout = waterfall_layout(document, now=now)
-    return {"nav": "pods", "now": now, "doc": document, "layout": layout, "watched": pod.cluster.watched}
+    return {
+        "nav": "pods",
+        "now": now,
+        "doc": document,
+        "layout": layout,
+        "watched": pod.cluster.watched,
+        "freshness": freshness,
+    }
 
 
 @require_GET

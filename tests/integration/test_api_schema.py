@@ -160,7 +160,8 @@ def test_the_schema_documents_every_api_route_and_nothing_else(schema):
     assert api_routes == set(schema["paths"])
     assert api_routes == {
         "/api/v1/pods", "/api/v1/pods/{uid}", "/api/v1/pods/{uid}/logs", "/api/v1/clusters",
-        "/api/v1/workloads",
+        "/api/v1/workloads", "/api/v1/reports/init-containers", "/api/v1/reports/pod-startup",
+        "/api/v1/reports/nodes",
     }  # fmt: skip
 
 
@@ -235,13 +236,33 @@ def test_workload_list_and_related_events_match_the_schema(api, anonymous, tmp_p
     api.get("/api/v1/pods", {"page_size": 500})
 
 
+@pytest.mark.parametrize("report", ["init-containers", "pod-startup", "nodes"])
+def test_reports_match_the_schema(api, anonymous, samples_with_log_tails, report):
+    """Every report over the samples (failures, sidecars, placeholders, pulls) and over nothing."""
+    from tests.integration import report_table
+
+    report_table.build()
+    template = f"/api/v1/reports/{report}"
+    everything = api.get(template, {"since": "2000-01-01", "until": "2100-01-01"}).json()
+    assert everything["source"] == "raw" and len(everything["rows"]) > 1
+    if report == "init-containers":
+        rows = everything["rows"]
+        assert any(r["pull_p50"] is None for r in rows), "null where nothing was measured"
+        assert any(r["top_reasons"] for r in rows) and {r["kind"] for r in rows} == {"init", "sidecar"}
+    api.get(template, {"cluster": "c1", "namespace": "shop", "workload": "Deployment/api", "since": "-7d"})
+    api.get(template, {"container": "migrate", "since": "2025-06-01T00:00:00Z", "until": "2025-06-02"})
+    api.get(template, {"since": "last tuesday"})
+    anonymous.get(template)
+    api.assert_met_every_documented_answer(template)
+
+
 def test_stored_logs_match_the_schema(api, anonymous, samples_with_log_tails):
     kept = samples_with_log_tails[0]
     stored = api.get("/api/v1/pods/{uid}/logs", {"container": kept.container.name}, uid=kept.pod.uid).json()
     assert stored["source"] == "stored" and stored["attempt"]["number"] == kept.number
     without = Pod.objects.filter(seen=True).exclude(uid__in=[a.pod.uid for a in samples_with_log_tails])
     nothing = api.get("/api/v1/pods/{uid}/logs", {"tail": 5}, uid=without.first().uid).json()
-    assert nothing["source"] == "none" and nothing["attempt"] is None
+    assert nothing["source"] == "none" and nothing["text"] == "" and nothing["lines"] == 0
     api.get("/api/v1/pods/{uid}/logs", {"container": "nope"}, uid=kept.pod.uid)
     api.get("/api/v1/pods/{uid}/logs", {"tail": "x"}, uid=kept.pod.uid)
     api.get("/api/v1/pods/{uid}/logs", uid="no-such-uid")
@@ -270,7 +291,7 @@ def test_live_logs_and_watch_health_match_the_schema(kubesim_cluster, transactio
             watch.list_once(w, stream)
         pod = Pod.objects.filter(cluster__name="sim", deleted_at__isnull=True).first()
         live = api.get("/api/v1/pods/{uid}/logs", {"previous": "1", "tail": 3}, uid=pod.uid).json()
-        assert live["source"] == "live" and live["attempt"] is None
+        assert live["source"] == "live" and live["previous"] is True
         api.get("/api/v1/pods/{uid}", uid=pod.uid)
         health = api.get("/api/v1/clusters").json()["results"]
         anonymous.get("/api/v1/clusters")

@@ -66,7 +66,9 @@ def test_forbidden_pod_logs_fall_back_to_the_kept_tail(crash_loop, logged_in_cli
     pod = Pod.objects.filter(cluster__name="sim", deleted_at__isnull=True).first()
     body = logged_in_client.get(f"/api/v1/pods/{pod.uid}/logs").json()
     assert body["container"] == "migrate", "defaults to the failing container"
-    assert body["source"] == "stored" and body["reason"].startswith("403")
+    assert body["source"] == "stored" and body["reason"] == (
+        "the cluster does not allow reading this Pod's log (pods/log, HTTP 403)"
+    )
 
 
 def test_log_capture_switches_itself_off_when_rbac_forbids_it(kubesim_cluster, transactional_db, caplog):

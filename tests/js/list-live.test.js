@@ -137,3 +137,13 @@ test("a hello subscribes and resynchronises; a change message is applied on the 
   assert.equal(document.querySelector("[data-field=restarts]").textContent, "7");
   clearInterval(list.periodic);
 });
+
+test("the Failed filter is live too, and READY is patched in place", () => {
+  assert.deepEqual(filtersOf("?failed=1&status=init%3A"), { status: "init:", failed: "1" });
+  const body = page(
+    `<table><tbody><tr id="pod-u1"><td data-field="ready">0/1</td><td data-field="status">Running</td></tr></tbody></table>`,
+  );
+  const row = body.querySelector("tr");
+  patchRow(row, { uid: "u1", status: "Running", ready: "1/1", restarts: 0, step: "running" });
+  assert.equal(row.querySelector('[data-field="ready"]').textContent, "1/1");
+});

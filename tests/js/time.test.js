@@ -8,6 +8,8 @@ import {
   localizeTimes,
   tickLabel,
   updateDurations,
+  zoneAbbreviation,
+  zoneName,
 } from "../../frontend/js/time.js";
 import { page } from "./dom.js";
 
@@ -47,7 +49,8 @@ test("times are rewritten in local time and keep the UTC text as their title", (
   );
   localizeTimes(body);
   const [time, bad] = body.querySelectorAll("time");
-  assert.equal(time.textContent, formatLocal(new Date("2025-06-01T10:00:41Z")));
+  const date = new Date("2025-06-01T10:00:41Z");
+  assert.equal(time.textContent, `${formatLocal(date)} ${zoneAbbreviation(date)}`, "the zone is shown");
   assert.equal(time.title, "2025-06-01 10:00:41 UTC");
   assert.match(time.getAttribute("aria-label"), /^2025-06-01 /);
   localizeTimes(body); // twice: the title still says the UTC time
@@ -63,4 +66,13 @@ test("ticking durations show the time since their start", () => {
   assert.equal(bad.textContent, "keep");
   updateDurations(body, Date.parse("2025-06-01T10:00:05.5Z"));
   assert.equal(since.textContent, "5.5s");
+});
+
+test("the footer's legend names the viewer's zone once times are localized", () => {
+  const body = page(
+    '<footer><span data-time-zone>UTC</span></footer><time data-time="2025-06-01T10:00:41Z">x</time>',
+  );
+  localizeTimes(body);
+  assert.equal(body.querySelector("[data-time-zone]").textContent, zoneName());
+  assert.ok(zoneAbbreviation(new Date("2025-06-01T10:00:41Z")).length > 0);
 });

@@ -84,8 +84,7 @@ test("a finished Pod's waterfall does not grow", () => {
 
 test("zoom keys and buttons change the plot's viewBox only, and reset shows everything", () => {
   const { waterfall } = chart();
-  $("sched").focus();
-  press("+");
+  document.querySelector("[data-zoom=in]").click(); // a button: around the view's middle
   assert.equal(document.querySelector(".wf-plot").getAttribute("viewBox"), "250 0 500 90");
   assert.equal(document.querySelector(".wf-notes text").getAttribute("x"), "50.000%");
   document.querySelector("[data-zoom=reset]").click();
@@ -177,4 +176,46 @@ test("the current bar can be carried over to a fresh layout", () => {
   waterfall.rove($("c1-pull"));
   assert.deepEqual(tabStops(), ["c1-pull"]);
   assert.notEqual(document.activeElement, $("c1-pull"));
+});
+
+test('"+" zooms around the focused bar, not the middle of the view', () => {
+  const { waterfall } = chart();
+  $("c1-a1").focus(); // 900..1000
+  press("+");
+  assert.deepEqual(waterfall.view, [500, 1000]);
+  press("+");
+  assert.deepEqual(waterfall.view, [750, 1000]);
+  assert.equal(document.activeElement, $("c1-a1"));
+  $("i0-a1").focus(); // 30..130: out of view, so around its own middle
+  press("+");
+  assert.deepEqual(waterfall.view, [17.5, 142.5]);
+});
+
+test("after a zoom the tab stop and the focus move to a bar in view, the nearest of the lane first", () => {
+  const { waterfall } = chart();
+  $("i0-a1").focus(); // 30..130
+  waterfall.setView(600, 700); // only the running back-off of that lane shows
+  assert.equal(document.activeElement, $("i0-a2-backoff"));
+  assert.deepEqual(tabStops(), ["i0-a2-backoff"]);
+  waterfall.setView(0, 10); // nothing of that lane: the scheduling bar
+  assert.equal(document.activeElement, $("sched"));
+  assert.deepEqual(tabStops(), ["sched"]);
+});
+
+test("a zoom keeps a tab stop in view even without focus, and does not take the focus", () => {
+  const { waterfall } = chart();
+  document.querySelector("[data-zoom=in]").focus();
+  waterfall.setView(900, 1000);
+  assert.deepEqual(tabStops(), ["c1-a1"]);
+  assert.equal(document.activeElement, document.querySelector("[data-zoom=in]"));
+});
+
+test("up and down move between lanes in a zoomed view too", () => {
+  const { waterfall } = chart();
+  waterfall.setView(200, 400);
+  $("i0-a2").focus();
+  press("ArrowDown");
+  assert.equal(document.activeElement.id, "c1-pull");
+  press("ArrowUp");
+  assert.equal(document.activeElement.id, "i0-a2");
 });

@@ -123,6 +123,8 @@ def ingested(monkeypatch) -> list[list]:
     monkeypatch.setattr(batch, "ingest_batch", ingest_batch)
     monkeypatch.setattr(listing, "pods_mark_vanished", lambda *, cluster, listed_uids, at, namespaces: set())
     monkeypatch.setattr(state, "watch_cursor_save", lambda **kw: None)
+    monkeypatch.setattr(state, "cluster_watch_failures_set", lambda **kw: None)
+    monkeypatch.setattr(state, "cluster_health_changed", lambda **kw: None)
     monkeypatch.setattr(watch.ClusterWatch, "heartbeat", lambda self: None)
     return batches
 

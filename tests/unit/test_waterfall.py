@@ -309,7 +309,9 @@ def test_a_pending_pod_shows_scheduling_growing():
     )
     layout = waterfall_layout(doc, now=T0 + timedelta(minutes=7))
     (sched,) = layout.lanes[0].segments
-    assert sched.cls == "failed" and sched.live and sched.seconds == 420
+    # a wait, not an outcome: never drawn as a failed or killed attempt
+    assert sched.cls == "unschedulable" and sched.live and sched.seconds == 420
+    assert sched.segment == "scheduling" and sched.reason == "FailedScheduling"
 
 
 def test_a_container_blocked_before_its_first_attempt_shows_the_wait():

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from pods import kube, selectors
 from pods.timeline import format_time
+from pods.timeline.times import format_duration
 
 
 class Command(BaseCommand):
@@ -42,7 +43,7 @@ class Command(BaseCommand):
             f"{'CLUSTER':<24} {'STATE':<15} {'PODS':>5} {'STUCK':>5} {'LAST EVENT':<21} {'LAG':>8}  ERROR"
         )
         for row in rows:
-            lag = f"{row['lag_seconds']:.0f}s" if row["lag_seconds"] is not None else "-"
+            lag = format_duration(row["lag_seconds"]) if row["lag_seconds"] is not None else "-"
             self.stdout.write(
                 f"{row['name']:<24} {row['state']:<15} {row['pods']:>5} {row['stuck']:>5} "
                 f"{format_time(row['last_event_at']) or '-':<21} {lag:>8}  {_one_line(row['last_error'])}"

@@ -11,6 +11,9 @@ import orjson
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pods import selectors
+from pods.kube.workloads import with_live_workload
+from pods.management.describe_text import render_events, render_spec
+from pods.management.listing import add_list_parser, list_filters, write_list
 from pods.management.terminal import render_document, render_list
 from pods.timeline import format_time
 
@@ -27,12 +30,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        listing = sub.add_parser("list", help="Pods, stuck ones first")
-        listing.add_argument("--cluster", default="")
-        listing.add_argument("--namespace", default="")
-        listing.add_argument("--stuck", action="store_true", help="only stuck Pods")
-        listing.add_argument("--limit", type=int, default=100)
-        listing.add_argument("--json", action="store_true", help="JSON lines of summaries")
+        add_list_parser(
+            sub, help="Pods, stuck ones first", stuck="only stuck Pods", json="JSON lines of summaries"
+        )
         show = sub.add_parser("show", help="one Pod's timeline")
         show.add_argument("pod", metavar="[NAMESPACE/]NAME", nargs="?")
         show.add_argument("--cluster", default="")
@@ -46,21 +46,10 @@ class Command(BaseCommand):
             self._show(options)
 
     def _list(self, options: dict) -> None:
-        filters = selectors.PodFilters(
-            cluster=options["cluster"],
-            namespace=options["namespace"],
-            stuck=True if options["stuck"] else None,
-        )
+        filters = selectors.PodFilters(**list_filters(options))
         pods = selectors.pod_queryset(filters=filters)[: options["limit"]]
         rows = [selectors.pod_summary(pod) for pod in pods]
-        if options["json"]:
-            for row in rows:
-                self.stdout.write(orjson.dumps(row).decode())
-            return
-        if not rows:
-            self.stdout.write("no Pods")
-            return
-        self.stdout.write(render_list(rows))
+        write_list(self.stdout, rows, options, render=render_list, none="no Pods")
 
     def _show(self, options: dict) -> None:
         pod = None
@@ -80,11 +69,13 @@ class Command(BaseCommand):
             raise CommandError("name the Pod as NAME or NAMESPACE/NAME, or give --uid")
         if pod is None:
             raise CommandError("no such Pod stored (name it as NAME or NAMESPACE/NAME, or give --uid)")
-        document = selectors.pod_document(pod)
+        document = with_live_workload(selectors.pod_document(pod))
         if options["json"]:
             self.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
         else:
             self.stdout.write(render_document(document))
+            self.stdout.write(render_spec(document))
+            self.stdout.write(render_events(document))
 
     def _say_which(self, named: list) -> None:
         """Several Pods have the name: which one is shown, and how to pick another (on stderr)."""

@@ -1,7 +1,8 @@
 """Template helpers for the pages: times, durations, percentages, status tones, tick steps.
 
 Every filter returns plain text (never marked safe), so autoescaping covers every string that came from a
-cluster; the one tag that returns HTML (`when`) builds it with format_html, which escapes its arguments.
+cluster; the one tag that returns HTML (`when`) builds it with format_html, which escapes its arguments,
+and `breakable` escapes its value before it adds `<wbr>` (its only markup).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from pods.timeline.times import format_duration, format_time, format_utc, parse_time
 from pods.timeline.tone import diagnosis_tone, status_tone
@@ -98,3 +100,13 @@ def when(value: object, empty: str = "—") -> str:
     return format_html(
         '<time datetime="{}" data-time="{}" title="{} UTC">{}</time>', stamp, stamp, text, text
     )
+
+
+@register.filter(is_safe=False, needs_autoescape=False)
+def breakable(value: object) -> SafeString:
+    """An image reference (or any path-like name) that may wrap after each `/`, `:` and `@` rather than at
+    any letter: the text escaped, then a `<wbr>` after each of those (the only markup added)."""
+    text = str(escape(str(value or "")))
+    for mark in "/:@":
+        text = text.replace(mark, f"{mark}<wbr>")
+    return mark_safe(text)  # noqa: S308 - escaped above; only <wbr> is added

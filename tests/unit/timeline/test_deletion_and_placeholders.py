@@ -12,6 +12,7 @@ from pods.timeline.attempts import Run, fill_unknown, place, usable_start
 from pods.timeline.model import Attempt, ContainerState
 from pods.timeline.times import UNIX_EPOCH
 from pods.web.waterfall import waterfall_layout
+from pods.web.waterfall.model import MIN_GAP
 from tests.builders import (
     at,
     cid,
@@ -195,7 +196,9 @@ def test_an_epoch_start_is_kept_but_never_measured_or_drawn():
     assert len(bars) == 2 and all(b.seconds is None and b.start is None for b in bars)
     # attempt 1 ends the unknown attempt 0's window; attempt 2 is drawn from attempt 1's end, never 1970
     assert bars[0].end == at(20) and bars[0].w == 2.0
-    assert (bars[1].x, bars[1].end) == (layout.lanes[0].segments[0].x + 400, at(40))
+    # from attempt 1's end, never touching its (MIN_BAR-wide) bar: consecutive bars never merge
+    assert (bars[1].x, bars[1].end) == (bars[0].x + bars[0].w + MIN_GAP, at(40))
+    assert bars[0].x == layout.lanes[0].segments[0].x + 400
     assert not any(s.kind == "backoff" and s.end == at(40) for s in lane.segments), "no gap before it"
 
     text = render_document(doc, now=at(50))

@@ -14,8 +14,9 @@ from typing import Any
 from django.db.models import Q
 
 from pods.models import Pod, RelatedEvent
-from pods.timeline import EventRecord, PodState, diagnose, format_time
+from pods.timeline import EventRecord, PodState, diagnose
 from pods.timeline.codec import decode_state
+from pods.timeline.document import event_entry
 from pods.timeline.event_order import document_event_key
 from pods.timeline.related import PVC_KIND, with_related
 
@@ -81,18 +82,8 @@ def related_for_pods(pods: Iterable[Pod]) -> dict[tuple[int, str], list[EventRec
 
 
 def _event(e: EventRecord) -> dict[str, Any]:
-    return {
-        "uid": e.uid,
-        "type": e.type,
-        "reason": e.reason,
-        "message": e.message,
-        "count": e.count,
-        "first_at": format_time(e.first_at),
-        "last_at": format_time(e.last_at),
-        "container": "",
-        "source": e.source,
-        "about": {"kind": e.involved_kind, "name": e.pod_name},
-    }
+    """An Event about the Pod's Node or claim, shown among the Pod's own (`about` names its object)."""
+    return {**event_entry(e), "container": "", "about": {"kind": e.involved_kind, "name": e.pod_name}}
 
 
 def with_related_document(

@@ -87,25 +87,27 @@ def _container(
     }
 
 
+def event_entry(e: EventRecord) -> dict[str, Any]:
+    """One Event as the document shows it."""
+    return {
+        "uid": e.uid,
+        "type": e.type,
+        "reason": e.reason,
+        "message": e.message,
+        "count": e.count,
+        "first_at": format_time(e.first_at),
+        "last_at": format_time(e.last_at),
+        "container": e.container,
+        "source": e.source,
+    }
+
+
 def _events(events: Iterable[EventRecord]) -> list[dict[str, Any]]:
     ordered = sorted(
         newest_events(events).values(),
         key=lambda e: event_sort_key(e.first_at, e.reason, e.last_at, e.uid),
     )
-    return [
-        {
-            "uid": e.uid,
-            "type": e.type,
-            "reason": e.reason,
-            "message": e.message,
-            "count": e.count,
-            "first_at": format_time(e.first_at),
-            "last_at": format_time(e.last_at),
-            "container": e.container,
-            "source": e.source,
-        }
-        for e in ordered
-    ]
+    return [event_entry(e) for e in ordered]
 
 
 def timeline_document(

@@ -42,17 +42,21 @@ _WORKLOAD: list[Column] = [
     ("NAMESPACE", "namespace", _clean),
     ("WORKLOAD", "", _clean),  # Kind/name
 ]
+# Pods, attempts, failures and the duration percentiles: the same columns in two reports.
+_ATTEMPTS: list[Column] = [
+    ("PODS", "pods", str),
+    ("ATTEMPTS", "attempts", str),
+    ("FAILED", "failed", str),
+    ("RATE", "failure_rate", _rate),
+    ("P50", "duration_p50", _seconds),
+    ("P95", "duration_p95", _seconds),
+]
 COLUMNS: dict[str, list[Column]] = {
     reports.INIT_CONTAINERS: [
         *_WORKLOAD,
         ("CONTAINER", "container", _clean),
         ("KIND", "kind", _clean),
-        ("PODS", "pods", str),
-        ("ATTEMPTS", "attempts", str),
-        ("FAILED", "failed", str),
-        ("RATE", "failure_rate", _rate),
-        ("P50", "duration_p50", _seconds),
-        ("P95", "duration_p95", _seconds),
+        *_ATTEMPTS,
         ("P99", "duration_p99", _seconds),
         ("MAX", "duration_max", _seconds),
         ("PULLS", "pull_count", str),
@@ -76,12 +80,7 @@ COLUMNS: dict[str, list[Column]] = {
     reports.NODES: [
         ("CLUSTER", "cluster", _clean),
         ("NODE", "node", lambda v: _clean(v) or "(none)"),
-        ("PODS", "pods", str),
-        ("ATTEMPTS", "attempts", str),
-        ("FAILED", "failed", str),
-        ("RATE", "failure_rate", _rate),
-        ("P50", "duration_p50", _seconds),
-        ("P95", "duration_p95", _seconds),
+        *_ATTEMPTS,
         ("PULLS", "pull_count", str),
         ("PULL P50", "pull_p50", _seconds),
         ("PULL P95", "pull_p95", _seconds),

@@ -59,7 +59,8 @@ def test_the_list_and_the_pod_page_fit_a_narrow_screen(browser, login_state, ser
         expect(page.locator("#pods")).to_be_visible(timeout=TIMEOUT_MS)
         assert page.evaluate(OVERFLOW) <= 0, f"the list scrolls sideways: {_wide_elements(page)}"
         wrap = page.locator("#pods").locator("xpath=..")
-        assert page.evaluate("(el) => getComputedStyle(el).overflowX", wrap.element_handle()) == "auto"
+        # (re-resolved on every try: a live refresh may swap the list in meanwhile)
+        expect(wrap).to_have_css("overflow-x", "auto")
         screenshot(page, f"narrow-{width}-list")
 
         _open_pod(page, server_url, uid)

@@ -71,7 +71,8 @@ def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
 
 def _continues(container: ContainerState, reason: str) -> bool:
     """The newest span is of `reason`'s family, was closed at its own last sighting (as an Event's span
-    is, not by a later status showing something else), and the container has not run since it began."""
+    is, or by a status telling of no wait: `IGNORED`; not by a later status showing a running or terminated
+    state), and the container has not run since it began."""
     if not container.waiting_spans:
         return False
     span = container.waiting_spans[-1]
@@ -112,6 +113,7 @@ def observe(
             span = container.waiting_spans[-1]
             _add_reason(span, reason)
             span.message, span.ended_at = message, None
+            span.first_at = _earliest(span.first_at, when)
             span.last_at = _latest(span.last_at, when)
             span.observations += 1
             return True
@@ -119,6 +121,12 @@ def observe(
         return True
     if current is None:
         return False
+    if kind == "waiting":
+        # `PodInitializing` or no reason: no sign that the wait went on, nor that it is over (the Pod's
+        # status can lag behind the kubelet's Events). The span ends at its last sighting, so that a later
+        # sighting of the same wait, with no attempt started in between, continues it (`_continues`).
+        current.ended_at = current.last_at or current.first_at
+        return True
     end = when
     if ended_by is not None and (end is None or ended_by < end):
         end = ended_by

@@ -116,3 +116,33 @@ def test_events_of_one_second_follow_the_kubelets_sequence():
         "Pulling": event_sort_key(at(2) + timedelta(milliseconds=900), "Pulling", None, "e"),
     }
     assert sorted(keys, key=keys.__getitem__) == ["Pulling", "Pulled", "Created", "Started", "Failed"]
+
+
+def test_a_pull_error_event_before_a_late_pod_initializing_status_is_still_one_span():
+    """The watcher can hear the kubelet's Events before the Pod's first status: the Event opens the span
+    (no status yet), the late status still says PodInitializing (it tells of no wait, so it ends the span
+    at its last sighting, not at the observation), then the status shows the pull failing. No attempt
+    started in between: one wait, one span, as when the facts come in the kubelet's order."""
+    spec_only = pod(rv=10, init=["db"], conditions=pending_conditions())
+    state, _ = apply_pod(None, spec_only, observed_at=at(2))
+    assert state.container("db").state == ""
+    failed = event("Failed", "Error: ErrImagePull", when=5, container="db", etype="Warning")
+    apply_event(state, event_record(failed))
+    backoff = event("BackOff", 'Back-off pulling image "acme/db:1.4"', when=6, container="db")
+    apply_event(state, event_record(backoff))
+    initializing = pod(
+        rv=11, init=["db"], conditions=pending_conditions(), init_statuses=[waiting("db", "PodInitializing")]
+    )
+    apply_pod(state, initializing, observed_at=at(9))
+    apply_pod(state, _pull_pod(12, "ImagePullBackOff", PULL_ERROR), observed_at=at(10))
+    again = event(
+        "Failed", "Error: ErrImagePull", when=5, last_when=16, container="db", etype="Warning", count=2
+    )
+    apply_event(state, event_record(again))
+    apply_pod(state, _pull_pod(13, "ErrImagePull", "manifest unknown"), observed_at=at(17))
+    started = pod(rv=14, init=["db"], conditions=pending_conditions(), init_statuses=[running("db", 37)])
+    apply_pod(state, started, observed_at=at(38))
+    [span] = state.container("db").waiting_spans
+    assert span.reason.split("/")[0] == "ErrImagePull" and "ImagePullBackOff" in span.reason.split("/")
+    assert (span.first_at, span.last_at, span.ended_at) == (at(5), at(17), at(37))
+    assert span.message == "manifest unknown"

@@ -11,7 +11,8 @@ from .build import build_state
 from .diagnosis import can_be_stuck, compute_failure, diagnose, is_failed, is_stuck, stuck_rule
 from .document import timeline_document
 from .errors import MalformedObject
-from .fold import apply_event, apply_pod, mark_vanished
+from .fold import apply_pod, mark_vanished
+from .fold_events import apply_event
 from .model import (
     DIAGNOSIS_CODES,
     TERMINAL_DIAGNOSES,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from .fold import apply_event, apply_pod
+from .fold import apply_pod
+from .fold_events import apply_event
 from .model import PodState
 from .parse import event_record
 from .raw import RawEvent, RawPod, RawWatchEvent

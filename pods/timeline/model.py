@@ -1,7 +1,7 @@
 """The timeline engine's data model: plain, JSON-serialisable dataclasses.
 
 `PodState` is the folded state of one Pod (keyed by `metadata.uid`). The engine folds raw Pod objects
-and Events into it with pure functions (`fold.apply_pod`, `fold.apply_event`); ingest stores it with
+and Events into it with pure functions (`fold.apply_pod`, `fold_events.apply_event`); ingest stores it with
 `codec.encode_state` (orjson of the dataclasses) and reads it back with `codec.decode_state` before
 folding the next batch, and projects it into rows (containers, attempts, pulls) for queries and reports.
 `to_dict()`/`from_dict()` give the same data as plain JSON types (documents, tests, older stored rows).

@@ -34,15 +34,6 @@ from .status import PodFacts, named_observations, pod_facts, print_columns
 from .steps import compute_step
 from .times import UNIX_EPOCH, newest_time, parse_time
 
-# Waiting reasons that continue one problem: ErrImagePull <-> ImagePullBackOff alternate while the same
-# pull keeps failing, so `waiting_since` must not restart at each flip.
-_WAITING_FAMILY = {
-    "ErrImagePull": "image",
-    "ImagePullBackOff": "image",
-    "RegistryUnavailable": "image",
-    "PodInitializing": "start",
-    "ContainerCreating": "start",
-}
 _CONDITION_MILESTONES = {
     "PodScheduled": "scheduled_at",
     "PodReadyToStartContainers": "sandbox_ready_at",
@@ -459,9 +450,9 @@ def _fold_container_status(c: ContainerState, obs: Observation, when: datetime |
     changed = False
     if c.state != obs.kind or c.state_reason != obs.reason:
         if obs.kind == "waiting":
-            same_problem = c.state == "waiting" and _WAITING_FAMILY.get(
-                c.state_reason, c.state_reason
-            ) == _WAITING_FAMILY.get(obs.reason, obs.reason)
+            # one problem keeps its start: ErrImagePull <-> ImagePullBackOff flip while one pull fails
+            family = waiting.family
+            same_problem = c.state == "waiting" and family(c.state_reason) == family(obs.reason)
             if not same_problem or c.waiting_since is None:
                 c.waiting_since = when
         else:

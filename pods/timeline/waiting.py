@@ -28,13 +28,17 @@ MAX_SPANS = 16
 MAX_MESSAGE = 400
 # `PodInitializing`: an app container waits for the init containers (their lanes tell that story).
 IGNORED = frozenset({"", "PodInitializing"})
-# Reasons that continue one problem: ErrImagePull <-> ImagePullBackOff alternate while one pull fails.
+# Reasons that continue one problem (one home: the fold's `waiting_since` uses it too): ErrImagePull <->
+# ImagePullBackOff alternate while one pull fails.
 _FAMILY = {
     "ErrImagePull": "image",
     "ImagePullBackOff": "image",
     "RegistryUnavailable": "image",
     "CreateContainerConfigError": "config",
     "CreateContainerError": "config",
+    # no container yet (pulling, mounting): one wait for the start, whichever of the two the status says
+    "PodInitializing": "start",
+    "ContainerCreating": "start",
 }
 IMAGE_ERRORS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})
 

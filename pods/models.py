@@ -8,8 +8,13 @@ Nothing here holds a Secret or a container environment value: the engine never c
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.db import models
 from django.db.models import Q
+
+from pods.timeline.codec import decode_state
+from pods.timeline.model import PodState
 
 
 class Cluster(models.Model):
@@ -119,6 +124,11 @@ class Pod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.name} ({self.uid})"
+
+    @cached_property
+    def folded_state(self) -> PodState:
+        """The engine's folded state, decoded once per loaded row (lists read it more than once)."""
+        return decode_state(self.state)
 
 
 class Container(models.Model):

@@ -30,7 +30,6 @@ from pods.timeline import (
     is_stuck,
     timeline_document,
 )
-from pods.timeline.codec import decode_state
 from pods.timeline.related import with_related
 
 
@@ -226,7 +225,7 @@ def attempt_with_log_tail(*, pod: Pod, container: str) -> Attempt | None:
 
 
 def pod_state(pod: Pod) -> PodState:
-    return decode_state(pod.state)
+    return pod.folded_state
 
 
 # The columns of a stored Event, each the `EventRecord` field of the same name.

@@ -15,7 +15,6 @@ from django.db.models import Q
 
 from pods.models import Pod, RelatedEvent
 from pods.timeline import EventRecord, PodState, diagnose
-from pods.timeline.codec import decode_state
 from pods.timeline.document import event_entry
 from pods.timeline.event_order import document_event_key
 from pods.timeline.related import PVC_KIND, with_related
@@ -78,7 +77,7 @@ def related_events(pods: Sequence[tuple[int, PodState]]) -> dict[tuple[int, str]
 
 def related_for_pods(pods: Iterable[Pod]) -> dict[tuple[int, str], list[EventRecord]]:
     """`related_events` for stored Pods (their states decoded here)."""
-    return related_events([(pod.cluster_id, decode_state(pod.state)) for pod in pods if pod.state])
+    return related_events([(pod.cluster_id, pod.folded_state) for pod in pods if pod.state])
 
 
 def _event(e: EventRecord) -> dict[str, Any]:

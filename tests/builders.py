@@ -603,3 +603,63 @@ def sidecar_crash_loop_after_init():
         init_statuses=[proxy, terminated("migrate", 0, 5, 20)],
         statuses=[running("app", 21, ready=True)],
     )
+
+
+def db_done() -> dict:
+    """`db` terminated with 0 at 3-10 s."""
+    return terminated("db", 0, 3, 10)
+
+
+def running_pod(rv: int = 1) -> dict:
+    """`db` and `migrate` (11-12 s) done, `app` running since 13 s and Ready at 20 s."""
+    return pod(
+        rv=rv,
+        phase="Running",
+        conditions=initialized_conditions(1, 12, 20),
+        init_statuses=[db_done(), terminated("migrate", 0, 11, 12)],
+        statuses=[running("app", 13, ready=True)],
+    )
+
+
+def start_error(n: int, finished: float) -> dict:
+    """containerd's StartError termination: startedAt is the Unix epoch (kubernetes#120331)."""
+    return {
+        "terminated": {
+            "exitCode": 128,
+            "reason": "StartError",
+            "message": 'failed to create containerd task: exec: "/migrate": no such file or directory',
+            "startedAt": "1970-01-01T00:00:00Z",
+            "finishedAt": ts(finished),
+            "containerID": cid("migrate", n),
+        }
+    }
+
+
+def start_error_pod(rv: int, rc: int, finished: float, message: str = "back-off 10s") -> dict:
+    """`db` done, `migrate` in CrashLoopBackOff after `rc` StartErrors, the last ending at `finished`."""
+    return pod(
+        rv=rv,
+        conditions=pending_conditions(),
+        init_statuses=[
+            db_done(),
+            waiting("migrate", "CrashLoopBackOff", message, rc=rc, last=start_error(rc, finished)),
+        ],
+    )
+
+
+def migrate_crash_looping(rv: int, rc: int, finished: float) -> dict:
+    """`db` done, `migrate` in CrashLoopBackOff at restart count `rc`, its last run ending at `finished`."""
+    return pod(
+        rv=rv,
+        conditions=pending_conditions(),
+        init_statuses=[
+            db_done(),
+            waiting(
+                "migrate",
+                "CrashLoopBackOff",
+                "back-off 5m0s restarting failed container=migrate",
+                rc=rc,
+                last=last(1, finished - 1, finished, name="migrate", n=rc),
+            ),
+        ],
+    )

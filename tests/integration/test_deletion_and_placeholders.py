@@ -21,20 +21,20 @@ from pods.models import Attempt, Pod
 from tests.builders import (
     UID,
     at,
-    cid,
-    initialized_conditions,
-    last,
+    db_done,
+    migrate_crash_looping,
     pending_conditions,
     pod,
     running,
+    running_pod,
+    start_error_pod,
     terminated,
     ts,
-    waiting,
 )
 
 pytestmark = pytest.mark.django_db
 _clusters = itertools.count()
-DB = terminated("db", 0, 3, 10)
+DB = db_done()
 
 
 def _cluster():
@@ -45,16 +45,6 @@ def _cli(*args: str) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
-
-
-def running_pod(rv: int) -> dict:
-    return pod(
-        rv=rv,
-        phase="Running",
-        conditions=initialized_conditions(1, 12, 20),
-        init_statuses=[DB, terminated("migrate", 0, 11, 12)],
-        statuses=[running("app", 13, ready=True)],
-    )
 
 
 def test_a_pod_gone_at_a_relist_is_deleted_after_it_was_last_seen(logged_in_client):
@@ -114,29 +104,9 @@ def test_deleting_since_is_the_request_and_a_deleted_pod_is_exact(logged_in_clie
     assert document["deleted_between"] is None
 
 
-def start_error(n: int, finished: float) -> dict:
-    return {
-        "terminated": {
-            "exitCode": 128,
-            "reason": "StartError",
-            "message": "failed to create containerd task",
-            "startedAt": "1970-01-01T00:00:00Z",
-            "finishedAt": ts(finished),
-            "containerID": cid("migrate", n),
-        }
-    }
-
-
 def test_a_start_error_at_the_epoch_keeps_its_value_but_never_stretches_the_timeline(logged_in_client):
     cluster = _cluster()
-    obj = pod(
-        rv=3,
-        conditions=pending_conditions(),
-        init_statuses=[
-            DB,
-            waiting("migrate", "CrashLoopBackOff", "back-off 10s", rc=1, last=start_error(1, 20)),
-        ],
-    )
+    obj = start_error_pod(3, 1, 20)
     ingest_batch(cluster=cluster, items=[WatchItem("pod", obj, "ADDED", observed_at=at(25))])
     row = Attempt.objects.get(pod__cluster=cluster, container__name="migrate", number=1)
     assert row.started_at.year == 1970, "stored as the API gave it"
@@ -153,31 +123,14 @@ def test_a_start_error_at_the_epoch_keeps_its_value_but_never_stretches_the_time
     assert "1970-01-01" not in page
 
 
-def crash_looping(rv: int, rc: int, finished: float) -> dict:
-    return pod(
-        rv=rv,
-        conditions=pending_conditions(),
-        init_statuses=[
-            DB,
-            waiting(
-                "migrate",
-                "CrashLoopBackOff",
-                "back-off 5m0s restarting failed container=migrate",
-                rc=rc,
-                last=last(1, finished - 1, finished, name="migrate", n=rc),
-            ),
-        ],
-    )
-
-
 def test_a_container_first_seen_at_restart_count_149_keeps_150_attempts(logged_in_client):
     cluster = _cluster()
-    ingest_batch(cluster=cluster, items=[WatchItem("pod", crash_looping(9, 149, 900), "ADDED")])
+    ingest_batch(cluster=cluster, items=[WatchItem("pod", migrate_crash_looping(9, 149, 900), "ADDED")])
     rows = Attempt.objects.filter(pod__cluster=cluster, container__name="migrate").order_by("number")
     assert list(rows.values_list("number", "count", "known")) == [(0, 149, False), (149, 1, True)]
     assert rows.aggregate(n=Sum("count"))["n"] == 150
     # The next restart adds one known attempt; the run's row is not rewritten.
-    ingest_batch(cluster=cluster, items=[WatchItem("pod", crash_looping(10, 150, 1200), "MODIFIED")])
+    ingest_batch(cluster=cluster, items=[WatchItem("pod", migrate_crash_looping(10, 150, 1200), "MODIFIED")])
     assert list(rows.values_list("number", "count", "known")) == [
         (0, 149, False),
         (149, 1, True),

@@ -16,19 +16,20 @@ from pods.web.waterfall.model import MIN_GAP
 from tests.builders import (
     at,
     cid,
-    initialized_conditions,
-    last,
+    db_done,
+    migrate_crash_looping,
     pending_conditions,
     pod,
     running,
+    running_pod,
+    start_error_pod,
     terminated,
     ts,
-    waiting,
     watch,
 )
 
 THRESHOLD = timedelta(minutes=5)
-DB = terminated("db", 0, 3, 10)
+DB = db_done()
 
 
 def document(state, now):
@@ -91,16 +92,6 @@ def test_a_pod_gone_at_a_relist_is_not_deleted_at_its_deletion_deadline():
 # ------------------------------------------------------------------ defect 3: gone at a relist
 
 
-def running_pod(rv: int = 1) -> dict:
-    return pod(
-        rv=rv,
-        phase="Running",
-        conditions=initialized_conditions(1, 12, 20),
-        init_statuses=[DB, terminated("migrate", 0, 11, 12)],
-        statuses=[running("app", 13, ready=True)],
-    )
-
-
 def test_a_pod_gone_at_a_relist_is_deleted_no_earlier_than_it_was_last_seen():
     state = build_state([watch("ADDED", running_pod())])
     # Its newest activity is 10:00:20 (Ready); the watcher saw it alive at 10:10:00; the relist at 10:20:00.
@@ -135,47 +126,10 @@ def test_a_deletion_seen_as_it_happened_is_exact():
 # ------------------------------------------------------------------ defect 4: StartError at the epoch
 
 
-def start_error(n: int, finished: float) -> dict:
-    """containerd's StartError termination: startedAt is the Unix epoch (kubernetes#120331)."""
-    return {
-        "terminated": {
-            "exitCode": 128,
-            "reason": "StartError",
-            "message": 'failed to create containerd task: exec: "/migrate": no such file or directory',
-            "startedAt": "1970-01-01T00:00:00Z",
-            "finishedAt": ts(finished),
-            "containerID": cid("migrate", n),
-        }
-    }
-
-
-def start_error_pod() -> dict:
-    return pod(
-        rv=3,
-        conditions=pending_conditions(),
-        init_statuses=[
-            DB,
-            waiting(
-                "migrate",
-                "CrashLoopBackOff",
-                "back-off 20s restarting failed container=migrate",
-                rc=2,
-                last=start_error(2, 40),
-            ),
-        ],
-    )
-
-
 def test_an_epoch_start_is_kept_but_never_measured_or_drawn():
-    first = pod(
-        rv=2,
-        conditions=pending_conditions(),
-        init_statuses=[
-            DB,
-            waiting("migrate", "CrashLoopBackOff", "back-off 10s", rc=1, last=start_error(1, 20)),
-        ],
-    )
-    state = build_state([watch("MODIFIED", first), watch("MODIFIED", start_error_pod())])
+    first = start_error_pod(2, 1, 20)
+    latest = start_error_pod(3, 2, 40, "back-off 20s restarting failed container=migrate")
+    state = build_state([watch("MODIFIED", first), watch("MODIFIED", latest)])
     attempts = state.container("migrate").attempts
     assert [(a.number, a.known, a.started_at) for a in attempts[1:]] == [
         (1, True, UNIX_EPOCH),
@@ -219,25 +173,8 @@ def test_usable_start_rules():
 # ------------------------------------------------------------------ defect 5: every placeholder kept
 
 
-def first_seen_at(rc: int) -> dict:
-    return pod(
-        rv=9,
-        conditions=pending_conditions(),
-        init_statuses=[
-            DB,
-            waiting(
-                "migrate",
-                "CrashLoopBackOff",
-                "back-off 5m0s restarting failed container=migrate",
-                rc=rc,
-                last=last(1, 900, 901, name="migrate", n=rc),
-            ),
-        ],
-    )
-
-
 def test_a_container_first_seen_at_restart_count_149_keeps_all_150_attempts_in_two_records():
-    state = build_state([watch("ADDED", first_seen_at(149))])
+    state = build_state([watch("ADDED", migrate_crash_looping(9, 149, 901))])
     records = state.container("migrate").attempts
     assert [(a.number, a.count, a.known) for a in records] == [(0, 149, False), (149, 1, True)]
     assert sum(a.count for a in records) == 150
@@ -257,9 +194,9 @@ def test_a_container_first_seen_at_restart_count_149_keeps_all_150_attempts_in_t
 
 
 def test_a_huge_restart_count_is_one_run_and_the_same_object_again_changes_nothing():
-    state = build_state([watch("ADDED", first_seen_at(5000))])
+    state = build_state([watch("ADDED", migrate_crash_looping(9, 5000, 901))])
     assert [(a.number, a.count) for a in state.container("migrate").attempts] == [(0, 5000), (5000, 1)]
-    again = first_seen_at(5000)
+    again = migrate_crash_looping(9, 5000, 901)
     again["metadata"]["resourceVersion"] = "10"
     _, changed = apply_pod(state, again)
     assert not changed

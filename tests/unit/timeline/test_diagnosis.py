@@ -18,6 +18,7 @@ from tests.builders import (
     pending_conditions,
     pod,
     running,
+    sidecar_crash_loop_after_init,
     terminated,
     waiting,
 )
@@ -294,23 +295,7 @@ def test_slow_init_container_waiting_for_a_database():
 
 
 def test_sidecar_crash_after_init_names_the_sidecar():
-    proxy = waiting(
-        "proxy",
-        "CrashLoopBackOff",
-        "back-off 40s restarting failed container=proxy",
-        rc=3,
-        last=last(1, 100, 110, name="proxy", n=3),
-    )
-    p = pod(
-        rv=1,
-        init=["proxy", "migrate"],
-        sidecars=("proxy",),
-        phase="Running",
-        conditions=initialized_conditions(1, 20),
-        init_statuses=[proxy, terminated("migrate", 0, 5, 20)],
-        statuses=[running("app", 21, ready=True)],
-    )
-    state = build_state([p])
+    state = build_state([sidecar_crash_loop_after_init()])
     code, container, summary, _ = verdict(state)
     assert (code, container) == ("crash-loop", "proxy")
     assert summary.startswith("sidecar `proxy` exits 1 (Error)")

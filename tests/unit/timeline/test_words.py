@@ -85,14 +85,19 @@ def test_app_containers_not_yet_running_are_starting():
     assert step_label(state) == "starting containers"
 
 
-def test_a_volume_that_cannot_be_mounted_is_the_step_not_the_init_container():
-    blocked = pod(
+def _sandbox_not_ready(init: str) -> dict:
+    """A Pending Pod whose sandbox is not ready yet: init container `init` and `app` both waiting."""
+    return pod(
         rv=1,
-        init=["wait-for-db"],
+        init=[init],
         conditions=pending_conditions(ready_to_start=False),
-        init_statuses=[waiting("wait-for-db")],
+        init_statuses=[waiting(init)],
         statuses=[waiting("app")],
     )
+
+
+def test_a_volume_that_cannot_be_mounted_is_the_step_not_the_init_container():
+    blocked = _sandbox_not_ready("wait-for-db")
     mount = event("FailedMount", SPECIFIC, when=5, etype="Warning", count=6, last_when=90)
     state = build_state([blocked, mount])
     assert step_label(state) == "mounting volumes"
@@ -109,13 +114,7 @@ def test_a_volume_that_cannot_be_mounted_is_the_step_not_the_init_container():
 
 
 def test_a_sandbox_not_ready_is_the_step():
-    blocked = pod(
-        rv=1,
-        init=["db"],
-        conditions=pending_conditions(ready_to_start=False),
-        init_statuses=[waiting("db")],
-        statuses=[waiting("app")],
-    )
+    blocked = _sandbox_not_ready("db")
     assert step_label(build_state([blocked])) == "waiting for sandbox"
     no_inits = pod(
         rv=1,
@@ -200,13 +199,7 @@ def test_running_and_stuck_pods_are_not_failed():
 
 
 def _mount_blocked(*events):
-    blocked = pod(
-        rv=1,
-        init=["wait-for-db"],
-        conditions=pending_conditions(ready_to_start=False),
-        init_statuses=[waiting("wait-for-db")],
-        statuses=[waiting("app")],
-    )
+    blocked = _sandbox_not_ready("wait-for-db")
     return build_state([blocked, *events])
 
 

@@ -296,7 +296,7 @@ export function connectLive({ path, onHello, onMessage, backoff = new Backoff() 
 export function coalesce(task, minGapMs, now = () => performance.now()) {
   let running = false;
   let wanted = false;
-  let last = 0;
+  let last = Number.NEGATIVE_INFINITY; // the first request runs at once, however young the page is
   let timer = null;
   const run = async () => {
     timer = null;

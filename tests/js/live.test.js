@@ -179,6 +179,20 @@ test("bursts of requests collapse into one run and one more after it", async () 
   assert.equal(runs, 2, "nothing was wanted meanwhile");
 });
 
+test("the first request runs at once, even on a page younger than the gap", () => {
+  let runs = 0;
+  const request = coalesce(
+    async () => {
+      runs++;
+    },
+    250,
+    () => 10, // performance.now() 10 ms after the page started
+  );
+  request();
+  mock.timers.tick(0);
+  assert.equal(runs, 1);
+});
+
 test("a fragment is parsed inertly and its first element returned", async () => {
   const original = globalThis.fetch;
   try {

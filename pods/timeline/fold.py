@@ -329,13 +329,16 @@ def _newest_time(state: PodState) -> datetime | None:
 
 
 def _newest_activity(state: PodState) -> datetime | None:
-    """The newest time the object shows after its creation (deletion, start, conditions, containers)."""
+    """The newest time the object shows after its creation (deletion, start, conditions, containers, and
+    the ends of their last attempts: a container waiting in back-off shows its `lastState`'s finishedAt
+    and no time of its own)."""
     return newest_time(
         (
             state.deletion_requested_at,
             state.started_at,
             *(cond.last_transition_at for cond in state.conditions),
             *(container.state_since for container in state.containers),
+            *(attempt.finished_at for container in state.containers for attempt in container.attempts[-2:]),
         )
     )
 

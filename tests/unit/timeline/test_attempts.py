@@ -383,3 +383,11 @@ def test_a_pending_pod_deleted_before_anything_happened_is_dated_by_the_watcher(
     state, _ = apply_pod(None, bare)
     state, changed = apply_pod(state, pod(rv=2, node=None, start_time=None), deleted=True, observed_at=at(50))
     assert changed and state.deleted_at == at(50)
+
+
+def test_a_container_in_back_off_shows_its_last_run_s_end_as_the_newest_time():
+    """A recording's "now" (`last_seen_at`, the cluster's `observed_until`) reaches the end of the last
+    failed run: a container waiting in CrashLoopBackOff has no time of its own, only its lastState's."""
+    state = build_state(crash_loop_sequence())
+    # migrate's fourth run ended at 110 + 2 s; nothing in the last object is newer.
+    assert state.last_seen_at == at(112)

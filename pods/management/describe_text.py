@@ -52,6 +52,11 @@ def render_spec(doc: dict) -> str:
         f"  Tolerations:        {'; '.join(_clean(t) for t in s.get('tolerations') or ()) or '-'}",
         f"  Affinity:           {'; '.join(_clean(a) for a in s.get('affinity') or ()) or '-'}",
     ]
+    for d in s.get("init_dominates") or ():
+        out.append(
+            f"  Set by init:        {_clean(d['container'])} sets {_clean(d['resource'])}: "
+            f"{_clean(d['request'])} vs apps {_clean(d['app'])} (+{_clean(d['margin'])})"
+        )
     if s.get("effective_unreadable"):
         out.append(f"  (left out, unreadable quantity: {', '.join(map(_clean, s['effective_unreadable']))})")
     out.append("  Containers:")

@@ -3,8 +3,9 @@
 `spec_facts(raw_pod)` reads, as plain JSON types (kept in `PodState.spec_facts`): every container's
 requests and limits, probes, ports, volume mounts and the ConfigMaps/Secrets its environment refers to;
 the Pod's volumes and what they reference, Pod IP, QoS class, service account, priority, node selector,
-tolerations and affinity in short. `effective_resources` applies Kubernetes' rule for the Pod's effective
-request (docs/kubernetes.md §1 "Effective request"). `spec_document` is the document's `spec` part.
+tolerations and affinity in short. `spec_document` is the document's `spec` part, with the Pod's effective
+request and limit and the init containers that set them, by the one rule of `resources` (docs/kubernetes.md
+§1 "Effective request").
 
 Never stored (values may be secrets): env values and names, `command`/`args`, exec probes' commands,
 probe HTTP headers and hosts, the query string of a probe path, annotations, ConfigMap or Secret
@@ -13,12 +14,10 @@ contents. Only names of the objects referenced are kept.
 
 from __future__ import annotations
 
-import math
-import re
-from fractions import Fraction
 from typing import Any
 
 from .parse import as_dict, as_int, as_list, as_str
+from .resources import dominating, effective_resources, format_quantity, parse_quantity
 
 _MAX_TEXT = 253  # a Kubernetes name; anything longer is cut
 _MAX_ITEMS = 64  # per list (volumes, tolerations, mounts, ...): enough for any real Pod
@@ -291,93 +290,6 @@ def qos_class(
     return "Guaranteed"
 
 
-# ------------------------------------------------------------------------------ effective request
-
-_QUANTITY = re.compile(
-    r"([+-]?(?:\d+\.?\d*|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?\d{1,3}))?"
-)
-_SUFFIXES: dict[str, Fraction] = {
-    "": Fraction(1), "n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000),
-    "k": Fraction(10**3), "M": Fraction(10**6), "G": Fraction(10**9), "T": Fraction(10**12),
-    "P": Fraction(10**15), "E": Fraction(10**18), "Ki": Fraction(2**10), "Mi": Fraction(2**20),
-    "Gi": Fraction(2**30), "Ti": Fraction(2**40), "Pi": Fraction(2**50), "Ei": Fraction(2**60),
-}  # fmt: skip
-
-
-def parse_quantity(text: str) -> Fraction | None:
-    """A resource quantity (`250m`, `1.5`, `128Mi`, `1e3`) as an exact number; None when it is not one."""
-    match = _QUANTITY.fullmatch(text.strip()) if text else None
-    if match is None:
-        return None
-    number = Fraction(match[1])
-    if match[3] is not None:
-        return number * Fraction(10) ** int(match[3])
-    return number * _SUFFIXES[match[2] or ""]
-
-
-def format_quantity(name: str, value: Fraction) -> str:
-    """A quantity as kubectl would write it: cpu in whole cores or millicores (rounded up), anything
-    else in the largest binary (then decimal) suffix that divides it exactly."""
-    if name == "cpu":
-        millis = math.ceil(value * 1000)
-        return str(millis // 1000) if millis % 1000 == 0 else f"{millis}m"
-    whole = math.ceil(value)
-    if whole:
-        for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki", "E", "P", "T", "G", "M", "k"):
-            size = _SUFFIXES[suffix]
-            if whole % size == 0 and whole >= size:
-                return f"{int(whole / size)}{suffix}"
-    return str(whole)
-
-
-def effective_resources(facts: dict[str, Any], key: str) -> tuple[dict[str, str], list[str]]:
-    """The Pod's effective `key` ("requests" or "limits") per resource, Kubernetes' rule (the scheduler's
-    and the kubelet's `PodRequests`): the larger of the app containers' sum (sidecars included) and, for
-    each init container in order, its own value plus the sidecars started before it; plus `overhead`.
-    Pod-level resources (`spec.resources`), when set, replace the result for their resources. Returns
-    (resource -> quantity, the resources left out because a container's quantity could not be read)."""
-    total: dict[str, Fraction] = {}
-    init_peak: dict[str, Fraction] = {}
-    sidecars: dict[str, Fraction] = {}
-    unreadable: set[str] = set()
-
-    def read(values: dict[str, str]) -> dict[str, Fraction]:
-        out = {}
-        for name, text in values.items():
-            value = parse_quantity(text)
-            if value is None:
-                unreadable.add(name)
-            else:
-                out[name] = value
-        return out
-
-    for container in facts.get("containers") or ():
-        values = read(container.get(key) or {})
-        kind = container.get("kind")
-        if kind == "app":
-            for name, value in values.items():
-                total[name] = total.get(name, Fraction(0)) + value
-        elif kind == "sidecar":
-            for name, value in values.items():
-                total[name] = total.get(name, Fraction(0)) + value
-                sidecars[name] = sidecars.get(name, Fraction(0)) + value
-            for name, value in sidecars.items():
-                init_peak[name] = max(init_peak.get(name, Fraction(0)), value)
-        else:
-            for name in set(values) | set(sidecars):
-                value = values.get(name, Fraction(0)) + sidecars.get(name, Fraction(0))
-                init_peak[name] = max(init_peak.get(name, Fraction(0)), value)
-    for name, value in init_peak.items():
-        total[name] = max(total.get(name, Fraction(0)), value)
-    for name, value in read(facts.get("overhead") or {}).items():
-        total[name] = total.get(name, Fraction(0)) + value
-    pod_level = read(facts.get("pod_" + key) or {})
-    total.update(pod_level)
-    unreadable -= set(pod_level)
-    shown = {name: format_quantity(name, total[name]) for name in sorted(total) if name not in unreadable}
-    return shown, sorted(unreadable)
-
-
 def spec_document(facts: dict[str, Any]) -> dict[str, Any]:
     """The document's `spec` part: the stored facts and the effective request and limit."""
     requests, unreadable_requests = effective_resources(facts, "requests")
@@ -418,6 +330,7 @@ def spec_document(facts: dict[str, Any]) -> dict[str, Any]:
         "effective_requests": requests,
         "effective_limits": limits,
         "effective_unreadable": sorted(set(unreadable_requests) | set(unreadable_limits)),
+        "init_dominates": dominating(facts),
         "overhead": dict(facts.get("overhead") or {}),
         "pod_requests": dict(facts.get("pod_requests") or {}),
         "pod_limits": dict(facts.get("pod_limits") or {}),

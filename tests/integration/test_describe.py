@@ -96,6 +96,7 @@ def test_the_pod_page_shows_the_spec_section_escaped(logged_in_client):
     html = page.content.decode()
     assert 'id="spec"' in html and "Effective request" in html
     assert "cpu=2500m memory=1280Mi" in html  # the init container beside the sidecar decides
+    assert 'data-field="init_dominates"' in html and "+1750m" in html
     assert "api-config" in html and "db-creds" in html and "api-settings" in html
     assert "http-get http://:8080/healthz" in html and "exec <span" in html
     assert "10.244.1.9" in html and "BestEffort" in html
@@ -111,6 +112,17 @@ def test_the_api_document_carries_the_spec_and_workload(api):  # noqa: F811
     doc = api.get("/api/v1/pods/{uid}", uid=obj["metadata"]["uid"]).json()
     assert doc["spec"]["effective_requests"] == {"cpu": "2500m", "memory": "1280Mi"}
     assert doc["spec"]["effective_limits"] == {"memory": "512Mi"}
+    # migrate (beside the proxy) asks more than the app and the proxy together: it sets both resources
+    assert doc["spec"]["init_dominates"] == [
+        {"resource": "cpu", "container": "migrate", "request": "2500m", "app": "750m", "margin": "1750m"},
+        {
+            "resource": "memory",
+            "container": "migrate",
+            "request": "1280Mi",
+            "app": "384Mi",
+            "margin": "896Mi",
+        },
+    ]
     assert [p["type"] for p in doc["spec"]["containers"][2]["probes"]] == ["httpGet", "exec"]
     rollout = doc["workload"]["rollout"]
     assert rollout["replica_set"] == "api-7d9f8c6b5"
@@ -214,6 +226,7 @@ def test_pods_show_prints_the_spec_and_the_events_without_control_characters():
     call_command("pods", "show", "--uid", obj["metadata"]["uid"], "--cluster", CLUSTER, stdout=out)
     text = out.getvalue()
     assert "Spec:" in text and "Effective request:  cpu=2500m memory=1280Mi" in text
+    assert "Set by init:        migrate sets memory: 1280Mi vs apps 384Mi (+896Mi)" in text
     assert "liveness: http-get http://:8080/healthz" in text
     assert "config: configMap -> ConfigMap api-config" in text
     assert "Events (2):" in text and "Scheduled" in text and 'configmap "api-config" not found' in text

@@ -29,6 +29,19 @@ class ProbeSerializer(Closed):
     failure_threshold = serializers.IntegerField()
 
 
+class InitDominatesSerializer(Closed):
+    """An init container that sets the Pod's effective request of a resource (docs/kubernetes.md §1)."""
+
+    resource = serializers.CharField()
+    container = Text("The init container. " + UNTRUSTED)
+    request = serializers.CharField(help_text="Its request plus the sidecars started before it (`2Gi`).")
+    app = serializers.CharField(help_text="What the app containers and every sidecar request together.")
+    margin = serializers.CharField(
+        help_text="request − app: how much more the Pod reserves on its node, for its whole life, than its "
+        "apps need."
+    )
+
+
 class ObjectRefSerializer(Closed):
     """An object the Pod refers to, by name only (never its contents)."""
 
@@ -98,8 +111,16 @@ class PodSpecSerializer(Closed):
     effective_unreadable = serializers.ListField(
         child=serializers.CharField(), help_text="Resources left out: a quantity could not be read."
     )
+    init_dominates = InitDominatesSerializer(
+        many=True,
+        help_text="Per resource whose effective request an init container sets (it asks more than the app "
+        "containers and sidecars together): which one, and by how much.",
+    )
     overhead = Quantities("`spec.overhead` (RuntimeClass).")
-    pod_requests = Quantities("Pod-level `spec.resources.requests`, when set (they then decide).")
+    pod_requests = Quantities(
+        "Pod-level `spec.resources.requests`, when set (they then decide for cpu, memory and hugepages; "
+        "the overhead is still added)."
+    )
     pod_limits = Quantities("Pod-level `spec.resources.limits`, when set.")
     containers = ContainerSpecSerializer(many=True, help_text="In start order.")
 

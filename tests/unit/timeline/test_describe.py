@@ -98,7 +98,8 @@ def test_overhead_is_added_and_pod_level_resources_decide():
     obj["spec"]["overhead"] = {"cpu": "250m", "memory": "120Mi"}
     assert effective_resources(spec_facts(obj), "requests")[0] == {"cpu": "1250m", "memory": "1144Mi"}
     obj["spec"]["resources"] = {"requests": {"cpu": "4"}}
-    assert effective_resources(spec_facts(obj), "requests")[0] == {"cpu": "4", "memory": "1144Mi"}
+    # pod-level cpu replaces the containers' sum; the overhead is still added (PodRequests adds it last)
+    assert effective_resources(spec_facts(obj), "requests")[0] == {"cpu": "4250m", "memory": "1144Mi"}
 
 
 def test_an_unreadable_quantity_leaves_its_resource_out_rather_than_guessing():

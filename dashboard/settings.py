@@ -85,6 +85,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+else:
+    # No JIT: the report queries over partitioned attempts (many expressions, repeated per partition) are
+    # costed high enough to be compiled, and compiling took minutes where running takes milliseconds
+    # (docs/performance.md, B4).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -186,11 +191,44 @@ INITSCOPE_CAPTURE_LOGS = env_bool("INITSCOPE_CAPTURE_LOGS", True)
 INITSCOPE_ENSURE_WATCHERS_SECONDS = env_int("INITSCOPE_ENSURE_WATCHERS_SECONDS", 15, minimum=1)
 # A watched cluster whose streams have not heard from the API server for this long shows as stale.
 INITSCOPE_STALE_AFTER_SECONDS = env_int("INITSCOPE_STALE_AFTER_SECONDS", 120, minimum=5)
+# History (pods.history): raw Events and captured log tails are kept this many days, attempts and the
+# Pods that are gone this many (a Pod that still exists keeps its rows), hourly rollups this many.
+INITSCOPE_RETAIN_EVENTS_DAYS = env_int("INITSCOPE_RETAIN_EVENTS_DAYS", 14, minimum=1)
+INITSCOPE_RETAIN_ATTEMPTS_DAYS = env_int("INITSCOPE_RETAIN_ATTEMPTS_DAYS", 90, minimum=1)
+INITSCOPE_RETAIN_ROLLUPS_DAYS = env_int("INITSCOPE_RETAIN_ROLLUPS_DAYS", 400, minimum=1)
+if INITSCOPE_RETAIN_EVENTS_DAYS > INITSCOPE_RETAIN_ATTEMPTS_DAYS:
+    raise ImproperlyConfigured(
+        f"INITSCOPE_RETAIN_EVENTS_DAYS={INITSCOPE_RETAIN_EVENTS_DAYS} must not exceed "
+        f"INITSCOPE_RETAIN_ATTEMPTS_DAYS={INITSCOPE_RETAIN_ATTEMPTS_DAYS} (Events explain attempts)"
+    )
+# How often beat creates partitions ahead and prunes what is past retention.
+INITSCOPE_PRUNE_EVERY_SECONDS = env_int("INITSCOPE_PRUNE_EVERY_SECONDS", 3600, minimum=60)
+# Pod startups as OpenTelemetry traces (pods.signals, docs/signals.md): off unless INITSCOPE_TRACES=1. Where
+# to, by the standard OTLP/HTTP variables: the traces endpoint as given, else the base endpoint plus
+# `/v1/traces` (the SDK's default base: http://localhost:4318); headers `key=value,...` (values URL-encoded).
+INITSCOPE_TRACES = env_bool("INITSCOPE_TRACES", False)
+OTEL_EXPORTER_OTLP_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_ENDPOINT")
+OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+OTEL_EXPORTER_OTLP_HEADERS = env_str("OTEL_EXPORTER_OTLP_HEADERS")
+OTEL_EXPORTER_OTLP_TRACES_HEADERS = env_str("OTEL_EXPORTER_OTLP_TRACES_HEADERS")
+INITSCOPE_TRACES_ENDPOINT = OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or (
+    (OTEL_EXPORTER_OTLP_ENDPOINT or "http://localhost:4318").rstrip("/") + "/v1/traces"
+)
+# How often beat recomputes the hourly rollups of the hours ingest marked (pods.reports.rollup_build).
+INITSCOPE_ROLLUP_EVERY_SECONDS = env_int("INITSCOPE_ROLLUP_EVERY_SECONDS", 60, minimum=5)
 CELERY_BEAT_SCHEDULE = {
     "ensure-watchers": {
         "task": "pods.tasks.ensure_watchers",
         "schedule": float(INITSCOPE_ENSURE_WATCHERS_SECONDS),
-    }
+    },
+    "maintain-history": {
+        "task": "pods.tasks.maintain_history",
+        "schedule": float(INITSCOPE_PRUNE_EVERY_SECONDS),
+    },
+    "rollup-hours": {
+        "task": "pods.tasks.rollup_hours",
+        "schedule": float(INITSCOPE_ROLLUP_EVERY_SECONDS),
+    },
 }
 
 LOGGING = {

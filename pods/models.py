@@ -8,11 +8,15 @@ Nothing here holds a Secret or a container environment value: the engine never c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
+from typing import Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
+from pods.history.keys import UNKNOWN_TIME
 from pods.timeline.codec import decode_state
 from pods.timeline.model import PodState
 
@@ -120,6 +124,29 @@ class Pod(models.Model):
                 name="pod_active_step",
                 condition=Q(deleted_at__isnull=True, terminal=False, ready=False),
             ),
+            # The list's order (`selectors.RankedPods`): its failed Pods, the rest (B4, docs/performance.md).
+            models.Index(
+                Coalesce("created_at", "updated_at").desc(),
+                "uid",
+                name="pod_list_order",
+                condition=Q(seen=True),
+            ),
+            models.Index(
+                Coalesce("created_at", "updated_at").desc(),
+                "uid",
+                name="pod_failed_order",
+                condition=Q(failed=True),
+            ),
+            # A workload's newest Pods (the Pod page's siblings, `selectors.describe.pod_workload`).
+            models.Index(
+                "cluster",
+                "namespace",
+                "owner_kind",
+                "owner_name",
+                F("created_at").desc(),
+                F("id").desc(),
+                name="pod_workload_newest",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -171,15 +198,25 @@ class Attempt(models.Model):
     message = models.TextField(blank=True, default="")
     signal = models.IntegerField(null=True, blank=True)
     log_tail = models.TextField(blank=True, default="")
+    # The Pod's creationTimestamp (UNKNOWN_TIME while unknown): never changes, so PostgreSQL partitions
+    # attempts by it (pods.history) and it is part of the natural key that ingest upserts on.
+    pod_created_at = models.DateTimeField(default=UNKNOWN_TIME)
 
     class Meta:
         ordering = ["generation", "number"]
         constraints = [
             models.UniqueConstraint(
-                fields=["container", "generation", "number"], name="attempt_unique_container_gen_number"
+                fields=["container", "generation", "number", "pod_created_at"],
+                name="attempt_unique_container_gen_number",
             )
         ]
-        indexes = [models.Index(fields=["started_at"], name="attempt_started")]
+        indexes = [
+            models.Index(fields=["started_at"], name="attempt_started"),
+            # The attempts an hour's rollup places by their end (pods.reports.rollup_build).
+            models.Index(fields=["finished_at"], name="attempt_finished"),
+            # The few attempts that hold a captured log tail, for its retention (pods.history).
+            models.Index(fields=["finished_at"], name="attempt_log_tail", condition=~Q(log_tail="")),
+        ]
 
     def __str__(self) -> str:
         return f"attempt {self.generation}.{self.number} of container {self.container_id}"
@@ -215,6 +252,9 @@ class EventFields(models.Model):
     last_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=253, blank=True, default="")
     resource_version = models.CharField(max_length=64, blank=True, default="")
+    # `first_at` when the Event was first stored (UNKNOWN_TIME without one), kept as first written: the
+    # time PostgreSQL partitions Events by (pods.history), part of the key ingest upserts on.
+    partition_at = models.DateTimeField(default=UNKNOWN_TIME)
 
     class Meta:
         abstract = True
@@ -231,7 +271,11 @@ class Event(EventFields):
     field_path = models.CharField(max_length=512, blank=True, default="")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["cluster", "uid"], name="event_unique_cluster_uid")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "uid", "partition_at"], name="event_unique_cluster_uid"
+            )
+        ]
         indexes = [models.Index(fields=["cluster", "pod_uid"], name="event_pod")]
 
     def __str__(self) -> str:
@@ -286,7 +330,9 @@ class RelatedEvent(EventFields):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["cluster", "uid"], name="related_event_unique_cluster_uid")
+            models.UniqueConstraint(
+                fields=["cluster", "uid", "partition_at"], name="related_event_unique_cluster_uid"
+            )
         ]
         indexes = [
             models.Index(fields=["cluster", "involved_kind", "involved_name"], name="related_event_involved")
@@ -294,3 +340,174 @@ class RelatedEvent(EventFields):
 
     def __str__(self) -> str:
         return f"{self.involved_kind}/{self.involved_name}: {self.type} {self.reason} x{self.count}"
+
+
+class RollupMark(models.Model):
+    """An hour of a cluster whose rollups must be recomputed (pods.reports.rollup_task): ingest marks the
+    hours its rows place in a report, the rollup task recomputes each marked hour from raw rows and then
+    removes the mark unless it was marked again meanwhile (`token` changed): a mark stays until its hour
+    is committed."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="rollup_marks")
+    hour = models.DateTimeField()
+    # A fresh value at every mark: the task clears the mark only if it still holds the token it read.
+    token = models.UUIDField()
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "hour"], name="rollup_mark_unique_cluster_hour")
+        ]
+        indexes = [models.Index(fields=["hour"], name="rollup_mark_hour")]
+
+    def __str__(self) -> str:
+        return f"rollup mark {self.cluster_id}@{self.hour.isoformat()}"
+
+
+class HistogramField(models.BinaryField):
+    """A log-bucketed histogram of the rollups, packed (`pods.reports.histogram.pack`: bytes on SQLite and
+    PostgreSQL alike): assigned a `{bucket: count}` mapping or packed bytes, read back as packed bytes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("default", b"")
+        kwargs.setdefault("editable", True)
+        super().__init__(*args, **kwargs)
+
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            from pods.reports.histogram import pack  # pods.reports imports the models
+
+            value = pack(value)
+        return super().get_prep_value(value)
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if not prepared:
+            value = self.get_prep_value(value)
+        return super().get_db_prep_value(value, connection, prepared=True)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> bytes | None:
+        return bytes(value) if isinstance(value, memoryview | bytearray) else value
+
+
+class AttemptRollupFields(models.Model):
+    """The numbers of the init-container and sidecar attempts of one hour, summable across hours
+    (pods.reports.rollups, docs/reports.md): counts, duration count/sum/max and log-bucketed histograms
+    (`pods.reports.histogram`, packed), the pulls of the containers first attempted in the hour. Rows of
+    longer blocks (`span_hours`: days, months, …) sum the rows of their span."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    # The hours summed, from `hour`: 1 (an hour), 2 to 16 (a block of hours in a day), 24 (a day), 48 to
+    # 384 (a block of days in a month), 672 to 744 (a calendar month, UTC): `pods.reports.hourly.cover`.
+    span_hours = models.SmallIntegerField(default=1)
+    # Pods whose first attempt (of this container; on a node: of any init container) is in this hour.
+    pods = models.IntegerField(default=0)
+    attempts = models.IntegerField(default=0)
+    finished = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    duration_count = models.IntegerField(default=0)
+    duration_sum = models.FloatField(default=0.0)
+    duration_max = models.FloatField(null=True, blank=True)
+    duration_histogram = HistogramField()
+    pull_count = models.IntegerField(default=0)
+    pull_histogram = HistogramField()
+    queue_wait_count = models.IntegerField(default=0)
+    queue_wait_histogram = HistogramField()
+    already_present = models.IntegerField(default=0)
+    # Pods (and their pulls) counted in an earlier hour, by that hour (hours since the epoch): a report
+    # whose period starts after that hour counts them here (pods.reports.hourly). `carried_pods`:
+    # `[[previous hour, Pods], ...]`; `carried_pulls`: `[[previous hour, already present, pull histogram,
+    # queue-wait histogram], ...]` (histograms as `{bucket: count}`); `carried_from`: the earliest previous
+    # hour of both (null: none), so that a report reads them only from the rows that may count them.
+    carried_pods = models.JSONField(default=list)
+    carried_pulls = models.JSONField(default=list)
+    carried_from = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class InitContainerRollup(AttemptRollupFields):
+    """One hour of one init container (or sidecar) of one workload: the init-containers report's
+    numbers, plus the failures (`reasons`: `[[reason, exit_code, count], ...]`) for its top reasons."""
+
+    namespace = models.CharField(max_length=253, blank=True, default="")
+    workload_kind = models.CharField(max_length=63, blank=True, default="")
+    workload = models.CharField(max_length=253, blank=True, default="")
+    container = models.CharField(max_length=253)
+    kind = models.CharField(max_length=8)  # init | sidecar
+    reasons = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "cluster",
+                    "hour",
+                    "span_hours",
+                    "namespace",
+                    "workload_kind",
+                    "workload",
+                    "container",
+                    "kind",
+                ],
+                name="init_rollup_unique_key",
+            )
+        ]
+        indexes = [models.Index(fields=["hour"], name="init_rollup_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.workload}/{self.container}@{self.hour.isoformat()}"
+
+
+class NodeRollup(AttemptRollupFields):
+    """One hour of the init-container and sidecar attempts of the Pods on one node (`""`: never
+    scheduled): the nodes report's numbers."""
+
+    node = models.CharField(max_length=253, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "hour", "span_hours", "node"], name="node_rollup_unique_key"
+            )
+        ]
+        indexes = [models.Index(fields=["hour"], name="node_rollup_hour")]
+
+    def __str__(self) -> str:
+        return f"node {self.node}@{self.hour.isoformat()}"
+
+
+class PodStartupRollup(models.Model):
+    """One hour of the Pods of one workload created in it: the pod-startup report's numbers, per step
+    (created → scheduled, → Initialized, → Ready) how many reached it, the maximum and a log-bucketed
+    histogram."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    span_hours = models.SmallIntegerField(default=1)  # as in AttemptRollupFields
+    namespace = models.CharField(max_length=253, blank=True, default="")
+    workload_kind = models.CharField(max_length=63, blank=True, default="")
+    workload = models.CharField(max_length=253, blank=True, default="")
+    pods = models.IntegerField(default=0)
+    scheduled = models.IntegerField(default=0)
+    scheduled_max = models.FloatField(null=True, blank=True)
+    scheduled_histogram = HistogramField()
+    initialized = models.IntegerField(default=0)
+    initialized_max = models.FloatField(null=True, blank=True)
+    initialized_histogram = HistogramField()
+    ready = models.IntegerField(default=0)
+    ready_max = models.FloatField(null=True, blank=True)
+    ready_histogram = HistogramField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "hour", "span_hours", "namespace", "workload_kind", "workload"],
+                name="pod_startup_rollup_unique_key",
+            )
+        ]
+        indexes = [models.Index(fields=["hour"], name="pod_startup_rollup_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.workload_kind}/{self.workload}@{self.hour.isoformat()}"

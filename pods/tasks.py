@@ -5,6 +5,12 @@
 - `ensure_watchers()` (beat, every INITSCOPE_ENSURE_WATCHERS_SECONDS): starts the watch of every
   configured cluster whose lock is free, so a cluster whose watcher died is picked up within one lock
   time to live plus one beat interval.
+- `maintain_history()` (beat, every INITSCOPE_PRUNE_EVERY_SECONDS): partitions ahead, retention
+  (`pods.history.retention.maintain`).
+- `rollup_hours()` (beat, every INITSCOPE_ROLLUP_EVERY_SECONDS): recompute the hourly rollups of the hours
+  ingest marked (`pods.reports.rollup_build.run_marks`), oldest first, a bounded number per run.
+- `export_trace(trace)` (queue `default`): send one Pod startup's trace over OTLP/HTTP
+  (`pods.signals.export`), queued by ingest after commit; retried with back-off when the receiver fails.
 """
 
 from __future__ import annotations
@@ -16,9 +22,16 @@ from celery.signals import worker_ready, worker_shutting_down
 from django.conf import settings
 
 from pods import watch
+from pods.history.retention import maintain as history_maintain
 from pods.ingest import tune_gc_for_ingest
+from pods.reports import rollup_build
+from pods.signals import export as signals_export
 
 log = logging.getLogger(__name__)
+# export_trace: retries after 5 s, 10 s, ... up to 5 min apart (about 20 minutes in all), then dropped.
+TRACE_RETRIES = 8
+TRACE_RETRY_BASE_SECONDS = 5
+TRACE_RETRY_MAX_SECONDS = 300
 _gc_tuned = False
 
 
@@ -47,6 +60,39 @@ def ensure_watchers() -> list[str]:
     if started:
         log.info("started the watch of %s", ", ".join(started))
     return started
+
+
+# A trace is idempotent (its ids are fixed), so a redelivered or retried copy only replaces itself.
+@shared_task(
+    name="pods.tasks.export_trace",
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    max_retries=TRACE_RETRIES,
+)
+def export_trace(self, trace: dict) -> int:
+    """Send one startup trace (`pods.signals.traces.StartupTrace.to_dict()`); the number of spans sent."""
+    try:
+        return signals_export.export_trace(trace)
+    except signals_export.ExportFailed as exc:
+        countdown = min(TRACE_RETRY_BASE_SECONDS * 2**self.request.retries, TRACE_RETRY_MAX_SECONDS)
+        log.warning("%s; retrying in %ss", exc, countdown)
+        raise self.retry(exc=exc, countdown=countdown)
+
+
+@shared_task(name="pods.tasks.rollup_hours", ignore_result=True)
+def rollup_hours() -> dict[str, int]:
+    """Recompute the marked hours' rollups; returns how many hours were recomputed, marked again, expired."""
+    result = rollup_build.run_marks()
+    if result.recomputed or result.remarked or result.failed:
+        log.info("rollups: %s", result)
+    return {"recomputed": result.recomputed, "remarked": result.remarked, "expired": result.expired}
+
+
+@shared_task(name="pods.tasks.maintain_history", ignore_result=True)
+def maintain_history() -> list[str]:
+    """Create the partitions ahead and prune what is past retention; returns the steps taken."""
+    return [str(step) for step in history_maintain().steps]
 
 
 def enqueue_watch(cluster_name: str, *, countdown: float = 0.0) -> bool:

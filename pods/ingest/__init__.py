@@ -3,10 +3,13 @@
 - `items`: what ingest takes and gives back (`WatchItem`, `IngestResult`).
 - `batch`: fold a batch of watch items (Pods and Events) into stored timelines in one transaction.
 - `relist`: after a relist, close the timelines of Pods the list no longer shows.
-- `log_tails`: keep the last log lines of a failed attempt with its timeline.
+- `log_tails`: keep the last log lines of a failed attempt with its timeline (and forget them after
+  their retention, `clear_log_tails`).
 - `rows`: the projection of a timeline into rows (columns, values cut to the models' lengths) and its
   write of only what changed; `upsert`: set-based upserts on natural keys (COPY on PostgreSQL).
 - `summary`: the live message shape of a changed Pod, published after commit.
+- `rollup_marks`: the hours each batch's rows place in a report, marked for the rollup task
+  (`pods.reports.rollup_build`).
 - `tuning`: the garbage collector's thresholds for an ingest process.
 - `imports`: recorded watch streams and dumps (`manage.py import_watch`) through the same batches.
 - `watch_state`: the watcher's bookkeeping (cursors, stream errors, heartbeats, back-off).
@@ -16,7 +19,7 @@ Callers import the services from here; the submodules are the implementation.
 
 from pods.ingest.batch import cluster_get_or_create, ingest_batch
 from pods.ingest.items import IngestResult, WatchItem
-from pods.ingest.log_tails import attempt_set_log_tail
+from pods.ingest.log_tails import attempt_set_log_tail, clear_log_tails
 from pods.ingest.relist import pods_mark_vanished
 from pods.ingest.summary import change_summary
 from pods.ingest.tuning import tune_gc_for_ingest
@@ -36,6 +39,7 @@ __all__ = [
     "WatchItem",
     "attempt_set_log_tail",
     "change_summary",
+    "clear_log_tails",
     "cluster_backoff_set",
     "cluster_get_or_create",
     "cluster_health_changed",

@@ -4,7 +4,8 @@ The flow for one batch: parse identities (malformed objects are rejected with a 
 on) -> load the stored `PodState` of every Pod the batch touches (one query) -> fold the items in order
 with the pure engine (`pods.timeline`) -> write only what changed with set-based upserts on natural keys
 (cluster+uid, pod+container name, container+generation+number, cluster+event uid) -> after commit, publish
-the batch's changed Pods as one change message (pods.live). Folding the same items again changes
+the batch's changed Pods as one change message (pods.live) and, with traces on, queue the trace of each Pod
+startup the batch ended (pods.signals). Folding the same items again changes
 nothing, so replays, relists and retries are safe.
 """
 
@@ -20,9 +21,11 @@ from django.db.models import Q
 
 from pods.ingest.items import IngestResult, WatchItem
 from pods.ingest.related import write_related
+from pods.ingest.rollup_marks import mark_hours
 from pods.ingest.rows import fingerprints, load_states, write_events, write_pods
 from pods.ingest.summary import publish_after_commit
 from pods.models import Cluster, Pod
+from pods.signals.export import watch_startups
 from pods.timeline import (
     EventRecord,
     MalformedObject,
@@ -69,6 +72,8 @@ def ingest_batch(
         # What each stored container looked like before folding (the fold mutates states in place).
         before = {uid: fingerprints(state) for uid, state in states.items()}
         workload_before = {uid: (state.owner, state.created_at) for uid, state in states.items()}
+        # How each Pod's startup stood, to send the traces of those this batch ends (None: traces off).
+        startups = watch_startups(cluster, states, ((uid, item) for uid, item, _ in parsed))
         events: list[EventRecord] = []
         for uid, item, parsed_as in parsed:
             try:
@@ -84,9 +89,13 @@ def ingest_batch(
         result.events_written = write_events(cluster, newest_events(events).values())
         if result.pods_changed:
             changed_states = {uid: states[uid] for uid in result.pods_changed}
-            summaries = write_pods(cluster, changed_states, before, now)
+            created_before = {uid: created for uid, (_, created) in workload_before.items()}
+            summaries = write_pods(cluster, changed_states, before, now, created_before)
+            mark_hours(cluster, changed_states.values(), before, now)
             _advance_observed_until(cluster, changed_states.values())
             publish_after_commit(cluster.name, summaries)
+            if startups is not None:
+                startups.after_fold(changed_states)
         _mark_observed(cluster, parsed)
         _write_related(cluster, related, states, workload_before, result, now)
     return result

@@ -34,8 +34,9 @@ WORKLOAD_COLUMNS = [
 ]  # fmt: skip
 FAILURE_COLUMNS = ["failed_message", "failed_first_at", "failed_last_at", "failed_count"]
 EVENT_COLUMNS = [
-    "cluster_id", "uid", "involved_kind", "involved_namespace", "involved_name", "involved_uid",
-    "workload_id", "type", "reason", "message", "count", "first_at", "last_at", "source", "resource_version",
+    "cluster_id", "uid", "partition_at", "involved_kind", "involved_namespace", "involved_name",
+    "involved_uid", "workload_id", "type", "reason", "message", "count", "first_at", "last_at", "source",
+    "resource_version",
 ]  # fmt: skip
 
 
@@ -149,13 +150,14 @@ def _write_events(
     if not newest:
         return 0
     rows = []
-    for r in newer_than_stored(RelatedEvent, cluster, newest):
+    for r, partition_at in newer_than_stored(RelatedEvent, cluster, newest):
         key = owners.get(r.uid)
         cluster_scoped = r.involved_kind == "Node"
         rows.append(
             (
                 cluster.pk,
                 _cut(RelatedEvent, "uid", r.uid),
+                partition_at,
                 _cut(RelatedEvent, "involved_kind", r.involved_kind),
                 "" if cluster_scoped else _cut(RelatedEvent, "involved_namespace", r.namespace),
                 _cut(RelatedEvent, "involved_name", r.pod_name),
@@ -171,7 +173,7 @@ def _write_events(
                 _cut(RelatedEvent, "resource_version", r.resource_version),
             )
         )
-    upsert(RelatedEvent, EVENT_COLUMNS, rows, key=["cluster_id", "uid"], update=EVENT_COLUMNS[2:])
+    upsert(RelatedEvent, EVENT_COLUMNS, rows, key=EVENT_COLUMNS[:3], update=EVENT_COLUMNS[3:])
     return len(rows)
 
 

@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import models
+from django.db.models import OuterRef, Subquery
 
+from pods.history.keys import UNKNOWN_TIME, partition_time
 from pods.ingest.summary import change_summary
 from pods.ingest.upsert import upsert
 from pods.models import Attempt as AttemptRow
@@ -150,12 +152,23 @@ def _pod_values(cluster: Cluster, state: PodState, now: datetime) -> tuple:
     )
 
 
-def write_pods(cluster: Cluster, states: dict[str, PodState], before: dict, now: datetime) -> list[dict]:
+def write_pods(
+    cluster: Cluster,
+    states: dict[str, PodState],
+    before: dict,
+    now: datetime,
+    created_before: dict[str, datetime | None] | None = None,
+) -> list[dict]:
     """Upsert the Pod rows of `states` and the container rows that changed since `before` (their
-    `fingerprints` when loaded); returns the live change summary of each Pod."""
+    `fingerprints` when loaded); returns the live change summary of each Pod.
+
+    `created_before`: each stored Pod's creation time when loaded; a Pod whose creation became known
+    since has its attempts moved to their partition key (`_rekey_attempts`)."""
     rows = [_pod_values(cluster, state, now) for state in states.values()]
     pks = upsert(Pod, POD_COLUMNS, rows, key=["cluster_id", "uid"], update=POD_COLUMNS[2:])
     pod_pks = {uid: pk for (_, uid), pk in pks.items()}
+    if created_before:
+        _rekey_attempts(states, before, created_before, pod_pks)
     _write_containers(states, before, pod_pks)
     return [
         change_summary(cluster.name, dict(zip(POD_COLUMNS, row, strict=True)), state)
@@ -164,10 +177,12 @@ def write_pods(cluster: Cluster, states: dict[str, PodState], before: dict, now:
 
 
 CONTAINER_COLUMNS = ["pod_id", "name", "kind", "index", "image", "restart_count", "state", "state_reason"]
+# The key: (container, generation, number) and the partition key (`pods.history.keys`).
 ATTEMPT_COLUMNS = [
     "container_id",
     "generation",
     "number",
+    "pod_created_at",
     "pod_id",
     "known",
     "count",
@@ -193,6 +208,31 @@ PULL_COLUMNS = [
 ]
 
 
+def _rekey_attempts(
+    states: dict[str, PodState],
+    before: dict,
+    created_before: dict[str, datetime | None],
+    pod_pks: dict[str, int],
+) -> None:
+    """Attempts stored while their Pod's creation was unknown carry `UNKNOWN_TIME` as their partition key
+    (`Attempt.pod_created_at`); once it is known, they move to it (one UPDATE, which PostgreSQL may move to
+    another partition), so the next upsert of the same attempt matches the stored row. Only Pods that had
+    attempts stored before this fold are asked about."""
+    pods = [
+        pod_pks[uid]
+        for uid, state in states.items()
+        if state.created_at is not None
+        and uid in created_before
+        and created_before[uid] is None
+        and any(attempts for _, attempts, _ in before.get(uid, {}).values())
+    ]
+    if pods:
+        created = Pod.objects.filter(pk=OuterRef("pod_id")).values("created_at")[:1]
+        AttemptRow.objects.filter(pod_id__in=pods, pod_created_at=UNKNOWN_TIME).update(
+            pod_created_at=Subquery(created)
+        )
+
+
 def _write_containers(states: dict[str, PodState], before: dict, pod_pks: dict[str, int]) -> None:
     """Upsert the containers, attempts and pulls that differ from what was stored before the fold."""
     changed: list[tuple[int, ContainerState, tuple | None]] = []  # (pod pk, container, old fingerprints)
@@ -208,15 +248,16 @@ def _write_containers(states: dict[str, PodState], before: dict, pod_pks: dict[s
     ids = upsert(ContainerRow, CONTAINER_COLUMNS, rows, key=["pod_id", "name"], update=CONTAINER_COLUMNS[2:])
     attempts: list[tuple] = []
     pulls: list[tuple] = []
+    created = {pod_pks[uid]: partition_time(state.created_at) for uid, state in states.items()}
     for pod_pk, c, previous in changed:
         container_pk = ids[(pod_pk, c.name[: _CONTAINER["name"]])]
         old_attempts = previous[1] if previous else {}
         for a in c.attempts:
             if old_attempts.get((a.generation, a.number)) != _attempt_facts(a):
-                attempts.append(_attempt_values(container_pk, pod_pk, a))
+                attempts.append(_attempt_values(container_pk, pod_pk, created[pod_pk], a))
         if c.pull and (previous is None or previous[2] != _pull_facts(c.pull)):
             pulls.append(_pull_values(container_pk, c.pull))
-    upsert(AttemptRow, ATTEMPT_COLUMNS, attempts, key=ATTEMPT_COLUMNS[:3], update=ATTEMPT_COLUMNS[3:])
+    upsert(AttemptRow, ATTEMPT_COLUMNS, attempts, key=ATTEMPT_COLUMNS[:4], update=ATTEMPT_COLUMNS[4:])
     upsert(ImagePull, PULL_COLUMNS, pulls, key=["container_id"], update=PULL_COLUMNS[1:])
 
 
@@ -233,11 +274,12 @@ def _container_values(pod_pk: int, c: ContainerState) -> tuple:
     )
 
 
-def _attempt_values(container_pk: int, pod_pk: int, a: Attempt) -> tuple:
+def _attempt_values(container_pk: int, pod_pk: int, pod_created_at: datetime, a: Attempt) -> tuple:
     return (
         container_pk,
         a.generation,
         a.number,
+        pod_created_at,
         pod_pk,
         a.known,
         a.count,
@@ -266,9 +308,11 @@ def _pull_values(container_pk: int, p: Pull) -> tuple:
     )
 
 
+# The key: (cluster, uid) and the partition key (`pods.history.keys`).
 EVENT_COLUMNS = [
     "cluster_id",
     "uid",
+    "partition_at",
     "pod_uid",
     "namespace",
     "name",
@@ -290,29 +334,38 @@ def write_events(cluster: Cluster, records: Iterable[EventRecord]) -> int:
     records = list(records)
     if not records:
         return 0
-    rows = [_event_values(cluster, r) for r in newer_than_stored(Event, cluster, records)]
-    upsert(Event, EVENT_COLUMNS, rows, key=["cluster_id", "uid"], update=EVENT_COLUMNS[2:])
+    rows = [_event_values(cluster, r, at) for r, at in newer_than_stored(Event, cluster, records)]
+    upsert(Event, EVENT_COLUMNS, rows, key=EVENT_COLUMNS[:3], update=EVENT_COLUMNS[3:])
     return len(rows)
 
 
 def newer_than_stored(
     model: type[Event | RelatedEvent], cluster: Cluster, records: list[EventRecord]
-) -> list[EventRecord]:
+) -> list[tuple[EventRecord, datetime]]:
     """The records that are newer (`event_recency`) than the copy of their Event stored in `model`'s table,
-    or that it does not hold: one query."""
+    or that it does not hold, each with the partition key to write it with: the stored copy's (a key
+    never changes), else its first time (`pods.history.keys`). One query."""
     stored = {
-        uid: event_recency(count, last_at)
-        for uid, count, last_at in model.objects.filter(
+        uid: (event_recency(count, last_at), partition_at)
+        for uid, count, last_at, partition_at in model.objects.filter(
             cluster=cluster, uid__in=[r.uid for r in records]
-        ).values_list("uid", "count", "last_at")
+        ).values_list("uid", "count", "last_at", "partition_at")
     }
-    return [r for r in records if r.uid not in stored or r.recency > stored[r.uid]]
+    out = []
+    for r in records:
+        found = stored.get(r.uid)
+        if found is None:
+            out.append((r, partition_time(r.first_at)))
+        elif r.recency > found[0]:
+            out.append((r, found[1]))
+    return out
 
 
-def _event_values(cluster: Cluster, r: EventRecord) -> tuple:
+def _event_values(cluster: Cluster, r: EventRecord, partition_at: datetime) -> tuple:
     return (
         cluster.pk,
         r.uid[: _EVENT["uid"]],
+        partition_at,
         r.pod_uid[: _EVENT["pod_uid"]],
         r.namespace[: _EVENT["namespace"]],
         r.name[: _EVENT["name"]],

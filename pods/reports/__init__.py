@@ -6,7 +6,9 @@ placeholders, failure rate, a sidecar's start → started, percentiles like Post
 top reasons), the period of a report (`period`: ISO 8601 or relative times), the queries over raw rows
 (`queries`: SQL with `percentile_cont` on PostgreSQL, the pure definitions in Python elsewhere, the same
 answers) and the one document the API, the CLI and the CSV export serve (`documents`). The document says
-which source answered (`source`): raw rows for now; a rollup source slots in behind `documents.report`.
+which source answered (`source`): raw rows while they cover the period, else the hourly rollups
+(`rollups` reads them within a stated bound; `hourly` and `histogram` compute them, pure; `rollup_build`
+keeps them up to date from the hours ingest marks).
 """
 
 from __future__ import annotations

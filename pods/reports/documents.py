@@ -11,48 +11,61 @@ from typing import Any
 
 import orjson
 
-from pods.reports import queries
-from pods.reports.period import Period, parse_period
+from pods.reports import histogram, queries, rollups
+from pods.reports.period import Period, PeriodError, parse_period
 from pods.timeline.times import format_time
 
-RAW = "raw"
-# Where a report's rows come from: raw rows for every period for now. A rollup source (a later slice) is
-# another entry, chosen by `source_for` when raw rows no longer cover the period.
+RAW, ROLLUP = "raw", "rollup"
+# Where a report's rows come from: raw rows (exact) while they cover the period, else the hourly rollups
+# (`pods.reports.rollups`: whole hours, percentiles within `histogram.BOUND`).
 SOURCES: dict[str, Callable[[str, queries.ReportFilters, Period], list[dict[str, Any]]]] = {
     RAW: queries.rows,
+    ROLLUP: rollups.rows,
 }
 
 
-def source_for(period: Period) -> str:
-    """Which source answers a report over `period`."""
-    return RAW
+def source_for(period: Period, now: datetime | None = None) -> str:
+    """Which source answers a report over `period`: raw rows unless it starts before the raw horizon."""
+    return ROLLUP if period.since < rollups.raw_horizon(now or datetime.now(UTC)) else RAW
 
 
-def report(name: str, filters: queries.ReportFilters, period: Period) -> dict[str, Any]:
-    """The report `name` (one of `queries.REPORTS`) over `period`."""
+def report(
+    name: str, filters: queries.ReportFilters, period: Period, source: str = "", now: datetime | None = None
+) -> dict[str, Any]:
+    """The report `name` (one of `queries.REPORTS`) over `period`, from `source` (`raw`, `rollup`; ""
+    chooses by the period). From rollups the period is rounded out to whole hours and the document says
+    so, with the bound of its percentiles (`bound`)."""
     if name not in queries.REPORTS:
         raise ValueError(f"no report {name!r}")
-    source = source_for(period)
-    return {
+    if source and source not in SOURCES:
+        raise PeriodError("source", f"no source {source[:20]!r}: `raw` or `rollup`.")
+    source = source or source_for(period, now)
+    if source == ROLLUP:
+        period = rollups.whole_hours(period)
+    document: dict[str, Any] = {
         "since": format_time(period.since),
         "until": format_time(period.until),
         "source": source,
-        "rows": SOURCES[source](name, filters, period),
     }
+    if source == ROLLUP:
+        document["bound"] = histogram.BOUND_TEXT
+    document["rows"] = SOURCES[source](name, filters, period)
+    return document
 
 
 def report_document(name: str, params: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     """The report `name` for the query parameters `params` (`cluster`, `namespace`, `workload`,
-    `container`, `since`, `until` as text): what the API answers and `manage.py report --format json`
-    prints. A bad period raises `PeriodError`."""
-    period = parse_period(params.get("since"), params.get("until"), now or datetime.now(UTC))
+    `container`, `since`, `until`, `source` as text): what the API answers and `manage.py report --format
+    json` prints. A bad period (or a filter the rollups cannot apply) raises `PeriodError`."""
+    now = now or datetime.now(UTC)
+    period = parse_period(params.get("since"), params.get("until"), now)
     filters = queries.ReportFilters(
         cluster=params.get("cluster") or "",
         namespace=params.get("namespace") or "",
         workload=params.get("workload") or "",
         container=params.get("container") or "",
     )
-    return report(name, filters, period)
+    return report(name, filters, period, params.get("source") or "", now)
 
 
 def csv_cell(value: Any) -> str:

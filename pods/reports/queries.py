@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, cast
 
 from django.db import connection
@@ -112,7 +113,7 @@ def _pod_q(filters: ReportFilters, pod: str) -> Q:
     return q
 
 
-def _keys(report: str, pod: str, container: str) -> dict[str, Any]:
+def key_columns(report: str, pod: str, container: str) -> dict[str, Any]:
     """The report's key columns as expressions, through the prefixes `pod` and `container`."""
     exprs: dict[str, Any] = {
         "cluster": F(f"{pod}cluster__name"),
@@ -131,7 +132,7 @@ def _keys(report: str, pod: str, container: str) -> dict[str, Any]:
     return {f"k_{key}": exprs[key] for key in KEYS[report]}
 
 
-def _attempts(filters: ReportFilters) -> QuerySet[Attempt]:
+def init_attempts(filters: ReportFilters) -> QuerySet[Attempt]:
     """Attempt rows of the init containers and sidecars of the Pods `filters` selects."""
     qs = Attempt.objects.filter(_pod_q(filters, "pod__"), container__kind__in=KINDS)
     if filters.container:
@@ -139,7 +140,7 @@ def _attempts(filters: ReportFilters) -> QuerySet[Attempt]:
     return qs
 
 
-def _pods(filters: ReportFilters) -> QuerySet[Pod]:
+def selected_pods(filters: ReportFilters) -> QuerySet[Pod]:
     qs = Pod.objects.filter(_pod_q(filters, ""))
     if filters.container:
         qs = qs.filter(Exists(Container.objects.filter(pod=OuterRef("pk"), name=filters.container)))
@@ -191,10 +192,12 @@ FAILED_Q = Q(known=False, container__kind="init") | (
 )
 
 
-def _next_start_sql() -> Subquery:
+def next_start_sql() -> Subquery:
     """The first usable start of the next container of the Pod in the same generation."""
     following = Attempt.objects.annotate(usable=usable_start_sql()).filter(
         pod_id=OuterRef("pod_id"),
+        # The same Pod's attempts share its creation: PostgreSQL reads one partition (pods.history).
+        pod_created_at=OuterRef("pod_created_at"),
         generation=OuterRef("generation"),
         container__index=OuterRef("container__index") + 1,
         usable__isnull=False,
@@ -202,15 +205,15 @@ def _next_start_sql() -> Subquery:
     return Subquery(following.order_by("usable").values("usable")[:1], output_field=DateTimeField())
 
 
-def _in_period_sql(filters: ReportFilters, period: Period) -> QuerySet[Attempt]:
+def in_period_sql(filters: ReportFilters, period: Period) -> QuerySet[Attempt]:
     return (
-        _attempts(filters)
+        init_attempts(filters)
         .annotate(period_time=period_time_sql())
         .filter(period_time__gte=period.since, period_time__lt=period.until)
     )
 
 
-def _duration_sql() -> Case:
+def duration_sql() -> Case:
     """`definitions.duration` over an Attempt row annotated with `began` and `moment`."""
     sidecar_started = Q(container__kind="sidecar", began__isnull=False, moment__gte=F("began")) & (
         Q(finished_at__isnull=True) | Q(moment__lte=F("finished_at"))
@@ -231,12 +234,12 @@ def _percentiles(expr: Any, prefix: str, fractions: Iterable[tuple[str, float]])
 
 
 def _sql_attempt_groups(report: str, filters: ReportFilters, period: Period) -> list[dict[str, Any]]:
-    qs = _in_period_sql(filters, period).annotate(
+    qs = in_period_sql(filters, period).annotate(
         began=usable_start_sql(),
-        moment=Case(When(container__kind="sidecar", then=_next_start_sql()), default=None),
+        moment=Case(When(container__kind="sidecar", then=next_start_sql()), default=None),
     )
-    qs = qs.annotate(seconds=_duration_sql())
-    groups = qs.values(**_keys(report, "pod__", "container__")).annotate(
+    qs = qs.annotate(seconds=duration_sql())
+    groups = qs.values(**key_columns(report, "pod__", "container__")).annotate(
         pods=Count("pod_id", distinct=True),
         attempts=Sum("count"),
         failed=Sum(Case(When(FAILED_Q, then=F("count")), default=Value(0))),
@@ -254,13 +257,13 @@ def _sql_attempt_groups(report: str, filters: ReportFilters, period: Period) -> 
 
 
 def _sql_pull_groups(report: str, filters: ReportFilters, period: Period) -> list[dict[str, Any]]:
-    containers = _in_period_sql(filters, period).values("container_id")
+    containers = in_period_sql(filters, period).values("container_id")
     measured = Q(already_present=False)
     pull = Case(When(measured, then=F("pull_seconds")), default=None, output_field=FloatField())
     wait = Case(When(measured, then=F("wait_seconds")), default=None, output_field=FloatField())
     groups = (
         ImagePull.objects.filter(container_id__in=Subquery(containers))
-        .values(**_keys(report, "container__pod__", "container__"))
+        .values(**key_columns(report, "container__pod__", "container__"))
         .annotate(
             pull_count=Count("id", filter=measured & Q(pull_seconds__isnull=False)),
             pull_p50=PercentileCont(pull, 0.5),
@@ -278,13 +281,13 @@ def _sql_pull_groups(report: str, filters: ReportFilters, period: Period) -> lis
 
 
 def _sql_reasons(report: str, filters: ReportFilters, period: Period) -> list[tuple[tuple, Any]]:
-    failed = _in_period_sql(filters, period).filter(FAILED_Q, known=True)
-    groups = failed.values(**_keys(report, "pod__", "container__"), r=F("reason"), code=F("exit_code"))
-    return [(_key(report, g), (g["r"], g["code"], g["n"])) for g in groups.annotate(n=Sum("count"))]
+    failed = in_period_sql(filters, period).filter(FAILED_Q, known=True)
+    groups = failed.values(**key_columns(report, "pod__", "container__"), r=F("reason"), code=F("exit_code"))
+    return [(row_key(report, g), (g["r"], g["code"], g["n"])) for g in groups.annotate(n=Sum("count"))]
 
 
 def _sql_pod_startup(filters: ReportFilters, period: Period) -> list[dict[str, Any]]:
-    qs = _pods(filters).filter(created_at__gte=period.since, created_at__lt=period.until)
+    qs = selected_pods(filters).filter(created_at__gte=period.since, created_at__lt=period.until)
     numbers: dict[str, Any] = {"pods": Count("id")}
     for step in ("scheduled", "initialized", "ready"):
         span = Seconds(F(f"{step}_at") - F("created_at"))
@@ -292,7 +295,7 @@ def _sql_pod_startup(filters: ReportFilters, period: Period) -> list[dict[str, A
         numbers.update(_percentiles(span, step, (("p50", 0.5), ("p95", 0.95))))
         numbers[f"{step}_max"] = Max(span)
     out = []
-    for g in qs.values(**_keys(POD_STARTUP, "", "")).annotate(**numbers):
+    for g in qs.values(**key_columns(POD_STARTUP, "", "")).annotate(**numbers):
         for step in ("scheduled", "initialized", "ready"):
             for name in ("p50", "p95", "max"):
                 g[f"{step}_{name}"] = d.seconds(g[f"{step}_{name}"])
@@ -303,14 +306,14 @@ def _sql_pod_startup(filters: ReportFilters, period: Period) -> list[dict[str, A
 def sql_rows(report: str, filters: ReportFilters, period: Period) -> list[dict[str, Any]]:
     """The report computed in SQL (PostgreSQL only: `percentile_cont`)."""
     if report == POD_STARTUP:
-        return _finish(report, {_key(report, g): g for g in _sql_pod_startup(filters, period)}, {}, {})
-    attempts = {_key(report, g): g for g in _sql_attempt_groups(report, filters, period)}
-    pulls = {_key(report, g): g for g in _sql_pull_groups(report, filters, period)}
+        return finish_rows(report, {row_key(report, g): g for g in _sql_pod_startup(filters, period)}, {}, {})
+    attempts = {row_key(report, g): g for g in _sql_attempt_groups(report, filters, period)}
+    pulls = {row_key(report, g): g for g in _sql_pull_groups(report, filters, period)}
     reasons: dict[tuple, list] = defaultdict(list)
     if report == INIT_CONTAINERS:
         for key, failure in _sql_reasons(report, filters, period):
             reasons[key].append(failure)
-    return _finish(report, attempts, pulls, reasons)
+    return finish_rows(report, attempts, pulls, reasons)
 
 
 # ------------------------------------------------------------------------------------------------ Python
@@ -320,47 +323,63 @@ def python_rows(report: str, filters: ReportFilters, period: Period) -> list[dic
     """The report computed in Python with the pure definitions (any database)."""
     if report == POD_STARTUP:
         return _python_pod_startup(filters, period)
-    # Wider than the period: an attempt's period time is its start, its end or its Pod's creation.
-    window = {"__gte": period.since, "__lt": period.until}
-    wide = Q()
-    for field in ("started_at", "finished_at", "pod__created_at"):
-        wide |= Q(**{f"{field}{lookup}": value for lookup, value in window.items()})
-    values = (
-        _attempts(filters)
-        .filter(wide)
-        .values(
-            "pod_id", "container_id", "generation", "known", "count", "started_at", "finished_at",
-            "exit_code", "reason", created=F("pod__created_at"), index=F("container__index"),
-            container_kind=F("container__kind"), **_keys(report, "pod__", "container__"),
-        )
-    )  # fmt: skip
-    found: list[tuple[dict[str, Any], d.AttemptFacts]] = []
-    for v in cast(Iterable[dict[str, Any]], values):
-        facts = _facts(v)
-        if d.in_period(d.period_time(facts), period.since, period.until):
-            found.append((v, facts))
-    following = _next_starts({v["pod_id"] for v, f in found if f.kind == "sidecar"})
+    found = python_attempts(filters, period, report)
     groups: dict[tuple, list[tuple[dict, d.AttemptFacts]]] = defaultdict(list)
-    for v, facts in found:
-        if facts.kind == "sidecar":
-            moment = d.sidecar_started_at(
-                d.start(facts),
-                facts.finished_at,
-                following.get((v["pod_id"], v["generation"], v["index"] + 1), ()),
-            )
-            facts = replace(facts, started_moment=moment)
-        groups[_key(report, v)].append((v, facts))
+    for v, facts, _ in found:
+        groups[row_key(report, v)].append((v, facts))
     attempts, reasons = {}, {}
     for key, members in groups.items():
         row: dict[str, Any] = {"pods": len({v["pod_id"] for v, _ in members})}
         row.update(d.attempt_numbers([f for _, f in members]))
         attempts[key] = row
         reasons[key] = [(f.reason, f.exit_code, f.count) for _, f in members if f.known and d.is_failed(f)]
-    pulls = _python_pulls(report, {v["container_id"]: _key(report, v) for v, _ in found})
-    return _finish(report, attempts, pulls, reasons if report == INIT_CONTAINERS else {})
+    pulls = python_pulls(report, {v["container_id"]: row_key(report, v) for v, _, _ in found})
+    return finish_rows(report, attempts, pulls, reasons if report == INIT_CONTAINERS else {})
 
 
-def _facts(v: dict[str, Any]) -> d.AttemptFacts:
+def python_attempts(
+    filters: ReportFilters, period: Period, report: str, *fields: str, **expressions: Any
+) -> list[tuple[dict[str, Any], d.AttemptFacts, datetime]]:
+    """The init-container and sidecar attempts of the Pods `filters` selects that belong to `period`: each
+    one's columns (`report`'s key columns, the definitions' columns, `fields` and `expressions`), its facts
+    with a sidecar's started moment filled in, and the moment `definitions.period_time` placed it at.
+
+    Read with a filter wider than the period (an attempt's period time is its start, its end or its Pod's
+    creation); a sidecar's started moment is `definitions.sidecar_started_at` over the next container's
+    usable starts (`next_starts`)."""
+    wide = Q()
+    for field in ("started_at", "finished_at", "pod__created_at"):
+        wide |= Q(**{f"{field}__gte": period.since, f"{field}__lt": period.until})
+    values = (
+        init_attempts(filters)
+        .filter(wide)
+        .values(
+            "pod_id", "container_id", "generation", "known", "count", "started_at", "finished_at",
+            "exit_code", "reason", *fields, created=F("pod__created_at"), index=F("container__index"),
+            container_kind=F("container__kind"), **expressions, **key_columns(report, "pod__", "container__"),
+        )
+    )  # fmt: skip
+    found: list[tuple[dict[str, Any], d.AttemptFacts, datetime]] = []
+    for v in cast(Iterable[dict[str, Any]], values):
+        facts = attempt_facts(v)
+        moment = d.period_time(facts)
+        if moment is not None and d.in_period(moment, period.since, period.until):
+            found.append((v, facts, moment))
+    following = next_starts({v["pod_id"] for v, f, _ in found if f.kind == "sidecar"})
+    out = []
+    for v, facts, moment in found:
+        if facts.kind == "sidecar":
+            started = d.sidecar_started_at(
+                d.start(facts),
+                facts.finished_at,
+                following.get((v["pod_id"], v["generation"], v["index"] + 1), ()),
+            )
+            facts = replace(facts, started_moment=started)
+        out.append((v, facts, moment))
+    return out
+
+
+def attempt_facts(v: dict[str, Any]) -> d.AttemptFacts:
     return d.AttemptFacts(
         kind=v["container_kind"],
         known=v["known"],
@@ -373,7 +392,7 @@ def _facts(v: dict[str, Any]) -> d.AttemptFacts:
     )
 
 
-def _next_starts(pod_ids: set[int]) -> dict[tuple[int, int, int], list]:
+def next_starts(pod_ids: set[int]) -> dict[tuple[int, int, int], list]:
     """(Pod, generation, container index) -> the usable starts of that container's attempts."""
     starts: dict[tuple[int, int, int], list] = defaultdict(list)
     ids = sorted(pod_ids)
@@ -392,7 +411,7 @@ def _next_starts(pod_ids: set[int]) -> dict[tuple[int, int, int], list]:
     return starts
 
 
-def _python_pulls(report: str, keys: dict[int, tuple]) -> dict[tuple, dict[str, Any]]:
+def python_pulls(report: str, keys: dict[int, tuple]) -> dict[tuple, dict[str, Any]]:
     pulls: dict[tuple, list[d.PullFacts]] = defaultdict(list)
     ids = sorted(keys)
     for i in range(0, len(ids), CHUNK):
@@ -407,26 +426,27 @@ def _python_pulls(report: str, keys: dict[int, tuple]) -> dict[tuple, dict[str, 
 
 
 def _python_pod_startup(filters: ReportFilters, period: Period) -> list[dict[str, Any]]:
-    qs = _pods(filters).filter(created_at__gte=period.since, created_at__lt=period.until)
+    qs = selected_pods(filters).filter(created_at__gte=period.since, created_at__lt=period.until)
     groups: dict[tuple, list[d.PodFacts]] = defaultdict(list)
     values = qs.values(
-        "created_at", "scheduled_at", "initialized_at", "ready_at", **_keys(POD_STARTUP, "", "")
+        "created_at", "scheduled_at", "initialized_at", "ready_at", **key_columns(POD_STARTUP, "", "")
     )
     for v in cast(Iterable[dict[str, Any]], values):
         facts = d.PodFacts(v["created_at"], v["scheduled_at"], v["initialized_at"], v["ready_at"])
-        groups[_key(POD_STARTUP, v)].append(facts)
-    return _finish(POD_STARTUP, {key: d.pod_startup_numbers(group) for key, group in groups.items()}, {}, {})
+        groups[row_key(POD_STARTUP, v)].append(facts)
+    numbers = {key: d.pod_startup_numbers(group) for key, group in groups.items()}
+    return finish_rows(POD_STARTUP, numbers, {}, {})
 
 
 # ------------------------------------------------------------------------------------------------ rows
 
 
-def _key(report: str, values: dict[str, Any]) -> tuple:
-    """The key of a row read with `_keys`."""
+def row_key(report: str, values: dict[str, Any]) -> tuple:
+    """The key of a row read with `key_columns`."""
     return tuple(values[f"k_{k}"] for k in KEYS[report])
 
 
-def _finish(
+def finish_rows(
     report: str,
     groups: dict[tuple, dict[str, Any]],
     pulls: dict[tuple, dict[str, Any]],

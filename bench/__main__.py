@@ -1,7 +1,11 @@
-"""`make bench` / `python -m bench [--events N] [--naive-events N]`: run the benchmarks, print figures.
+"""`make bench` / `python -m bench [B1] [B4] [speed] [--events N] [--naive-events N] [--scale S]
+[--rebuild] [--explain]`: run the benchmarks (all by default), print figures, write them as JSON.
 
-Each measured path runs in its own process (its peak RSS is its own), against a dedicated PostgreSQL
-database `<DATABASE_URL's name>_bench` that this script creates afresh and migrates on every run.
+Each measured path runs in its own process (its peak RSS is its own). B1 and the speed figures use a
+dedicated PostgreSQL database `<DATABASE_URL's name>_bench` that this script creates afresh and migrates
+on every run; B4 reads the large history of `bench.history` (`<name>_bench_b4`, kept between runs and
+rebuilt only when the generator or the migrations change, or with `--rebuild`). The figures of the run
+are written to `var/bench/results.json`: `{"B1": {...}, "speed": {...}, "B4": {...}}`.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ def _run(args: list[str], env: dict) -> dict:
     return orjson.loads(out.stdout.strip().splitlines()[-1])
 
 
-def b1(env: dict, events: int, naive_events: int) -> None:
+def b1(env: dict, events: int, naive_events: int) -> dict:
     from bench.stream import generate
 
     stream = ROOT / "var" / "bench" / f"b1-{events}.jsonl"
@@ -73,24 +77,67 @@ def b1(env: dict, events: int, naive_events: int) -> None:
         f"peak RSS {naive['peak_rss_mb']:.0f} MB   (client models + one ORM save per event)"
     )
     print(f"  ratio      {ratio:.1f}x")
+    return {"target_events_per_second": B1_TARGET, "fast": fast, "naive": naive, "ratio": round(ratio, 2)}
+
+
+def b4(scale: float, rebuild: bool, explain: bool) -> dict:
+    """B4: queries over the large history (bench.history, bench.b4), in a process of their own."""
+    from bench import history
+    from bench.b4 import report
+
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/initscope")
+    if not urlparse(base).scheme.startswith("postgres"):
+        sys.exit("make bench needs PostgreSQL: set DATABASE_URL to a postgres:// URL")
+    url, _ = history.ensure(base, scale=scale, rebuild=rebuild)
+    env = dict(os.environ, DATABASE_URL=url, DEBUG=os.environ.get("DEBUG", "1"))
+    args = ["-m", "bench.b4"]
+    if explain:
+        args += ["--explain", str(ROOT / "var" / "bench" / "b4-plans.md")]
+    result = _run(args, env)
+    report(result)
+    if explain:
+        print(f"  plans: {ROOT / 'var' / 'bench' / 'b4-plans.md'}")
+    return result
+
+
+BENCHMARKS = ("B1", "speed", "B4")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("benchmarks", nargs="*", help=f"some of {', '.join(BENCHMARKS)} (default: all)")
     parser.add_argument("--events", type=int, default=200_000, help="B1 stream length")
     parser.add_argument("--naive-events", type=int, default=10_000, help="events for the naive loop")
+    parser.add_argument("--scale", type=float, default=1.0, help="B4 history size (1: 1,000,000 Pods)")
+    parser.add_argument("--rebuild", action="store_true", help="B4: generate the history again")
+    parser.add_argument("--explain", action="store_true", help="B4: write EXPLAIN plans too")
     args = parser.parse_args()
-    env = dict(os.environ, DATABASE_URL=_bench_database_url(), DEBUG=os.environ.get("DEBUG", "1"))
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "--skip-checks", "-v", "0"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-    )
-    b1(env, args.events, args.naive_events)
-    from bench.speed import report
+    wanted = args.benchmarks or list(BENCHMARKS)
+    unknown = sorted(set(wanted) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}: choose among {', '.join(BENCHMARKS)}")
+    results: dict[str, dict] = {}
+    if "B1" in wanted or "speed" in wanted:
+        env = dict(os.environ, DATABASE_URL=_bench_database_url(), DEBUG=os.environ.get("DEBUG", "1"))
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "--skip-checks", "-v", "0"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+        )
+        if "B1" in wanted:
+            results["B1"] = b1(env, args.events, args.naive_events)
+        if "speed" in wanted:
+            from bench.speed import report
 
-    report(_run(["-m", "bench.speed"], env))
+            results["speed"] = _run(["-m", "bench.speed"], env)
+            report(results["speed"])
+    if "B4" in wanted:
+        results["B4"] = b4(args.scale, args.rebuild, args.explain)
+    out = ROOT / "var" / "bench" / "results.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    print(f"\nfigures written to {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

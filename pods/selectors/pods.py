@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
@@ -150,6 +152,49 @@ def pod_queryset(*, filters: PodFilters, now: datetime | None = None) -> QuerySe
     return qs.order_by("rank", Coalesce("created_at", "updated_at").desc(), "uid")
 
 
+class RankedPods:
+    """`pod_queryset`'s rows for a paginator, read rank by rank: the stuck Pods, then the failed ones,
+    then the rest, each newest first, each part a short scan in index order (the partial index of active
+    Pods, of failed Pods, the list order `pod_list_order`) that stops at the page's end, instead of
+    ranking every stored Pod before the first page. Same rows, same order as `pod_queryset`."""
+
+    def __init__(self, queryset: QuerySet[Pod], *, now: datetime, total: int | None = None):
+        self._qs = queryset.order_by(Coalesce("created_at", "updated_at").desc(), "uid")
+        self._stuck = stuck_q(now=now, threshold=stuck_threshold())
+        self._total = total
+
+    def count(self) -> int:
+        if self._total is None:
+            self._total = self._qs.order_by().count()
+        return self._total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[Pod]:
+        return iter(self[0:None])
+
+    @overload
+    def __getitem__(self, wanted: int, /) -> Pod: ...
+    @overload
+    def __getitem__(self, wanted: slice, /) -> list[Pod]: ...
+    def __getitem__(self, wanted: int | slice, /) -> Pod | list[Pod]:
+        if isinstance(wanted, int):
+            return self[wanted : wanted + 1][0]
+        start, stop = wanted.start or 0, wanted.stop
+        parts = (
+            self._qs.filter(self._stuck),
+            self._qs.exclude(self._stuck).filter(failed_q()),
+            self._qs.exclude(self._stuck).exclude(failed_q()),
+        )
+        rows: list[Pod] = []
+        for part in parts:
+            if stop is not None and len(rows) >= stop:
+                break
+            rows.extend(part if stop is None else part[: stop - len(rows)])
+        return rows[start:stop]
+
+
 def status_counts(*, filters: PodFilters, now: datetime | None = None) -> dict[str, int]:
     qs = pod_queryset(filters=filters, now=now).order_by()
     return dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
@@ -172,9 +217,13 @@ def pod_list_page(
     """Page `page` (a number or its text; out of range: the nearest) of the Pods matching `filters`,
     stuck first, with the counts the list shows beside it."""
     now = now or datetime.now(UTC)
-    found = Paginator(pod_queryset(filters=filters, now=now), size).get_page(page)
-    related = related_for_pods(found.object_list)
     counts = status_counts(filters=replace(filters, status=""), now=now)
+    # Without a STATUS filter the Pods listed are the ones counted per STATUS: no second count.
+    total = None if filters.status else sum(counts.values())
+    found: Page = Paginator(
+        RankedPods(pod_queryset(filters=filters, now=now), now=now, total=total), size
+    ).get_page(page)
+    related = related_for_pods(found.object_list)
     return PodListPage(
         page=found,
         # `terminal`: the engine's verdict (PodState.terminal, projected), so the page stops the clock
@@ -357,8 +406,30 @@ def cluster_names() -> list[str]:
     return list(Cluster.objects.values_list("name", flat=True))
 
 
+# The distinct namespaces of the clusters' Pods, one index probe each (a skip scan of `pod_ns_name`)
+# rather than reading every Pod (PostgreSQL).
+_NAMESPACES_SQL = """
+WITH RECURSIVE ns(cluster_id, namespace) AS (
+  SELECT c.id, (SELECT p.namespace FROM pods_pod p WHERE p.cluster_id = c.id AND p.seen
+                ORDER BY p.namespace LIMIT 1)
+  FROM pods_cluster c WHERE c.id = ANY(%s)
+  UNION ALL
+  SELECT ns.cluster_id, (SELECT p.namespace FROM pods_pod p WHERE p.cluster_id = ns.cluster_id AND p.seen
+                         AND p.namespace > ns.namespace ORDER BY p.namespace LIMIT 1)
+  FROM ns WHERE ns.namespace IS NOT NULL
+)
+SELECT DISTINCT namespace FROM ns WHERE namespace IS NOT NULL ORDER BY namespace
+"""
+
+
 def namespaces(*, cluster: str = "") -> list[str]:
+    """The namespaces of the seen Pods (of `cluster` when given), in the database's order."""
     qs = Pod.objects.filter(seen=True)
     if cluster:
         qs = qs.filter(cluster__name=cluster)
-    return list(qs.order_by("namespace").values_list("namespace", flat=True).distinct())
+    if connection.vendor != "postgresql":
+        return list(qs.order_by("namespace").values_list("namespace", flat=True).distinct())
+    clusters = Cluster.objects.filter(name=cluster) if cluster else Cluster.objects.all()
+    with connection.cursor() as cursor:
+        cursor.execute(_NAMESPACES_SQL, [list(clusters.values_list("id", flat=True))])
+        return [row[0] for row in cursor.fetchall()]

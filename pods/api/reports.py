@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -25,10 +26,20 @@ from pods.reports.period import HELP as PERIOD_HELP
 
 SECONDS = "Seconds; null when nothing was measured."
 P = "percentile (linear interpolation between closest ranks, exact over raw rows). " + SECONDS
+PERIOD_FORMS = "Same forms as `since`."
 
 
 def Seconds(help_text: str) -> serializers.FloatField:  # noqa: N802 - reads like a field class
     return serializers.FloatField(allow_null=True, help_text=help_text)
+
+
+def Rate(help_text: str = "") -> serializers.FloatField:  # noqa: N802
+    return serializers.FloatField(allow_null=True, help_text=help_text)
+
+
+def QueryText(help_text: str) -> serializers.CharField:  # noqa: N802
+    """An optional query parameter, as text (empty: not given)."""
+    return serializers.CharField(required=False, allow_blank=True, help_text=help_text)
 
 
 class ReportQuerySerializer(serializers.Serializer):
@@ -36,34 +47,29 @@ class ReportQuerySerializer(serializers.Serializer):
 
     cluster = serializers.CharField(required=False, allow_blank=True)
     namespace = serializers.CharField(required=False, allow_blank=True)
-    workload = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        help_text="`name` or `Kind/name`, e.g. `Deployment/api` (`Pod/name`: a Pod without an owner).",
-    )
-    container = serializers.CharField(
-        required=False, allow_blank=True, help_text="An init container's (or sidecar's) name."
-    )
-    since = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        help_text="Start of the period (included; default: 7 days before `until`). " + PERIOD_HELP,
-    )
-    until = serializers.CharField(
-        required=False, allow_blank=True, help_text="End of the period (excluded; default: now). Same forms."
-    )
+    workload = QueryText("`name` or `Kind/name`, e.g. `Deployment/api` (`Pod/name`: a Pod without an owner).")
+    container = QueryText("An init container's (or sidecar's) name.")
+    since = QueryText("Start of the period (included; default: 7 days before `until`). " + PERIOD_HELP)
+    until = QueryText("End of the period (excluded; default: now). Same forms.")
     format = serializers.ChoiceField(
         choices=["json", "csv"],
         required=False,
         help_text="`csv`: the same rows as CSV (header: the row fields; null is empty, `top_reasons` JSON).",
     )
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # a declared field, as in PodLogSerializer
+        choices=["raw", "rollup"],
+        required=False,
+        help_text="Where the rows come from. Default: `raw` (the stored attempts, exact) while they cover "
+        "`since`, else `rollup` (hourly rollups: the period rounded out to whole hours, percentiles within "
+        "2%). `rollup` over hours not rolled up yet answers no rows.",
+    )
 
 
-class _Keys(Closed):
+class Keys(Closed):
     cluster = serializers.CharField()
 
 
-class _WorkloadKeys(_Keys):
+class WorkloadKeys(Keys):
     namespace = serializers.CharField()
     workload_kind = serializers.CharField(
         help_text="`Deployment`, `StatefulSet`, `DaemonSet`, `Job`, `CronJob`, ...; `Pod` for a Pod without "
@@ -80,7 +86,7 @@ class ReasonSerializer(Closed):
     count = serializers.IntegerField()
 
 
-class InitContainerRowSerializer(_WorkloadKeys):
+class InitContainerRowSerializer(WorkloadKeys):
     """One init container (or native sidecar) of one workload over the period."""
 
     container = serializers.CharField()
@@ -112,7 +118,7 @@ class InitContainerRowSerializer(_WorkloadKeys):
     top_reasons = ReasonSerializer(many=True, help_text="Up to 5 among failed attempts, most frequent first.")
 
 
-class PodStartupRowSerializer(_WorkloadKeys):
+class PodStartupRowSerializer(WorkloadKeys):
     """One workload's Pods created in the period: created → scheduled, → Initialized, → Ready."""
 
     pods = serializers.IntegerField(help_text="Pods created in the period.")
@@ -130,7 +136,7 @@ class PodStartupRowSerializer(_WorkloadKeys):
     ready_max = Seconds("created → Ready, longest. " + SECONDS)
 
 
-class NodeRowSerializer(_Keys):
+class NodeRowSerializer(Keys):
     """One node's init-container and sidecar attempts in the period (to find a bad node or mirror)."""
 
     node = serializers.CharField(allow_blank=True, help_text="Empty: Pods never scheduled.")
@@ -147,7 +153,7 @@ class NodeRowSerializer(_Keys):
     already_present = serializers.IntegerField()
 
 
-class _ReportSerializer(Closed):
+class ReportSerializer(Closed):
     since = serializers.DateTimeField(help_text="Start of the period (included).")
     until = serializers.DateTimeField(help_text="End of the period (excluded).")
     source = serializers.ChoiceField(  # type: ignore[assignment]  # a declared field, as in PodLogSerializer
@@ -155,17 +161,22 @@ class _ReportSerializer(Closed):
         help_text="`raw`: computed from the stored attempts (percentiles exact); `rollup`: from hourly "
         "rollups.",
     )
+    bound = serializers.CharField(
+        required=False,
+        help_text="Only with `source: rollup`: what the rollups guarantee (counts exact, percentiles within "
+        "2% relative error, the period rounded out to whole hours, as `since`/`until` say).",
+    )
 
 
-class InitContainerReportSerializer(_ReportSerializer):
+class InitContainerReportSerializer(ReportSerializer):
     rows = InitContainerRowSerializer(many=True)
 
 
-class PodStartupReportSerializer(_ReportSerializer):
+class PodStartupReportSerializer(ReportSerializer):
     rows = PodStartupRowSerializer(many=True)
 
 
-class NodeReportSerializer(_ReportSerializer):
+class NodeReportSerializer(ReportSerializer):
     rows = NodeRowSerializer(many=True)
 
 
@@ -176,46 +187,80 @@ ROW_SERIALIZERS: dict[str, type[Closed]] = {
 }
 
 
-class _ReportView(APIView):
+def attachment(content: str | bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class ReportApiView(APIView):
+    """A report's view: reads the query parameters with `query`, answers `document(params)` (a period
+    error is a 400 on its field) as JSON or, with `format=csv`, `csv(document)` as a download (with
+    `json_download`, `format=json` downloads the JSON document). `report`: the download's file name."""
+
     schema = ApiSchema()
+    query: type[serializers.Serializer] = ReportQuerySerializer
     report = ""
+    json_download = False
+
+    def document(self, params: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def csv(self, document: dict[str, Any]) -> str:
+        raise NotImplementedError
 
     def get(self, request: Request) -> Response | HttpResponse:
-        query = ReportQuerySerializer(data=request.query_params)
+        query = self.query(data=request.query_params)
         query.is_valid(raise_exception=True)
         try:
-            document = reports.report_document(self.report, query.validated_data)
+            document = self.document(query.validated_data)
         except reports.PeriodError as exc:
             raise ValidationError({exc.field: [str(exc)]})
-        if query.validated_data.get("format") == "csv":
-            response = HttpResponse(reports.csv_text(self.report, document), content_type="text/csv")
-            response["Content-Disposition"] = f'attachment; filename="{self.report}.csv"'
-            return response
+        form = query.validated_data.get("format")
+        if form == "csv":
+            return attachment(self.csv(document), "text/csv", f"{self.report}.csv")
+        if form == "json" and self.json_download:
+            return attachment(orjson.dumps(document), "application/json", f"{self.report}.json")
         return Response(document)
 
-    # DRF reads `format` as a renderer choice (a 404 for `csv`): this API reads it itself.
+    # DRF reads `format` as a renderer choice (a 404 for `csv`): a query that declares it reads it itself.
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        if "format" not in self.query().fields:
+            return super().perform_content_negotiation(request, force)
         renderer = self.get_renderers()[0]
         return (renderer, renderer.media_type)
 
 
-def _schema(operation_id: str, document: type[Closed]):
+class _ReportView(ReportApiView):
+    def document(self, params: dict[str, Any]) -> dict[str, Any]:
+        return reports.report_document(self.report, params)
+
+    def csv(self, document: dict[str, Any]) -> str:
+        return reports.csv_text(self.report, document)
+
+
+def report_schema(
+    operation_id: str,
+    document: type[Closed],
+    query: type[serializers.Serializer] = ReportQuerySerializer,
+    csv: str = "With `format=csv`.",
+):
+    """A report view's OpenAPI description: `query`'s parameters, the `document`, and with `csv` (its
+    description) the CSV answer of `format=csv`."""
+    responses: dict[Any, Any] = {(200, "application/json"): document}
+    if csv:
+        responses[(200, "text/csv")] = OpenApiResponse(OpenApiTypes.STR, description=csv)
     return extend_schema(
         operation_id=operation_id,
-        parameters=[ReportQuerySerializer],
-        responses={
-            (200, "application/json"): document,
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="With `format=csv`."),
-            400: BAD_REQUEST,
-            401: NOT_AUTHENTICATED,
-        },
+        parameters=[query],
+        responses={**responses, 400: BAD_REQUEST, 401: NOT_AUTHENTICATED},
     )
 
 
 class InitContainerReportView(_ReportView):
     report = reports.INIT_CONTAINERS
 
-    @_schema("reports_init_containers", InitContainerReportSerializer)
+    @report_schema("reports_init_containers", InitContainerReportSerializer)
     def get(self, request: Request) -> Response | HttpResponse:
         """One row per cluster × namespace × workload × init container (sidecars in their own rows):
         attempts, failures and why, durations and pulls of the attempts that started in the period."""
@@ -225,7 +270,7 @@ class InitContainerReportView(_ReportView):
 class PodStartupReportView(_ReportView):
     report = reports.POD_STARTUP
 
-    @_schema("reports_pod_startup", PodStartupReportSerializer)
+    @report_schema("reports_pod_startup", PodStartupReportSerializer)
     def get(self, request: Request) -> Response | HttpResponse:
         """Per workload, the Pods created in the period: created → scheduled, → Initialized, → Ready."""
         return super().get(request)
@@ -234,7 +279,7 @@ class PodStartupReportView(_ReportView):
 class NodeReportView(_ReportView):
     report = reports.NODES
 
-    @_schema("reports_nodes", NodeReportSerializer)
+    @report_schema("reports_nodes", NodeReportSerializer)
     def get(self, request: Request) -> Response | HttpResponse:
         """Per node, the init-container and sidecar attempts that started in the period: failures,
         durations and image pulls (a bad node or registry mirror stands out)."""

@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from pods.api import clusters, logs, reports, views
+from pods.api import clusters, compare, incident, logs, report_rows, reports, resources, views
 
 app_name = "api"
 
@@ -23,4 +23,25 @@ urlpatterns = [
         name="report-pod-startup",
     ),
     path("reports/nodes", login_not_required(reports.NodeReportView.as_view()), name="report-nodes"),
+    path(
+        "reports/resources",
+        login_not_required(resources.ResourceReportView.as_view()),
+        name="report-resources",
+    ),
+    path(
+        "reports/init-containers/trend",
+        login_not_required(report_rows.InitContainerTrendView.as_view()),
+        name="report-init-containers-trend",
+    ),
+    path(
+        "reports/init-containers/pods",
+        login_not_required(report_rows.InitContainerPodsView.as_view()),
+        name="report-init-containers-pods",
+    ),
+    path(
+        "reports/init-containers/compare",
+        login_not_required(compare.CompareView.as_view()),
+        name="report-init-containers-compare",
+    ),
+    path("reports/incident", login_not_required(incident.IncidentView.as_view()), name="report-incident"),
 ]

@@ -94,6 +94,24 @@ SCENARIO = {
             ],
             "containers": [{"name": "app", "image": "acme/web:1.0"}],
         },
+        {
+            # OOMKilled once, then done; its 1Gi init request sets the Pod's memory request
+            # (test_resources_browser.py)
+            "kind": "Pod",
+            "name": "cache-oom",
+            "namespace": "shop",
+            "initContainers": [
+                {
+                    "name": "warm-cache",
+                    "image": "acme/warm:1.0",
+                    "resources": {"requests": {"cpu": "100m", "memory": "1Gi"}, "limits": {"memory": "1Gi"}},
+                    "behavior": {"durations": [1, 1], "exit_codes": [137, 0], "oom": True},
+                }
+            ],
+            "containers": [
+                {"name": "app", "image": "acme/web:1.0", "resources": {"requests": {"memory": "128Mi"}}}
+            ],
+        },
     ],
 }
 

@@ -61,7 +61,8 @@ def test_the_overview_lists_the_stuck_pods_with_their_diagnosis(page, server_url
     expect(rows.filter(has_text="web-healthy")).to_have_count(0)
     page.goto(f"{server_url}/?cluster={CLUSTER}")
     all_rows = page.locator("#pods tbody tr")
-    expect(all_rows).to_have_count(4, timeout=TIMEOUT_MS)  # with pull-recovers (test_waiting.py)
+    # with pull-recovers (test_waiting.py) and cache-oom (test_resources_browser.py)
+    expect(all_rows).to_have_count(5, timeout=TIMEOUT_MS)
     expect(all_rows.nth(2)).not_to_have_class(re.compile(r"\bis-stuck\b"))  # stuck Pods first
     expect(all_rows.filter(has_text="web-healthy")).not_to_have_class(re.compile(r"\bis-stuck\b"))
     expect(page.locator("#pods tbody tr.is-stuck")).to_have_count(2)

@@ -161,7 +161,9 @@ def test_the_schema_documents_every_api_route_and_nothing_else(schema):
     assert api_routes == {
         "/api/v1/pods", "/api/v1/pods/{uid}", "/api/v1/pods/{uid}/logs", "/api/v1/clusters",
         "/api/v1/workloads", "/api/v1/reports/init-containers", "/api/v1/reports/pod-startup",
-        "/api/v1/reports/nodes",
+        "/api/v1/reports/init-containers/trend", "/api/v1/reports/init-containers/pods",
+        "/api/v1/reports/init-containers/compare", "/api/v1/reports/incident",
+        "/api/v1/reports/nodes", "/api/v1/reports/resources",
     }  # fmt: skip
 
 
@@ -236,15 +238,21 @@ def test_workload_list_and_related_events_match_the_schema(api, anonymous, tmp_p
     api.get("/api/v1/pods", {"page_size": 500})
 
 
-@pytest.mark.parametrize("report", ["init-containers", "pod-startup", "nodes"])
+@pytest.mark.parametrize("report", ["init-containers", "pod-startup", "nodes", "resources"])
 def test_reports_match_the_schema(api, anonymous, samples_with_log_tails, report):
     """Every report over the samples (failures, sidecars, placeholders, pulls) and over nothing."""
     from tests.integration import report_table
 
     report_table.build()
     template = f"/api/v1/reports/{report}"
-    everything = api.get(template, {"since": "2000-01-01", "until": "2100-01-01"}).json()
+    everything = api.get(template, {"since": "2000-01-01", "until": "2100-01-01", "source": "raw"}).json()
     assert everything["source"] == "raw" and len(everything["rows"]) > 1
+    if report != "resources":  # from hourly rollups (before the raw horizon), with their bound
+        from pods.reports import rollup_build
+
+        rollup_build.rebuild(None, None)
+        rolled = api.get(template, {"since": "2000-01-01", "until": "2100-01-01"}).json()
+        assert rolled["source"] == "rollup" and rolled["bound"] and len(rolled["rows"]) > 1
     if report == "init-containers":
         rows = everything["rows"]
         assert any(r["pull_p50"] is None for r in rows), "null where nothing was measured"
@@ -252,6 +260,30 @@ def test_reports_match_the_schema(api, anonymous, samples_with_log_tails, report
     api.get(template, {"cluster": "c1", "namespace": "shop", "workload": "Deployment/api", "since": "-7d"})
     api.get(template, {"container": "migrate", "since": "2025-06-01T00:00:00Z", "until": "2025-06-02"})
     api.get(template, {"since": "last tuesday"})
+    anonymous.get(template)
+    api.assert_met_every_documented_answer(template)
+
+
+def test_report_row_trend_and_pods_match_the_schema(api, anonymous, samples_with_log_tails):
+    """A row's trend (hours, days) and its slowest and failed Pods over the samples and the table."""
+    from tests.integration import report_table
+
+    report_table.build()
+    row = {"cluster": "c1", "namespace": "shop", "workload": "Deployment/api", "container": "migrate"}
+    day = {"since": "2025-06-01T00:00:00Z", "until": "2025-06-02"}
+    template = "/api/v1/reports/init-containers/trend"
+    hours = api.get(template, {**row, **day}).json()
+    assert hours["bucket"] == "hour" and any(b["duration_p50"] is None for b in hours["buckets"])
+    api.get(template, {"since": "2000-01-01", "until": "2100-01-01", "bucket": "day"})  # too many days
+    api.get(template, {**row, "since": "2025-05-01", "until": "2025-06-30", "bucket": "day"})
+    anonymous.get(template)
+    api.assert_met_every_documented_answer(template)
+    template = "/api/v1/reports/init-containers/pods"
+    failed = api.get(template, {**row, **day, "order": "failed"}).json()["pods"]
+    assert any(not f["known"] for p in failed for f in p["failures"])
+    slowest = api.get(template, {"since": "2000-01-01", "until": "2100-01-01", "limit": 100}).json()["pods"]
+    assert {p["kind"] for p in slowest} == {"init", "sidecar"} and any(p["deleted_at"] for p in slowest)
+    api.get(template, {"order": "newest"})
     anonymous.get(template)
     api.assert_met_every_documented_answer(template)
 

@@ -45,7 +45,15 @@ from pods.models import (
 )
 from pods.reports import definitions as d
 from pods.reports import hourly
-from pods.reports.queries import CHUNK, INIT_CONTAINERS, KINDS, POD_STARTUP, key_columns, row_key
+from pods.reports.queries import (
+    CHUNK,
+    INIT_CONTAINERS,
+    KINDS,
+    POD_STARTUP,
+    attempt_facts,
+    key_columns,
+    row_key,
+)
 from pods.reports.rollups import raw_horizon
 
 log = logging.getLogger(__name__)
@@ -119,25 +127,12 @@ def _containers(pod_ids: list[int]) -> Iterator[hourly.ContainerFacts]:
                 node=first["k_node"],
                 name=name,
                 kind=kind,
-                attempts=tuple((r["generation"], _facts(r)) for r in attempts),
+                attempts=tuple((r["generation"], attempt_facts(r)) for r in attempts),
                 pull=pulls.get(container_id),
                 next_starts={
                     g: tuple(starts.get((first["pod_id"], g, first["index"] + 1), ())) for g in generations
                 },
             )
-
-
-def _facts(r: dict[str, Any]) -> d.AttemptFacts:
-    return d.AttemptFacts(
-        kind=r["container_kind"],
-        known=r["known"],
-        count=r["count"],
-        started_at=r["started_at"],
-        finished_at=r["finished_at"],
-        exit_code=r["exit_code"],
-        reason=r["reason"],
-        pod_created_at=r["created"],
-    )
 
 
 def _created_pods(cluster_id: int, hour: datetime) -> Iterator[hourly.PodStartupFacts]:

@@ -57,6 +57,7 @@ demo: setup ## Run the whole product on the embedded defaults and the bundled re
 
 test: setup ## Run the whole suite (needs PostgreSQL and Redis on 127.0.0.1)
 	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
 	@$(WITH_NODE) node_modules/.bin/biome check
 	@$(WITH_NODE) node --test --test-reporter=dot 'tests/js/*.test.js' && echo "JS unit tests passed"
 	@$(VENV)/bin/lint-imports --no-cache >/dev/null && echo "import contracts kept"

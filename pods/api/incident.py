@@ -120,7 +120,7 @@ class IncidentSerializer(Closed):
     workload = serializers.CharField()
     since = serializers.DateTimeField()
     until = serializers.DateTimeField()
-    source = serializers.ChoiceField(choices=["raw"])  # type: ignore[assignment]
+    source = serializers.ChoiceField(choices=["raw"])  # type: ignore[assignment]  # a declared field, as in logs
     bucket_seconds = serializers.IntegerField(help_text="The length of a bucket of the failures timeline.")
     buckets = serializers.ListField(child=serializers.DateTimeField(), help_text="Each bucket's start.")
     summary = IncidentSummarySerializer()

@@ -87,9 +87,7 @@ class PodLogsView(APIView):
         container = _container(pod, params.get("container", ""))
         tail = _tail(params.get("tail", ""))
         timestamps = params.get("timestamps", "").lower() in TRUE
-        rows = list(
-            Attempt.objects.filter(pod=pod, container__name=container).order_by("-generation", "-number")
-        )
+        rows = selectors.container_attempts(pod=pod, container=container)
         target = _target(
             rows,
             previous=params.get("previous", "").lower() in TRUE,

@@ -27,7 +27,8 @@ from pods.reports import trend as trend_
 
 
 class _RowQuerySerializer(ReportQuerySerializer):
-    # JSON only, and from raw rows only (a row's Pods and its exact percentiles per bucket).
+    # JSON only, and from raw rows only (a row's Pods and its exact percentiles per bucket). DRF drops an
+    # inherited declared field set to None; mypy sees the parent's Field attribute typed otherwise.
     format = None  # type: ignore[assignment]
     source = None  # type: ignore[assignment]
 

@@ -22,7 +22,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ from opentelemetry.util.re import parse_env_headers
 from pods.models import Cluster
 from pods.signals.traces import StartupEnd, StartupTrace, build_trace, ended_now, startup_end
 from pods.timeline import PodState
+from pods.timeline.times import UNIX_EPOCH
 
 if TYPE_CHECKING:  # pods.ingest imports this module
     from pods.ingest.items import WatchItem
@@ -48,7 +49,6 @@ log = logging.getLogger(__name__)
 CLAIM_DAYS = 7
 _LOCAL_CLAIMS_MAX = 100_000
 _local_claims: OrderedDict[str, None] = OrderedDict()
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SCOPE = InstrumentationScope("initscope.pods.signals.traces")
 _STATUS = {"unset": StatusCode.UNSET, "ok": StatusCode.OK, "error": StatusCode.ERROR}
 
@@ -161,7 +161,7 @@ def _exporter(endpoint: str, headers: tuple[tuple[str, str], ...]) -> OTLPSpanEx
 
 
 def _nanos(at: datetime) -> int:
-    return (at - _EPOCH) // timedelta(microseconds=1) * 1000
+    return (at - UNIX_EPOCH) // timedelta(microseconds=1) * 1000
 
 
 def readable_spans(trace: StartupTrace) -> list[ReadableSpan]:

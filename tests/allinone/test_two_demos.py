@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.allinone.test_make_demo import ROOT, _free_port, _get, _login, _wait
+from tests.allinone.demo import ROOT, _free_port, _get, _login, _wait
 
 
 class Demo:

@@ -16,7 +16,6 @@ from pods.kube.workloads import clear_cache, with_live_workload
 from pods.models import Pod
 from pods.selectors import pod_document
 from tests.builders import event, pod, ts
-from tests.integration.test_api_schema import Checked, api, met, openapi, schema  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +105,7 @@ def test_the_pod_page_shows_the_spec_section_escaped(logged_in_client):
     assert 'id="spec"' in fragment.content.decode()
 
 
-def test_the_api_document_carries_the_spec_and_workload(api):  # noqa: F811
+def test_the_api_document_carries_the_spec_and_workload(api):
     obj = described_pod()
     ingest([obj, rs_pod("api-5b6c7d8e9f-aaaaa", "uid-newer", "5b6c7d8e9f", created=100)])
     doc = api.get("/api/v1/pods/{uid}", uid=obj["metadata"]["uid"]).json()
@@ -140,7 +139,7 @@ def test_the_api_document_carries_the_spec_and_workload(api):  # noqa: F811
 # --- Jobs and Deployments --------------------------------------------------------------------------
 
 
-def test_a_job_pod_lists_its_siblings_and_the_jobs_counts_fetched_on_demand(api):  # noqa: F811
+def test_a_job_pod_lists_its_siblings_and_the_jobs_counts_fetched_on_demand(api):
     ingest(
         [
             job_pod("backup-29000-aaaaa", "job-1", phase="Failed", created=0),
@@ -241,7 +240,7 @@ def test_pods_show_prints_the_spec_and_the_events_without_control_characters():
 def test_a_watched_cluster_answers_with_the_jobs_counts_and_the_rollout_revision(
     kubesim_cluster,
     transactional_db,
-    api,  # noqa: F811
+    api,
 ):
     from pods import watch
     from tests.services import settings_for_cluster

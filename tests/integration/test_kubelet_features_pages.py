@@ -10,7 +10,6 @@ from django.urls import reverse
 from kubesim.recorder import record
 from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
 from pods.models import Pod
-from tests.integration.test_api_schema import api, met, openapi, schema  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +41,7 @@ def test_the_container_table_shows_restart_policy_stop_signal_and_resources(logg
     assert "Restart on exit In 42" in html
 
 
-def test_the_api_document_carries_the_new_fields_and_matches_the_schema(api):  # noqa: F811
+def test_the_api_document_carries_the_new_fields_and_matches_the_schema(api):
     ingest_recording("restart-rules", 70, "rules")
     ingest_recording("restart-all", 45, "all", seed=1)
     ingest_recording("sandbox-failure", 30, "netless", seed=2)

@@ -7,7 +7,6 @@ import re
 import pytest
 from django.urls import reverse
 
-from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
 from pods.models import Pod
 from tests.builders import (
     NODE,
@@ -19,6 +18,7 @@ from tests.builders import (
     rebased,
     sidecar_job_completed,
 )
+from tests.integration.helpers import detail_url, ingest
 
 pytestmark = pytest.mark.django_db
 
@@ -54,21 +54,6 @@ def back_off_event(uid: str, name: str, *, message: str) -> dict:
         ),
         T0,
     )
-
-
-def ingest(
-    objects: list[dict], events: list[dict] = (), *, cluster: str = "t", deleted: bool = False
-) -> None:
-    items = [WatchItem(kind="pod", type="MODIFIED", object=obj) for obj in objects]
-    if deleted:
-        items.append(WatchItem(kind="pod", type="DELETED", object=objects[-1]))
-    items += [WatchItem(kind="event", type="ADDED", object=ev) for ev in events]
-    result = ingest_batch(cluster=cluster_get_or_create(name=cluster), items=items)
-    assert not result.rejected, result.rejected
-
-
-def detail_url(uid: str) -> str:
-    return reverse("pods:detail", args=[uid])
 
 
 # --- access ----------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.builders import ago, event, pending_conditions, pod, rebased, running, waiting
-from tests.integration.test_pages import detail_url, ingest
+from tests.integration.helpers import detail_url, ingest
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,6 @@ from rest_framework.authtoken.models import Token
 from pods.models import Attempt, Cluster, Container, Pod
 from pods.reports.compare import FIELDS
 from pods.reports.documents import csv_cell
-from tests.integration.test_api_schema import Checked, anonymous, api, met, openapi, schema  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +191,7 @@ def test_the_compare_api_needs_a_session_or_a_token(stored, client, user):
     assert client.get(URL, PERIODS, HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
 
 
-def test_compare_answers_match_the_schema(stored, api, anonymous):  # noqa: F811 - fixtures
+def test_compare_answers_match_the_schema(stored, api, anonymous):
     document = api.get(URL, PERIODS).json()
     assert document["regressions"] == 2 and {r["presence"] for r in document["rows"]} == {"both", "a", "b"}
     by_image = api.get(URL, {"by": "image", "since": "2025-06-02", "until": "2025-06-03"}).json()

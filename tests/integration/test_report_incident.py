@@ -22,7 +22,6 @@ from rest_framework.authtoken.models import Token
 from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
 from pods.models import Cluster
 from tests.builders import at, crash_loop_sequence, event, running_pod
-from tests.integration.test_api_schema import Checked, anonymous, api, met, openapi, schema  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -175,7 +174,7 @@ def test_the_incident_api_needs_a_session_or_a_token(stored, client, user):
     assert client.get(URL, PARAMS, HTTP_AUTHORIZATION=f"Token {token.key}").json()["slowest"] == [CRASH, FINE]
 
 
-def test_incident_answers_match_the_schema(stored, api, anonymous):  # noqa: F811 - fixtures
+def test_incident_answers_match_the_schema(stored, api, anonymous):
     document = api.get(URL, PARAMS).json()
     assert document["reasons"] and document["events"] and document["slowest"]
     assert any(p["deleted_at"] is None for p in document["pods"])

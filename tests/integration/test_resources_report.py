@@ -28,7 +28,6 @@ from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
 from pods.reports import resources
 from pods.reports.documents import csv_cell
 from tests.builders import cond, last, pod, running, terminated, ts, waiting
-from tests.integration.test_api_schema import Checked, anonymous, api, met, openapi, schema  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -179,13 +178,13 @@ WARM = {
 }
 
 
-def test_the_report_says_what_was_computed_by_hand(stored, api):  # noqa: F811
+def test_the_report_says_what_was_computed_by_hand(stored, api):
     document = api.get(URL, PARAMS).json()
     assert document["since"] == "2025-06-01T00:00:00Z" and document["source"] == "raw"
     assert document["rows"] == [MIGRATE, PROXY, WARM]
 
 
-def test_filters_and_the_period(stored, api):  # noqa: F811
+def test_filters_and_the_period(stored, api):
     assert api.get(URL, {**PARAMS, "container": "migrate"}).json()["rows"] == [MIGRATE]
     assert api.get(URL, {**PARAMS, "workload": "Pod/debug" + XSS}).json()["rows"] == [WARM]
     assert api.get(URL, {**PARAMS, "cluster": "other"}).json()["rows"] == []
@@ -207,7 +206,7 @@ def test_filters_and_the_period(stored, api):  # noqa: F811
     }
 
 
-def test_the_csv_has_the_json_rows(stored, api, logged_in_client):  # noqa: F811
+def test_the_csv_has_the_json_rows(stored, api, logged_in_client):
     document = api.get(URL, PARAMS).json()
     response = logged_in_client.get(URL, {**PARAMS, "format": "csv"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
@@ -218,7 +217,7 @@ def test_the_csv_has_the_json_rows(stored, api, logged_in_client):  # noqa: F811
     ]
 
 
-def test_the_api_needs_a_session_or_a_token_and_refuses_a_bad_period(stored, anonymous, api, user):  # noqa: F811
+def test_the_api_needs_a_session_or_a_token_and_refuses_a_bad_period(stored, anonymous, api, user):
     assert anonymous.get(URL, PARAMS).status_code == 401
     assert anonymous.get(URL, {**PARAMS, "format": "csv"}).status_code == 401
     assert api.get(URL, {"since": "yesterday"}).json() == {"since": [ANY]}

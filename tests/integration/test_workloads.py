@@ -168,6 +168,13 @@ def test_an_unschedulable_pod_names_its_unbound_claim(tmp_path, logged_in_client
     }, "the claim it mounts, not the other claim (scratch) of the namespace"
     listed = selectors.pod_list_page(filters=selectors.PodFilters(cluster="pvc"), size=10).rows
     assert listed[0]["diagnosis"]["summary"] == document["diagnosis"]["summary"]
+    # Every list says what the Pod page says: the API's and `pods list`'s rows read the claim's Events too.
+    (api_row,) = logged_in_client.get("/api/v1/pods", {"cluster": "pvc"}).json()["results"]
+    assert api_row["diagnosis"]["summary"] == document["diagnosis"]["summary"]
+    out = io.StringIO()
+    call_command("pods", "list", "--cluster", "pvc", "--json", stdout=out)
+    (cli_row,) = [orjson.loads(line) for line in out.getvalue().splitlines()]
+    assert cli_row["diagnosis"]["summary"] == document["diagnosis"]["summary"]
     page = logged_in_client.get(f"/pods/{pod.uid}/").content.decode()
     assert "about PersistentVolumeClaim data-db" in page
 

@@ -1,4 +1,5 @@
-"""What the kubesim tests and their conftest share: the ManualClock's start, kubectl, reading a watch."""
+"""What the kubesim tests and their conftest share: the ManualClock's start, kubectl, reading a watch,
+running a scenario with a recorder of every Pod write."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import sys
 from pathlib import Path
 
 import aiohttp
+
+from kubesim import KubeSim
+from kubesim.printers import pod_status_text
 
 START = 1_750_000_000.0
 KUBECTL = Path(sys.executable).parent / "kubectl"
@@ -37,3 +41,47 @@ async def read_watch(
 
     await asyncio.wait_for(run(), timeout)
     return out
+
+
+class Recorder:
+    """Every Pod write, plus helpers over the event store."""
+
+    def __init__(self, sim: KubeSim) -> None:
+        self.sim = sim
+        self.changes: list[tuple[float, str, dict]] = []
+        sim.store.subscribe("pods", lambda ch: self.changes.append((sim.clock.now(), ch.type, ch.obj)))
+
+    def pods(self, name_prefix: str = "") -> list[dict]:
+        return [o for _, _, o in self.changes if o["metadata"]["name"].startswith(name_prefix)]
+
+    def statuses(self, container: str) -> list[dict]:
+        out = []
+        for pod in self.pods():
+            st = pod["status"]
+            for cs in (st.get("initContainerStatuses") or []) + (st.get("containerStatuses") or []):
+                if cs["name"] == container:
+                    out.append(cs)
+        return out
+
+    def texts(self) -> list[str]:
+        out = []
+        for now, _, pod in self.changes:
+            text = pod_status_text(pod, now)[1]
+            if not out or out[-1] != text:
+                out.append(text)
+        return out
+
+    def events(self, reason: str | None = None) -> list[dict]:
+        evs = sorted(self.sim.store.objects["events"].values(), key=lambda e: e["metadata"]["name"])
+        return [e for e in evs if reason is None or e["reason"] == reason]
+
+
+async def run(make_sim, scenario, seconds, **kw) -> tuple[KubeSim, Recorder]:
+    sim = await make_sim(scenario, **kw)
+    rec = Recorder(sim)
+    sim.advance(seconds)
+    return sim, rec
+
+
+def current(sim: KubeSim, prefix: str = "") -> dict:
+    return next(p for (_, n), p in sorted(sim.store.objects["pods"].items()) if n.startswith(prefix))

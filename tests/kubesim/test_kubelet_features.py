@@ -12,7 +12,7 @@ from kubesim.core import NodeState
 from kubesim.kubelet import configure_node
 from kubesim.scenarios import load_scenario
 
-from .test_scenarios import current, run
+from .helpers import current, run
 
 
 def _status(pod: dict, name: str) -> dict:

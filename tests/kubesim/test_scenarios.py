@@ -7,51 +7,7 @@ import re
 from kubesim import KubeSim, ManualClock
 from kubesim.printers import pod_status_text
 
-from .helpers import START
-
-
-class Recorder:
-    """Every Pod write, plus helpers over the event store."""
-
-    def __init__(self, sim: KubeSim) -> None:
-        self.sim = sim
-        self.changes: list[tuple[float, str, dict]] = []
-        sim.store.subscribe("pods", lambda ch: self.changes.append((sim.clock.now(), ch.type, ch.obj)))
-
-    def pods(self, name_prefix: str = "") -> list[dict]:
-        return [o for _, _, o in self.changes if o["metadata"]["name"].startswith(name_prefix)]
-
-    def statuses(self, container: str) -> list[dict]:
-        out = []
-        for pod in self.pods():
-            st = pod["status"]
-            for cs in (st.get("initContainerStatuses") or []) + (st.get("containerStatuses") or []):
-                if cs["name"] == container:
-                    out.append(cs)
-        return out
-
-    def texts(self) -> list[str]:
-        out = []
-        for now, _, pod in self.changes:
-            text = pod_status_text(pod, now)[1]
-            if not out or out[-1] != text:
-                out.append(text)
-        return out
-
-    def events(self, reason: str | None = None) -> list[dict]:
-        evs = sorted(self.sim.store.objects["events"].values(), key=lambda e: e["metadata"]["name"])
-        return [e for e in evs if reason is None or e["reason"] == reason]
-
-
-async def run(make_sim, scenario, seconds, **kw) -> tuple[KubeSim, Recorder]:
-    sim = await make_sim(scenario, **kw)
-    rec = Recorder(sim)
-    sim.advance(seconds)
-    return sim, rec
-
-
-def current(sim: KubeSim, prefix: str = "") -> dict:
-    return next(p for (_, n), p in sorted(sim.store.objects["pods"].items()) if n.startswith(prefix))
+from .helpers import START, current, run
 
 
 async def test_healthy_startup_sequence(make_sim):

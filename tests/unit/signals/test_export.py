@@ -9,7 +9,7 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
 from pods.signals.export import readable_spans
 from pods.signals.traces import build_trace
-from tests.unit.signals.test_traces import UID, at, ready_pod
+from tests.unit.signals.states import UID, at, ready_pod
 
 
 def nanos(moment: datetime) -> int:

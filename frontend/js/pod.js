@@ -59,6 +59,14 @@ window.addEventListener("resize", () => requestAnimationFrame(() => waterfall?.r
 setInterval(() => {
   if (dataIsCurrent()) waterfall?.grow();
 }, GROW_INTERVAL_MS);
+// "Skip to the waterfall" (the second tab stop of the page) lands on the chart's current bar, not on
+// the zoom buttons before it; without this script the link still scrolls to the chart.
+document.querySelector("[data-skip-waterfall]")?.addEventListener("click", (event) => {
+  if (!waterfall?.current) return;
+  event.preventDefault();
+  waterfall.root.scrollIntoView({ block: "start" });
+  waterfall.rove(waterfall.current, { focus: true });
+});
 const page = document.getElementById("pod");
 const live = document.getElementById("pod-live");
 if (live) setUp(live);

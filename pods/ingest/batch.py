@@ -87,15 +87,19 @@ def ingest_batch(
             if isinstance(parsed_as, EventRecord):
                 events.append(parsed_as)
         result.events_written = write_events(cluster, newest_events(events).values())
+        # A Pod whose status stopped changing while its Events went on (a sandbox or a volume that keeps
+        # failing) is as old as its newest Event: a recording holds it until then.
+        data_times = [event.last_at for event in events]
         if result.pods_changed:
             changed_states = {uid: states[uid] for uid in result.pods_changed}
             created_before = {uid: created for uid, (_, created) in workload_before.items()}
             summaries = write_pods(cluster, changed_states, before, now, created_before)
             mark_hours(cluster, changed_states.values(), before, now)
-            _advance_observed_until(cluster, changed_states.values())
+            data_times += [state.last_seen_at for state in changed_states.values()]
             publish_after_commit(cluster.name, summaries)
             if startups is not None:
                 startups.after_fold(changed_states)
+        _advance_observed_until(cluster, data_times)
         _mark_observed(cluster, parsed)
         _write_related(cluster, related, states, workload_before, result, now)
     return result
@@ -122,12 +126,7 @@ def _write_related(
         cluster=cluster, items=related, pods=created, now=now
     )
     # A recording of nothing but such Events is judged as of its newest one (`observed_until`).
-    newest = newest_time(record.last_at for _, record, _ in related)
-    if newest is not None and (cluster.observed_until is None or cluster.observed_until < newest):
-        Cluster.objects.filter(pk=cluster.pk).filter(
-            Q(observed_until__isnull=True) | Q(observed_until__lt=newest)
-        ).update(observed_until=newest)
-        cluster.observed_until = newest
+    _advance_observed_until(cluster, (record.last_at for _, record, _ in related))
 
 
 def _mark_observed(cluster: Cluster, parsed: list[_Parsed]) -> None:
@@ -148,16 +147,17 @@ def _mark_observed(cluster: Cluster, parsed: list[_Parsed]) -> None:
     ).update(observed_at=at)
 
 
-def _advance_observed_until(cluster: Cluster, states: Iterable[PodState]) -> None:
-    """Move the cluster's `observed_until` to the newest time its data holds (never backwards)."""
-    newest = newest_time(s.last_seen_at for s in states)
-    if newest is None:
-        return
+def _advance_observed_until(cluster: Cluster, times: Iterable[datetime | None]) -> None:
+    """Move the cluster's `observed_until` (a recording's "now", `pods.selectors.cluster_now`) to the newest
+    of `times`, the times its data holds: the Pods' newest times and the Events' last times (never
+    backwards)."""
+    newest = newest_time(times)
+    if newest is None or (cluster.observed_until is not None and cluster.observed_until >= newest):
+        return  # it never moves backwards: the row holds as much already
     Cluster.objects.filter(pk=cluster.pk).filter(
         Q(observed_until__isnull=True) | Q(observed_until__lt=newest)
     ).update(observed_until=newest)
-    if cluster.observed_until is None or cluster.observed_until < newest:
-        cluster.observed_until = newest
+    cluster.observed_until = newest
 
 
 def _parse(items: Sequence[WatchItem], result: IngestResult, related: list[_Related]) -> list[_Parsed]:

@@ -16,13 +16,25 @@ def _clean(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in (text or ""))
 
 
+RECORDED_MARK = "*"
+RECORDED_NOTE = f"{RECORDED_MARK} a recording: IN STEP counts to the end of its data, not to now"
+
+
 def render_list(rows: list[dict], *, now: datetime | None = None) -> str:
-    """A kubectl-like table; time in step is measured at each row's `as_of` (a recording's end)."""
+    """A kubectl-like table; time in step is measured at each row's `as_of` (a recording's end), and marked
+    (RECORDED_NOTE under the table) when the row's cluster is a recording, as the page says "when
+    recorded"; none for a deleted or finished Pod (`terminal`), whose step no longer runs, as on the page."""
     header = ["CLUSTER", "NAMESPACE", "NAME", "STATUS", "RESTARTS", "STEP", "IN STEP", "STUCK", "DIAGNOSIS"]
     table = [header]
+    recorded = False
     for row in rows:
-        since = parse_time(row.get("step_since"))
+        finished = row.get("deleted_at") or row.get("terminal")
+        since = None if finished else parse_time(row.get("step_since"))
         row_now = now or parse_time(row.get("as_of")) or datetime.now(UTC)
+        in_step = human_duration((row_now - since).total_seconds()) if since else "-"
+        if since and row.get("live") is False:
+            in_step += RECORDED_MARK
+            recorded = True
         diagnosis = row.get("diagnosis") or {}
         table.append(
             [
@@ -32,15 +44,14 @@ def render_list(rows: list[dict], *, now: datetime | None = None) -> str:
                 _clean(row["status"]),
                 str(row["restarts"]),
                 _clean(row.get("step") or ""),
-                human_duration((row_now - since).total_seconds()) if since else "-",
+                in_step,
                 "yes" if row.get("stuck") else "",
                 _clean(diagnosis.get("code", "")),
             ]
         )
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in table
-    )
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    return "\n".join([*lines, RECORDED_NOTE] if recorded else lines)
 
 
 def _start(attempt: dict) -> datetime | None:

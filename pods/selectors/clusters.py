@@ -94,25 +94,44 @@ def cluster_health(*, now: datetime | None = None) -> list[dict[str, Any]]:
     process's INITSCOPE_CLUSTERS lacks it (`manage.py clusters` beside `serve --demo`, whose `demo`
     cluster only that process configures); `not-configured` is a cluster no one configures here and no
     watcher keeps alive. `configured` says whether this process's settings name it. `pods` and `stuck`
-    count its Pods that are not deleted, and the stuck ones among them (`stuck_q`). `stale`,
+    count its Pods that are not deleted, and the stuck ones among them (`_pod_counts`; recordings
+    are `recorded_clusters`, not these rows). `stale`,
     `stale_reason` and `known_at` are the staleness rule's verdict (`_freshness`), the pages' too.
     """
-    from pods.selectors.pods import stuck_q, stuck_threshold
-
     now = now or datetime.now(UTC)
     rows = _health_rows(now=now)
-    counts = {
+    counts = _pod_counts([r["name"] for r in rows], now=now)
+    for row in rows:
+        row["pods"], row["stuck"] = counts.get(row["name"], (0, 0))
+    return rows
+
+
+def recorded_clusters(*, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The recordings (clusters with Pods that no one watches: `cluster_freshness`'s `recorded`), for the
+    clusters page and `manage.py clusters` beside `cluster_health`'s rows: `name`, `state` (`recorded`),
+    `observed_until` (the end of its data) and, counted as in `cluster_health`, `pods` and `stuck` (stuck
+    judged at the end of the recording, `stuck_q`)."""
+    now = now or datetime.now(UTC)
+    entries = [e for e in cluster_freshness(now=now) if e["state"] == FRESH_RECORDED]
+    counts = _pod_counts([e["name"] for e in entries], now=now)
+    return [
+        {"name": e["name"], "state": FRESH_RECORDED, "observed_until": e["known_at"],
+         "pods": counts.get(e["name"], (0, 0))[0], "stuck": counts.get(e["name"], (0, 0))[1]}
+        for e in entries
+    ]  # fmt: skip
+
+
+def _pod_counts(names: list[str], *, now: datetime) -> dict[str, tuple[int, int]]:
+    """Per cluster of `names`: its Pods that are not deleted, and the stuck ones among them (`stuck_q`)."""
+    from pods.selectors.pods import stuck_q, stuck_threshold
+
+    return {
         row["cluster__name"]: (row["pods"], row["stuck"])
-        for row in Pod.objects.filter(
-            cluster__name__in=[r["name"] for r in rows], seen=True, deleted_at__isnull=True
-        )
+        for row in Pod.objects.filter(cluster__name__in=names, seen=True, deleted_at__isnull=True)
         .values("cluster__name")
         .annotate(pods=Count("id"), stuck=Count("id", filter=stuck_q(now=now, threshold=stuck_threshold())))
         .order_by()
     }
-    for row in rows:
-        row["pods"], row["stuck"] = counts.get(row["name"], (0, 0))
-    return rows
 
 
 def stale_after_seconds() -> float:

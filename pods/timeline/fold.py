@@ -440,8 +440,17 @@ def _fold_containers(
         if restarted:
             changed |= restart_all.end_restarted(container, obs, began)
         changed |= observe(container, obs, state.init_generation)
-        changed |= _fold_container_status(container, obs, when)
+        seen_at = when if observed_at is not None else _replay_time(when, obs)
+        changed |= _fold_container_status(container, obs, seen_at)
     return changed
+
+
+def _replay_time(when: datetime | None, obs: Observation) -> datetime | None:
+    """A replayed container status's stand-in clock: the Pod's newest condition transition, but never
+    before the container's own newest time (a crash loop changes no condition, so a back-off seen after
+    the third run would otherwise be dated at the Pod's initialization; docs/kubernetes.md §2)."""
+    own = [run.finished_at or run.started_at for run in (obs.current, obs.last) if run is not None]
+    return newest_time([when, *own])
 
 
 def _conditions_time(state: PodState) -> datetime | None:

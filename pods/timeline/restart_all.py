@@ -33,7 +33,9 @@ def shows_restart_all(obs: Observation) -> bool:
 
 def opens_generation(container: ContainerState, obs: Observation) -> bool:
     """Whether `obs` shows a restart-all the container's attempts have not yet been split at: its
-    made-up lastState beside restartCount N while the current generation holds attempts below N only."""
+    made-up lastState beside restartCount N while the current generation holds attempts below N only,
+    one of them seen (a run known only by count was placed at first sight, when the restart had already
+    happened: the round seen then is the current generation)."""
     if not shows_restart_all(obs):
         return False
     below = False
@@ -41,7 +43,7 @@ def opens_generation(container: ContainerState, obs: Observation) -> bool:
         if attempt.generation == container.generation:
             if attempt.number + max(attempt.count, 1) - 1 >= obs.rc:
                 return False
-            below = True
+            below = below or attempt.known
     return below
 
 

@@ -15,13 +15,16 @@ MAX_NAME = 253
 
 @require_GET
 def cluster_list(request: HttpRequest) -> HttpResponse:
-    """Configured clusters with state, holder, last event, lag and the newest error, per stream too."""
+    """Configured clusters with state, holder, last event, lag and the newest error, per stream too; then
+    the recordings (imported clusters no one watches) with their Pod and stuck counts."""
     now = datetime.now(UTC)
-    return render(
-        request,
-        "pods/clusters.html",
-        {"nav": "clusters", "now": now, "clusters": selectors.cluster_health(now=now)},
-    )
+    context = {
+        "nav": "clusters",
+        "now": now,
+        "clusters": selectors.cluster_health(now=now),
+        "recordings": selectors.recorded_clusters(now=now),
+    }
+    return render(request, "pods/clusters.html", context)
 
 
 @require_GET

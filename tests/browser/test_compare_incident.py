@@ -5,17 +5,13 @@ database (`manage.py import_watch`, as an SRE would): Deployment/api's `migrate`
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime
-from urllib.parse import urlparse, urlunparse
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import ROOT, screenshot
+from tests.browser.helpers import ROOT, import_recording, screenshot
 from tests.builders import crash_loop_sequence, event, rebased, running_pod
 
 RECORDED = "rec-incident"
@@ -34,12 +30,6 @@ INCIDENT = (
 )
 
 
-def _server_database_url() -> str:
-    """The database `manage.py serve` of conftest.py uses (`test_<name>_browser`)."""
-    url = urlparse(os.environ["DATABASE_URL"])
-    return urlunparse(url._replace(path=f"/test_{url.path.lstrip('/') or 'initscope'}_browser"))
-
-
 @pytest.fixture(scope="module")
 def recorded(server_url, tmp_path_factory) -> str:
     before = running_pod()
@@ -55,14 +45,7 @@ def recorded(server_url, tmp_path_factory) -> str:
     objects = [rebased(before, DAY_A), *rebased([*after, back_off], DAY_B)]
     path = tmp_path_factory.mktemp("recording") / "incident.jsonl"
     path.write_text("".join(json.dumps({"type": "MODIFIED", "object": o}) + "\n" for o in objects))
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": _server_database_url(), "INITSCOPE_CLUSTERS": ""}
-    subprocess.run(
-        [sys.executable, "manage.py", "import_watch", "--cluster", RECORDED, str(path)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    import_recording(RECORDED, path)
     return server_url
 
 

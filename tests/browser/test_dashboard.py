@@ -120,6 +120,15 @@ def test_the_waterfall_is_one_tab_stop_and_arrow_keys_move_between_bars(page, se
     expect(stops).to_have_count(1)
     page.keyboard.press("Tab")  # out of the chart in one step
     assert page.evaluate("!document.activeElement.closest('.wf-plot')")
+    # from the top of a freshly opened page, the chart's current bar is two tabs and Enter away
+    _open_pod(page, server_url, uid)
+    page.wait_for_load_state("networkidle")
+    current = page.evaluate("document.querySelector('#waterfall .wf-seg[tabindex=\"0\"]').id")
+    page.keyboard.press("Tab")  # Skip to content
+    page.keyboard.press("Tab")  # Skip to the waterfall
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the waterfall"
+    page.keyboard.press("Enter")
+    assert page.evaluate(focused) == current
     assert not page.errors
 
 

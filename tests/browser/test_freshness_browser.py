@@ -5,15 +5,11 @@ says `recorded`."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from urllib.parse import urlparse, urlunparse
 
 from playwright.sync_api import expect
 
-from tests.browser.helpers import CLUSTER, ROOT, screenshot, wait_for
+from tests.browser.helpers import CLUSTER, ROOT, import_recording, screenshot, wait_for
 
 STALE_WITHIN_MS = 30_000
 RECOVER_WITHIN_MS = 75_000  # the watcher's reconnect back-off is capped at 30 s, then a relist
@@ -34,6 +30,32 @@ def _uid_of(kubesim, name: str) -> str:
 
 def _since_texts(page) -> list[str]:
     return page.evaluate("[...document.querySelectorAll('[data-since]')].map((el) => el.textContent)")
+
+
+def _the_clusters_page_shows_the_whole_error_on_a_phone(browser, login_state, server_url) -> None:
+    """The clusters page at 390 px, while the watch fails: the page does not scroll sideways (the table
+    scrolls inside its card) and each error is shown whole, not clamped to a few lines."""
+    context = browser.new_context(storage_state=login_state, viewport={"width": 390, "height": 844})
+    try:
+        clusters = context.new_page()
+        errors = clusters.locator("#clusters .cluster-error")
+
+        def failing_stream() -> bool:
+            clusters.goto(f"{server_url}/clusters/")
+            return errors.count() > 0
+
+        wait_for(failing_stream, 20, interval=1, message="a stream's error on the clusters page")
+        overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        assert clusters.evaluate(overflow) <= 0, "the clusters page scrolls sideways"
+        assert clusters.locator("#clusters").locator("xpath=..").evaluate(
+            "(el) => getComputedStyle(el).overflowX"
+        ) in ("auto", "scroll")
+        cut = errors.evaluate_all("(els) => els.filter((el) => el.scrollHeight > el.clientHeight + 1).length")
+        assert cut == 0, f"an error is cut: {errors.all_inner_texts()}"
+        assert all(text.strip() for text in errors.all_inner_texts())
+        screenshot(clusters, "freshness-stale-clusters-390")
+    finally:
+        context.close()
 
 
 def test_a_failing_watch_turns_the_pages_stale_within_30s_and_live_again_after(
@@ -60,6 +82,7 @@ def test_a_failing_watch_turns_the_pages_stale_within_30s_and_live_again_after(
             expect(banner).to_contain_text(f"Not current: cluster {CLUSTER}")
         expect(page.locator(f'tr[data-cluster="{CLUSTER}"][data-stale]').first).to_be_attached()
         screenshot(pod_page, "freshness-stale-pod")
+        _the_clusters_page_shows_the_whole_error_on_a_phone(browser, login_state, server_url)
         # Timers stop at the time the data was last known.
         before = _since_texts(pod_page), _since_texts(page)
         time.sleep(2.5)
@@ -80,22 +103,8 @@ def test_a_failing_watch_turns_the_pages_stale_within_30s_and_live_again_after(
         pod_page.context.close()
 
 
-def _server_database_url() -> str:
-    """The database `manage.py serve` of conftest.py uses (`test_<name>_browser`)."""
-    url = urlparse(os.environ["DATABASE_URL"])
-    return urlunparse(url._replace(path=f"/test_{url.path.lstrip('/') or 'initscope'}_browser"))
-
-
 def test_a_recorded_pods_page_says_recorded(page, server_url):
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": _server_database_url(), "INITSCOPE_CLUSTERS": ""}
-    sample = ROOT / "samples" / "02-init-crashloop.json"
-    subprocess.run(
-        [sys.executable, "manage.py", "import_watch", "--cluster", RECORDED, str(sample)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    import_recording(RECORDED, ROOT / "samples" / "02-init-crashloop.json")
     pods = page.request.get(f"{server_url}/api/v1/pods?cluster={RECORDED}").json()["results"]
     uid = pods[0]["uid"]
     page.goto(f"{server_url}/pods/{uid}/?cluster={RECORDED}")

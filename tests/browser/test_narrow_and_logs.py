@@ -1,7 +1,9 @@
 """Narrow screens, the keyboard on a zoomed waterfall, and the log panel, in chromium (see conftest.py).
 
 At 390 px (a phone) the list and the Pod page fit the width: the page never scrolls sideways, wide tables
-scroll inside their card. At 1024 px every column of the list is on screen. The log panel says which
+scroll inside their card. At 1024 px every column of the list is on screen, with the samples' long
+STATUS values (Init:CreateContainerConfigError) too, and a row's diagnosis is never cut (the ConfigMap or
+image it names stays readable). The log panel says which
 attempt it shows, never shows the previous attempt with the current one's lines, and copies them.
 """
 
@@ -12,9 +14,10 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import ARTIFACTS, CLUSTER, screenshot, wait_for
+from tests.browser.helpers import ARTIFACTS, CLUSTER, ROOT, import_recording, screenshot, wait_for
 
 TIMEOUT_MS = 20_000
+SAMPLES = "narrow-samples"
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
@@ -94,6 +97,42 @@ def test_every_column_of_the_list_shows_at_1024(browser, login_state, server_url
         assert layout["columns"] >= 8
         assert layout["off"] == [] and not layout["scrolls"], f"columns fall off: {layout}"
         screenshot(page, "list-1024")
+
+
+@pytest.fixture(scope="module")
+def samples_cluster(server_url) -> str:
+    """The bundled recordings, as `make demo` shows them beside a live cluster: the list's longest words, a
+    STATUS of 31 characters (Init:CreateContainerConfigError, whose diagnosis ends with the ConfigMap's
+    name) and an image pull whose diagnosis names the image four times."""
+    import_recording(SAMPLES, *sorted((ROOT / "samples").glob("[0-9]*.json")))
+    return SAMPLES
+
+
+CUT_SUMMARIES = """() => [...document.querySelectorAll('#pods .diag-summary')]
+  .filter((el) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
+  .map((el) => el.textContent)"""
+
+
+@pytest.mark.parametrize("width", [1024, 390])
+def test_the_list_keeps_every_column_and_whole_diagnoses(
+    browser, login_state, server_url, samples_cluster, width
+):
+    with sized_page(browser, login_state, width, 844) as page:
+        page.goto(f"{server_url}/")  # every cluster, each row tagged with its cluster's name, stuck first
+        expect(page.locator("#pods")).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.locator("#pods")).to_contain_text("CreateContainerConfigError")
+        assert page.evaluate(OVERFLOW) <= 0, f"the list scrolls sideways: {_wide_elements(page)}"
+        if width == 1024:
+            wrap = page.evaluate(
+                "(() => { const w = document.querySelector('#pods').parentElement;"
+                " return [w.scrollWidth, w.clientWidth]; })()"
+            )
+            assert wrap[0] <= wrap[1], f"the list's columns fall off its card at 1024 px: {wrap}"
+        config = page.locator("#pods [data-field=diagnosis]").filter(has_text="CreateContainerConfigError")
+        expect(config).to_contain_text('configmap "app-config" not found')
+        assert page.evaluate(CUT_SUMMARIES) == [], "a diagnosis is cut"
+        screenshot(page, f"list-samples-{width}")
+        assert not page.errors
 
 
 def test_after_zooming_the_focused_bar_stays_inside_the_chart(browser, login_state, server_url, kubesim):

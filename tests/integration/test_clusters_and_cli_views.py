@@ -92,9 +92,10 @@ def test_page_and_cli_show_pod_and_stuck_counts_and_the_whole_error(
 
 def test_pods_list_has_a_cluster_column(imported_samples):
     text, _ = run("pods", "list", "--limit", "5")
-    header, *rows = text.splitlines()
+    header, *rows, note = text.splitlines()
     assert header.split()[0] == "CLUSTER"
     assert rows and all(row.split()[0] == "samples" for row in rows)
+    assert note.startswith("* a recording"), "the samples are a recording"
 
 
 def test_pods_show_says_when_several_pods_have_the_name_and_how_to_pick_another(imported_samples):
@@ -124,3 +125,57 @@ def test_pods_show_says_when_several_pods_have_the_name_and_how_to_pick_another(
     )
     _, err = run("pods", "show", unique["name"])
     assert err == ""
+
+
+def test_pods_list_marks_a_recordings_time_in_step_and_stops_a_finished_pods(imported_samples):
+    """As the page: a recording's time in step is as of its end and says so; a deleted or finished Pod has
+    none (its clock stopped), never a time that grows on every run."""
+    text, _ = run("pods", "list", "--limit", "1000")
+    header, *rows = text.splitlines()
+    note = rows.pop()
+    assert note.startswith("* a recording")
+    start, end = header.index("IN STEP"), header.index("STUCK")
+    in_step = {}
+    for row in rows:
+        cluster, namespace, name = row.split()[:3]
+        in_step.setdefault(f"{namespace}/{name}", []).append(row[start:end].strip())
+    pods = Pod.objects.filter(cluster__name="samples", seen=True)
+    finished = [p for p in pods if p.deleted_at or p.terminal]
+    running = [p for p in pods if not (p.deleted_at or p.terminal) and p.step_since]
+    assert finished and running
+    for pod in finished:
+        assert "-" in in_step[f"{pod.namespace}/{pod.name}"], pod.name
+    for pod in running:
+        assert any(v.endswith("*") for v in in_step[f"{pod.namespace}/{pod.name}"]), pod.name
+    assert all(v == "-" or v.endswith("*") for values in in_step.values() for v in values)
+
+
+def test_a_recording_is_listed_with_its_counts_on_the_page_and_in_the_cli(
+    settings, imported_samples, logged_in_client
+):
+    """An imported cluster no one watches is on the clusters page and in `manage.py clusters` as
+    `recorded`, with its Pod and stuck counts (stuck as of the end of the recording) and where its data
+    ends."""
+    settings.INITSCOPE_CLUSTERS = []
+    live = Pod.objects.filter(cluster__name="samples", seen=True, deleted_at__isnull=True).count()
+    stuck = selectors.pod_queryset(
+        filters=selectors.PodFilters(cluster="samples", stuck=True, include_deleted=False)
+    ).count()
+    assert live and stuck
+    page = logged_in_client.get("/clusters/").content.decode()
+    assert "No cluster is configured" not in page
+    cells = page[page.index('id="recordings"') :]
+    assert 'data-cluster="samples" data-state="recorded"' in cells
+    assert re.search(rf'data-field="pods"><a [^>]*>{live}</a>', cells)
+    assert re.search(rf'data-field="stuck"><a href="[^"]*stuck=1"><strong>{stuck}</strong>', cells)
+    until = Cluster.objects.get(name="samples").observed_until
+    assert until.strftime("%Y-%m-%dT%H:%M:%SZ") in cells
+
+    text, _ = run("clusters")
+    assert _cli_row(text, "samples").split()[1:5] == [
+        "recorded",
+        str(live),
+        str(stuck),
+        until.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    ]
+    assert selectors.cluster_health() == [], "the API's health rows stay the watched clusters'"

@@ -12,11 +12,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from pods import selectors
-from pods.ingest import change_summary
+from pods.ingest import WatchItem, change_summary, cluster_get_or_create, ingest_batch
 from pods.ingest.rows import POD_COLUMNS
 from pods.live.subscriptions import summary_is_stuck
 from pods.models import Attempt, Cluster, Container, Event, Pod
 from pods.timeline import diagnose, is_stuck
+from tests import builders
 from tests.samples import SAMPLES, import_files
 
 pytestmark = pytest.mark.django_db
@@ -138,6 +139,29 @@ def test_a_recording_is_judged_at_its_own_end(imported_samples):
     assert selectors.cluster_now(cluster) == newest
     cluster.watched = True
     assert selectors.cluster_now(cluster) > newest
+
+
+def test_a_recording_lasts_until_its_newest_event():
+    """A Pod whose status stopped changing while its Events went on (a sandbox that cannot be created for
+    eight minutes) is judged as of its newest Event, as `kubectl describe` shows it: not "1s" in its step."""
+    cluster = cluster_get_or_create(name="frozen-status")
+    frozen = builders.pod(
+        rv=1,
+        conditions=builders.pending_conditions(ready_to_start=False),
+        init_statuses=[builders.waiting("db"), builders.waiting("migrate")],
+        statuses=[builders.waiting("app")],
+    )
+    failing = builders.event(
+        "FailedCreatePodSandBox", "Failed to create pod sandbox: rpc error", when=2, last_when=480, count=40,
+        etype="Warning",
+    )  # fmt: skip
+    ingest_batch(
+        cluster=cluster, items=[WatchItem("pod", frozen, "ADDED"), WatchItem("event", failing, "ADDED")]
+    )
+    cluster.refresh_from_db()
+    assert cluster.observed_until == builders.at(480)
+    (row,) = selectors.pod_summaries(list(Pod.objects.filter(cluster=cluster).select_related("cluster")))
+    assert row["as_of"] == builders.ts(480) and row["stuck"] and row["diagnosis"]["code"] == "sandbox"
 
 
 def _snapshot() -> dict:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pods.web.waterfall import waterfall_layout
 from pods.web.waterfall.model import MIN_BAR, MIN_GAP
-from tests.unit.test_waterfall import T0, at, attempt, container, crash_looping, document, segments
+from tests.unit.waterfall_documents import T0, at, attempt, container, crash_looping, document, segments
 
 
 def _span(reason, first, last, ended=None, message=""):
@@ -118,3 +118,14 @@ def test_the_header_counts_init_attempts_and_restarts():
     init = sum(lane.attempt_count for lane in layout.lanes if lane.kind == "init")
     assert layout.init_attempt_count == init == 4  # wait-for-db once, migrate three times
     assert layout.restart_count == 2
+
+
+def test_a_recordings_open_wait_reaches_the_recordings_end_like_a_running_bar():
+    # last seen waiting at 40 s, the recording ends at 9 min with no newer status: still waiting then
+    c = container("migrate", 0, state="waiting", state_reason="CreateContainerConfigError")
+    c["waiting"] = [_span("CreateContainerConfigError", 5, 40, message='configmap "x" not found')]
+    doc = document([c], live=False, as_of=at(540))
+    layout = waterfall_layout(doc, now=T0 + timedelta(seconds=540))
+    (wait,) = segments(layout, "migrate")
+    assert (wait.segment, wait.live) == ("waiting", False)
+    assert wait.end == layout.end and wait.seconds >= 535 - 1

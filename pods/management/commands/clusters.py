@@ -1,7 +1,8 @@
-"""`manage.py clusters [--json]`: the configured clusters and their watch health.
+"""`manage.py clusters [--json]`: the configured clusters and their watch health, then the recordings.
 
 The same rows as the clusters page (`selectors.cluster_health`): state, Pod and stuck counts, and the
-whole newest error (never cut; one line, control characters shown as `?`).
+whole newest error (never cut; one line, control characters shown as `?`); then each recording
+(`selectors.recorded_clusters`: state `recorded`, its counts, the end of its data as LAST EVENT).
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         rows = selectors.cluster_health()
+        recordings = selectors.recorded_clusters()
         if options["json"]:
             self.stdout.write(
                 orjson.dumps(
-                    rows, default=format_time, option=orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATETIME
+                    [*rows, *recordings],
+                    default=format_time,
+                    option=orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATETIME,
                 ).decode()
             )
             return
-        if not rows:
+        if not rows and not recordings:
             self.stdout.write("no clusters configured (set INITSCOPE_CLUSTERS)")
             return
         contexts = set(kube.kubeconfig_contexts())
@@ -52,6 +56,11 @@ class Command(BaseCommand):
                 if stream["state"] == "error":
                     where = f"{stream['resource']} in {stream['namespace'] or 'all namespaces'}"
                     self.stdout.write(f"  {where:<38} {'error':<15} {_one_line(stream['last_error'])}")
+        for row in recordings:  # imported, not watched: LAST EVENT is the end of the recording's data
+            self.stdout.write(
+                f"{row['name']:<24} {row['state']:<15} {row['pods']:>5} {row['stuck']:>5} "
+                f"{format_time(row['observed_until']) or '-':<21} {'-':>8}"
+            )
 
 
 def _one_line(text: str) -> str:

@@ -7,6 +7,7 @@ and `breakable` escapes its value before it adds `<wbr>` (its only markup).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,10 +104,18 @@ def when(value: object, empty: str = "—") -> str:
 
 
 @register.filter(is_safe=False, needs_autoescape=False)
-def breakable(value: object) -> SafeString:
+def breakable(value: object, words: str = "") -> SafeString:
     """An image reference (or any path-like name) that may wrap after each `/`, `:` and `@` rather than at
-    any letter: the text escaped, then a `<wbr>` after each of those (the only markup added)."""
+    any letter: the text escaped, then a `<wbr>` after each of those (the only markup added).
+    `breakable:"words"` also lets a CamelCase word wrap where a word starts (a STATUS such as
+    `Init:CreateContainerConfigError`, so the list's Status column fits at 1024 px)."""
     text = str(escape(str(value or "")))
     for mark in "/:@":
         text = text.replace(mark, f"{mark}<wbr>")
+    if words:
+        # escape() writes only lowercase entities (&lt; &quot; &#x27;): no <wbr> lands inside one
+        text = _WORD_START.sub("<wbr>", text)
     return mark_safe(text)  # noqa: S308 - escaped above; only <wbr> is added
+
+
+_WORD_START = re.compile(r"(?<=[a-z])(?=[A-Z])")

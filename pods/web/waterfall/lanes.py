@@ -77,7 +77,9 @@ class ContainerLane:
                 continue
             ended = parse_time(span.get("ended_at"))
             still = ended is None and index == len(spans) - 1 and current in reason.split("/")
-            end = ended or (self.ctx.open_end if still and self.ctx.live else parse_time(span.get("last_at")))
+            # still waiting at the end of the data: to now (live) or to the end of the recording, like a
+            # running bar (no newer status said otherwise)
+            end = ended or (self.ctx.open_end if still else parse_time(span.get("last_at")))
             if end is None:
                 continue
             image = any(r in _IMAGE_REASONS for r in reason.split("/"))

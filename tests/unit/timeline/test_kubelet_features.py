@@ -404,6 +404,43 @@ def test_restart_all_seen_only_after_the_clean_up_still_opens_one_generation():
     assert apply_pod(decode_state(encode_state(state)), again)[1] is False
 
 
+def test_a_pod_first_seen_in_the_round_after_a_restart_all_keeps_that_round_in_one_generation():
+    """A watch (or a recording) that starts while the init containers run again after a restart-all: the
+    restart happened before, and what came before it is known only by count. The round seen is one
+    generation: its first init container's run is not left behind in another one."""
+    restarted = {"terminated": dict(RESTARTED)}
+    seen = [
+        _trainer(
+            1,
+            init=[running("fetch", 22, rc=1, gen=1, last=restarted)],
+            apps=[_made_up("train"), _made_up("monitor")],
+            restarting="False",
+        ),
+        _trainer(
+            2,
+            init=[terminated("fetch", 0, 22, 24, rc=1, gen=1, last=restarted)],
+            apps=[_made_up("train"), _made_up("monitor")],
+            restarting="False",
+        ),
+        _trainer(
+            3,
+            init=[terminated("fetch", 0, 22, 24, rc=1, gen=1, last=restarted)],
+            apps=[
+                running("train", 25, rc=1, gen=1, last=restarted),
+                running("monitor", 25, rc=1, gen=1, last=restarted),
+            ],
+            restarting="False",
+        ),
+    ]
+    state = None
+    for obj in seen:
+        state, _ = apply_pod(state, obj)
+    assert state is not None
+    rounds = {(c.name, a.generation) for c in state.containers for a in c.attempts if a.known}
+    assert rounds == {(name, state.init_generation) for name in ("fetch", "train", "monitor")}
+    assert state.generations == [], "no restart-all was seen happen: none is made up after the first sight"
+
+
 # -------------------------------------------------------------------------- configurable back-off
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pods.timeline import apply_event, apply_pod, event_record, timeline_document
+from pods.timeline import apply_event, apply_pod, build_state, event_record, timeline_document
 from pods.timeline.codec import decode_state, encode_state
 from pods.timeline.event_order import event_sort_key
 from pods.timeline.model import ContainerState
 from pods.timeline.waiting import MAX_SPANS, observe
-from tests.builders import at, event, pending_conditions, pod, running, waiting
+from tests.builders import at, crash_loop_sequence, event, pending_conditions, pod, running, waiting
 
 PULL_ERROR = 'Back-off pulling image "acme/db:1.4": ErrImagePull: manifest unknown'
 
@@ -146,3 +146,17 @@ def test_a_pull_error_event_before_a_late_pod_initializing_status_is_still_one_s
     assert span.reason.split("/")[0] == "ErrImagePull" and "ImagePullBackOff" in span.reason.split("/")
     assert (span.first_at, span.last_at, span.ended_at) == (at(5), at(17), at(37))
     assert span.message == "manifest unknown"
+
+
+def test_a_replayed_crash_loop_dates_each_back_off_after_the_run_it_follows():
+    # A recording has no watcher clock and a crash loop changes no condition: each back-off must still
+    # start after the failed run it follows, never at the Pod's initialization (sample 02 drew four
+    # back-off slivers before the first run).
+    state = build_state(crash_loop_sequence())
+    migrate = state.container("migrate")
+    assert migrate is not None
+    spans = [s for s in migrate.waiting_spans if s.reason == "CrashLoopBackOff"]
+    finishes = sorted(a.finished_at for a in migrate.attempts if a.finished_at is not None)
+    assert len(spans) == 4 and len(finishes) == 4
+    for span, finished in zip(spans, finishes, strict=True):
+        assert span.first_at is not None and span.first_at >= finished, (span, finished)

@@ -13,6 +13,7 @@
 - `tuning`: the garbage collector's thresholds for an ingest process.
 - `imports`: recorded watch streams and dumps (`manage.py import_watch`) through the same batches.
 - `watch_state`: the watcher's bookkeeping (cursors, stream errors, heartbeats, back-off).
+- `watch_metrics`: the watcher's own Prometheus numbers (events, batch latency, lag, lists, errors).
 
 Callers import the services from here; the submodules are the implementation.
 """
@@ -23,6 +24,7 @@ from pods.ingest.log_tails import attempt_set_log_tail, clear_log_tails
 from pods.ingest.relist import pods_mark_vanished
 from pods.ingest.summary import change_summary
 from pods.ingest.tuning import tune_gc_for_ingest
+from pods.ingest.watch_metrics import watch_batch_record, watch_list_record, watch_stream_error_record
 from pods.ingest.watch_state import (
     cluster_backoff_set,
     cluster_health_changed,
@@ -50,6 +52,9 @@ __all__ = [
     "ingest_batch",
     "pods_mark_vanished",
     "tune_gc_for_ingest",
+    "watch_batch_record",
     "watch_cursor_save",
     "watch_error_record",
+    "watch_list_record",
+    "watch_stream_error_record",
 ]

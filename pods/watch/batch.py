@@ -5,10 +5,12 @@ attempts that newly failed. Events about any kind (ReplicaSets, Jobs, Nodes, PVC
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from pods import kube
-from pods.ingest import IngestResult, WatchItem, attempt_set_log_tail, ingest_batch
+from pods.ingest import IngestResult, WatchItem, attempt_set_log_tail, ingest_batch, watch_batch_record
 from pods.selectors import attempts_missing_log_tail
 from pods.timeline import Owner
 from pods.watch.state import ClusterWatch
@@ -25,7 +27,9 @@ def apply_batch(w: ClusterWatch, items: list[WatchItem]) -> IngestResult:
     if not items:
         return IngestResult()
     items = [_with_owner(w, item) for item in items]
+    began = time.monotonic()
     result = ingest_batch(cluster=w.cluster, items=items)
+    _record_batch(w, items, time.monotonic() - began)
     for position, reason in result.rejected:
         log.warning("cluster %s: rejected %s: %s", w.cluster.name, position, reason)
     w.stats["objects"] += len(items)
@@ -33,6 +37,14 @@ def apply_batch(w: ClusterWatch, items: list[WatchItem]) -> IngestResult:
     if result.pods_changed and w.capture_logs:
         capture_log_tails(w, result.pods_changed)
     return result
+
+
+def _record_batch(w: ClusterWatch, items: list[WatchItem], seconds: float) -> None:
+    """The batch's Prometheus numbers: its events, how long it took, and the watch lag (from receiving
+    its oldest item to the commit)."""
+    received = [item.observed_at for item in items if item.observed_at is not None]
+    lag = (datetime.now(UTC) - min(received)).total_seconds() if received else None
+    watch_batch_record(cluster=w.cluster, events=len(items), seconds=seconds, lag=lag)
 
 
 def _with_owner(w: ClusterWatch, item: WatchItem) -> WatchItem:

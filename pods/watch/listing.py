@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime
 
 from pods import kube
-from pods.ingest import WatchItem, pods_mark_vanished
+from pods.ingest import WatchItem, pods_mark_vanished, watch_list_record
 from pods.watch.batch import apply_batch
 from pods.watch.state import ClusterWatch, Stream, save_cursors
 
@@ -39,6 +39,7 @@ def list_once(w: ClusterWatch, stream: Stream) -> str:
     state = w.state[stream]
     state.resource_version, state.relist, state.listed_at = rv, False, datetime.now(UTC)
     w.stats["lists"] += 1
+    watch_list_record(cluster=w.cluster, resource=stream.resource)
     w.heartbeat()
     save_cursors(w, force=True)
     return rv

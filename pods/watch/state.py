@@ -26,6 +26,7 @@ from pods.ingest import (
     cluster_mark_alive,
     cluster_watch_failures_set,
     watch_cursor_save,
+    watch_stream_error_record,
 )
 from pods.kube import KubeClient, OwnerResolver
 from pods.models import Cluster
@@ -288,4 +289,5 @@ def record_error(w: ClusterWatch, stream: Stream, message: str) -> None:
     state.error, state.error_at = message[:2000], datetime.now(UTC)
     state.last_error_at = state.error_at
     w.stats["errors"] += 1
+    watch_stream_error_record(cluster=w.cluster, resource=stream.resource)
     log.warning("cluster %s, %s: %s", w.cluster.name, stream, message)

@@ -126,6 +126,9 @@ def ingested(monkeypatch) -> list[list]:
     monkeypatch.setattr(state, "cluster_watch_failures_set", lambda **kw: None)
     monkeypatch.setattr(state, "cluster_health_changed", lambda **kw: None)
     monkeypatch.setattr(watch.ClusterWatch, "heartbeat", lambda self: None)
+    monkeypatch.setattr(batch, "watch_batch_record", lambda **kw: None)
+    monkeypatch.setattr(listing, "watch_list_record", lambda **kw: None)
+    monkeypatch.setattr(state, "watch_stream_error_record", lambda **kw: None)
     return batches
 
 
@@ -223,6 +226,21 @@ def test_list_once_follows_continue_tokens_and_restarts_an_expired_list(ingested
     assert [c[2] for c in kube.calls] == ["", "t1", "", "t2"]
     assert w.state[PODS].resource_version == "50"
     assert objects(ingested) == [("", "38"), ("", "38"), ("", "45")]
+
+
+def test_the_watcher_stores_its_metrics(ingested, monkeypatch):
+    """A list page's batch (events, seconds, lag from receipt), the list, a stream error (docs/signals.md)."""
+    recorded = []
+    monkeypatch.setattr(batch, "watch_batch_record", lambda **kw: recorded.append(("batch", kw)))
+    monkeypatch.setattr(listing, "watch_list_record", lambda **kw: recorded.append(("list", kw["resource"])))
+    monkeypatch.setattr(state, "watch_stream_error_record", lambda **kw: recorded.append(("error", kw)))
+    body = {"metadata": {"resourceVersion": "5"}, "items": [pod("a", 1), pod("b", 2)]}
+    w = make_watch(FakeKube(lists={"pods": [body]}))
+    watch.list_once(w, PODS)
+    state.record_error(w, PODS, "boom")
+    (_, page), listed, (_, error) = recorded
+    assert page["events"] == 2 and 0 <= page["seconds"] < 5 and 0 <= page["lag"] < 5
+    assert listed == ("list", "pods") and error["resource"] == "pods"
 
 
 def test_list_once_reconciles_with_every_listed_uid(ingested, monkeypatch):
@@ -395,6 +413,7 @@ def test_a_reader_stopped_before_its_watch_opened_closes_it_at_once():
 
 def test_a_lost_lock_stops_a_list_before_it_reconciles_or_saves(monkeypatch):
     monkeypatch.setattr(batch, "ingest_batch", lambda *, cluster, items: IngestResult())
+    monkeypatch.setattr(batch, "watch_batch_record", lambda **kw: None)
     vanished, saved = [], []
     monkeypatch.setattr(listing, "pods_mark_vanished", lambda **kw: vanished.append(kw) or set())
     monkeypatch.setattr(state, "watch_cursor_save", lambda **kw: saved.append(kw))

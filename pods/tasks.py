@@ -82,7 +82,10 @@ def export_trace(self, trace: dict) -> int:
 
 @shared_task(name="pods.tasks.rollup_hours", ignore_result=True)
 def rollup_hours() -> dict[str, int]:
-    """Recompute the marked hours' rollups; returns how many hours were recomputed, marked again, expired."""
+    """Recompute the marked hours' rollups; returns how many hours were recomputed, marked again, expired.
+    A cluster without report samples of the current version gets its hours marked first
+    (`rollup_build.cover_samples`)."""
+    rollup_build.cover_samples()
     result = rollup_build.run_marks()
     if result.recomputed or result.remarked or result.failed:
         log.info("rollups: %s", result)

@@ -7,7 +7,11 @@ watched cluster, the newest time a recording holds for a recording):
 - Pods and, with them, their containers, pulls and attempts: `INITSCOPE_RETAIN_ATTEMPTS_DAYS` from the
   moment the Pod was gone (deleted, finished, or never seen but through Events). A Pod that still exists
   keeps its row, whatever its age;
-- hourly rollups: `INITSCOPE_RETAIN_ROLLUPS_DAYS` from their hour.
+- hourly rollups: `INITSCOPE_RETAIN_ROLLUPS_DAYS` from their hour;
+- the Prometheus metrics' per-hour cells (`MetricHour`): as long as raw attempts, from their hour (the
+  totals they were added to are kept: counters never go backwards, docs/signals.md);
+- the report samples (raw attempts in another layout, `pods.reports.sample_rows`): as long as raw
+  attempts, from their hour.
 
 How (`maintain`): on PostgreSQL, first whole partitions (pods.history.partitions) whose range is entirely
 past retention and that hold nothing still kept are detached and dropped; then what is left past
@@ -37,11 +41,15 @@ from pods.models import (
     Cluster,
     Event,
     InitContainerRollup,
+    MetricHour,
     NodeRollup,
     Pod,
     PodStartupRollup,
     RelatedEvent,
+    ReportSample,
 )
+from pods.reports import sample_rows
+from pods.signals import metric_store
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +272,14 @@ def _delete_pods(cutoffs: dict[int, datetime], outcome: Outcome) -> None:
     outcome.add(Step("delete gone Pods from", Pod._meta.db_table, deleted))
 
 
+def _prune_samples(cutoffs: dict[int, datetime], outcome: Outcome) -> None:
+    if outcome.dry_run:
+        old = _per_cluster(cutoffs, lambda c: Q(hour__lt=sample_rows.first_hour(c)))
+        outcome.add(Step("delete", ReportSample._meta.db_table, ReportSample.objects.filter(old).count()))
+        return
+    outcome.add(Step("delete", ReportSample._meta.db_table, sample_rows.prune(cutoffs)))
+
+
 def maintain(
     *, now: datetime | None = None, dry_run: bool = False, retention: Retention | None = None
 ) -> Outcome:
@@ -285,6 +301,11 @@ def maintain(
     if partitions.is_partitioned(connection, partitions.ATTEMPTS.table):
         _drop(partitions.ATTEMPTS, _attempt_partitions_past(attempts, now, retention.attempts_days), outcome)
     _delete_pods(attempts, outcome)
+    _prune_samples(attempts, outcome)
+    # The metrics' applied cells of hours the rollup task never recomputes again (docs/signals.md).
+    _delete_rows(MetricHour, _per_cluster(attempts, lambda c: Q(hour__lt=c)), outcome, BATCH_ROWS)
+    if not dry_run:
+        metric_store.hours_pruned(attempts)
 
     rollups = _cutoffs(clocks, retention.rollups_days)
     for rollup in (InitContainerRollup, NodeRollup, PodStartupRollup):

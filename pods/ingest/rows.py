@@ -88,6 +88,8 @@ POD_COLUMNS = [
     "node",
     "owner_kind",
     "owner_name",
+    "controller_kind",
+    "controller_name",
     "restart_policy",
     "phase",
     "status",
@@ -117,6 +119,7 @@ POD_COLUMNS = [
 def _pod_values(cluster: Cluster, state: PodState, now: datetime) -> tuple:
     failure = state.failure
     owner = state.owner
+    controller = state.controller
     return (
         cluster.pk,
         state.uid,
@@ -126,6 +129,8 @@ def _pod_values(cluster: Cluster, state: PodState, now: datetime) -> tuple:
         state.node[: _POD["node"]],
         owner.kind[: _POD["owner_kind"]] if owner else "",
         owner.name[: _POD["owner_name"]] if owner else "",
+        controller.kind[: _POD["controller_kind"]] if controller else "",
+        controller.name[: _POD["controller_name"]] if controller else "",
         state.restart_policy[: _POD["restart_policy"]],
         state.phase[: _POD["phase"]],
         state.status[: _POD["status"]],

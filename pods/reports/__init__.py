@@ -8,7 +8,9 @@ top reasons), the period of a report (`period`: ISO 8601 or relative times), the
 answers) and the one document the API, the CLI and the CSV export serve (`documents`). The document says
 which source answered (`source`): raw rows while they cover the period, else the hourly rollups
 (`rollups` reads them within a stated bound; `hourly` and `histogram` compute them, pure; `rollup_build`
-keeps them up to date from the hours ingest marks).
+keeps them up to date from the hours ingest marks). On PostgreSQL the raw init-containers report reads
+most of a long period from exact samples of the raw rows that the rollup task keeps beside the rollups
+(`samples`, pure; `sample_rows`), and the rest from raw rows.
 """
 
 from __future__ import annotations

@@ -150,9 +150,21 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    position = fraction * (len(ordered) - 1)
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    low, high, weight = percentile_ranks(len(ordered), fraction)
+    return interpolate(ordered[low], ordered[high], weight)
+
+
+def percentile_ranks(n: int, fraction: float) -> tuple[int, int, float]:
+    """The closest ranks (0-based, of `n` > 0 sorted values) of percentile `fraction`, and the weight of
+    the higher one: PostgreSQL's `percentile_cont` (rank r = fraction · (n − 1))."""
+    position = fraction * (n - 1)
+    low = math.floor(position)
+    return low, math.ceil(position), position - low
+
+
+def interpolate(low: float, high: float, weight: float) -> float:
+    """`percentile_cont`'s value between the values at the closest ranks (its `float8_lerp`)."""
+    return low + (high - low) * weight
 
 
 def seconds(value: float | None) -> float | None:

@@ -11,15 +11,16 @@ from typing import Any
 
 import orjson
 
-from pods.reports import histogram, queries, rollups
+from pods.reports import histogram, queries, rollups, sample_rows
 from pods.reports.period import Period, PeriodError, parse_period
 from pods.timeline.times import format_time
 
 RAW, ROLLUP = "raw", "rollup"
-# Where a report's rows come from: raw rows (exact) while they cover the period, else the hourly rollups
-# (`pods.reports.rollups`: whole hours, percentiles within `histogram.BOUND`).
+# Where a report's rows come from: raw rows (exact) while they cover the period (the init-containers
+# report through the samples of raw rows where they cover it: `pods.reports.sample_rows`), else the hourly
+# rollups (`pods.reports.rollups`: whole hours, percentiles within `histogram.BOUND`).
 SOURCES: dict[str, Callable[[str, queries.ReportFilters, Period], list[dict[str, Any]]]] = {
-    RAW: queries.rows,
+    RAW: sample_rows.raw_rows,
     ROLLUP: rollups.rows,
 }
 

@@ -201,6 +201,37 @@ def _hours_before(hours: Iterable[int], hour: int) -> int | None:
     return max(earlier) if earlier else None
 
 
+@dataclass(frozen=True, slots=True)
+class InHour:
+    """What one hour holds of one container: its attempts placed in the hour (by `period_time`; a sidecar's
+    with its started moment), the hours of all its attempts, and the hour of its latest attempt before
+    this one (None: this is its first hour, where its Pod and its pull are counted)."""
+
+    attempts: tuple[tuple[int, d.AttemptFacts], ...]
+    hours: tuple[int, ...]
+    previous: int | None
+
+
+def in_hour(c: ContainerFacts, number: int) -> InHour:
+    """The attempts of `c` placed in hour `number` (hours since the epoch), the rollups' placement rule."""
+    placed = [(g, a, d.period_time(a)) for g, a in c.attempts]
+    hours = tuple(hour_number(moment) for _, _, moment in placed if moment is not None)
+    here = tuple(
+        (g, _with_sidecar_moment(c, g, a))
+        for g, a, moment in placed
+        if moment is not None and hour_number(moment) == number
+    )
+    return InHour(here, hours, _hours_before(hours, number))
+
+
+def step_seconds(facts: d.PodFacts, step: str) -> float | None:
+    """Seconds from the Pod's creation to `step` (one of `STEPS`); None until both are known."""
+    moment = getattr(facts, f"{step}_at")
+    if facts.created_at is None or moment is None:
+        return None
+    return float((moment - facts.created_at).total_seconds())
+
+
 def hour_rows(
     hour: datetime, containers: Iterable[ContainerFacts], pods: Iterable[PodStartupFacts]
 ) -> HourRows:
@@ -213,22 +244,19 @@ def hour_rows(
     # Per Pod on its node: the hours of all its attempts, and whether it has one in this hour.
     pod_hours: dict[int, tuple[str, list[int]]] = {}
     for c in containers:
-        placed = [(g, a, d.period_time(a)) for g, a in c.attempts]
-        hours = [hour_number(moment) for _, _, moment in placed if moment is not None]
+        placed = in_hour(c, number)
         node_pod = pod_hours.setdefault(c.pod, (c.node, []))
-        node_pod[1].extend(hours)
-        here = [(g, a) for g, a, moment in placed if moment is not None and hour_number(moment) == number]
-        if not here:
+        node_pod[1].extend(placed.hours)
+        if not placed.attempts:
             continue
         row = init.setdefault((c.namespace, c.workload_kind, c.workload, c.name, c.kind), AttemptRollup())
         node = nodes.setdefault(c.node, AttemptRollup())
-        for generation, facts in here:
-            facts = _with_sidecar_moment(c, generation, facts)
+        for _, facts in placed.attempts:
             row.add_attempt(facts)
             node.add_attempt(facts)
             if facts.known and d.is_failed(facts):
                 row.reasons.append([facts.reason, facts.exit_code, facts.count])
-        previous = _hours_before(hours, number)
+        previous = placed.previous
         if previous is None:
             row.pods += 1
             if c.pull is not None:
@@ -262,10 +290,9 @@ def _pod_startup(pods: Iterable[PodStartupFacts]) -> dict[WorkloadKey, dict[str,
         row = out.setdefault((p.namespace, p.workload_kind, p.workload), _empty_startup())
         row["pods"] += 1
         for step in STEPS:
-            moment = getattr(p.facts, f"{step}_at")
-            if p.facts.created_at is None or moment is None:
+            seconds = step_seconds(p.facts, step)
+            if seconds is None:
                 continue
-            seconds = (moment - p.facts.created_at).total_seconds()
             row[step] += 1
             row[f"{step}_max"] = seconds if row[f"{step}_max"] is None else max(row[f"{step}_max"], seconds)
             h.add(row[f"{step}_histogram"], {h.bucket(seconds): 1})

@@ -233,12 +233,17 @@ def _percentiles(expr: Any, prefix: str, fractions: Iterable[tuple[str, float]])
     return {f"{prefix}_{name}": PercentileCont(expr, fraction) for name, fraction in fractions}
 
 
-def _sql_attempt_groups(report: str, filters: ReportFilters, period: Period) -> list[dict[str, Any]]:
+def attempts_sql(filters: ReportFilters, period: Period) -> QuerySet[Attempt]:
+    """The attempts of `period` (`in_period_sql`) with their duration in seconds (`seconds`)."""
     qs = in_period_sql(filters, period).annotate(
         began=usable_start_sql(),
         moment=Case(When(container__kind="sidecar", then=next_start_sql()), default=None),
     )
-    qs = qs.annotate(seconds=duration_sql())
+    return qs.annotate(seconds=duration_sql())
+
+
+def _sql_attempt_groups(report: str, filters: ReportFilters, period: Period) -> list[dict[str, Any]]:
+    qs = attempts_sql(filters, period)
     groups = qs.values(**key_columns(report, "pod__", "container__")).annotate(
         pods=Count("pod_id", distinct=True),
         attempts=Sum("count"),
@@ -337,6 +342,22 @@ def python_rows(report: str, filters: ReportFilters, period: Period) -> list[dic
     return finish_rows(report, attempts, pulls, reasons if report == INIT_CONTAINERS else {})
 
 
+def wide_filter(period: Period, *, indexed: bool = False) -> Q:
+    """Attempts whose period time may lie in `period`: its start, its end or its Pod's creation does.
+    `indexed` (a short period): the Pods created in it, then the Pods of the attempts found, are named by
+    id, so that each condition uses an index (the attempts' start, end and Pod; the Pods' key) instead of
+    joining every Pod."""
+    wide = Q()
+    for field in ("started_at", "finished_at"):
+        wide |= Q(**{f"{field}__gte": period.since, f"{field}__lt": period.until})
+    created = {"created_at__gte": period.since, "created_at__lt": period.until}
+    if not indexed:
+        return wide | Q(**{f"pod__{name}": value for name, value in created.items()})
+    wide |= Q(pod_id__in=list(Pod.objects.filter(**created).values_list("id", flat=True)))
+    found = Attempt.objects.filter(wide).order_by().values_list("pod_id", flat=True).distinct()
+    return wide & Q(pod_id__in=list(found))
+
+
 def python_attempts(
     filters: ReportFilters, period: Period, report: str, *fields: str, **expressions: Any
 ) -> list[tuple[dict[str, Any], d.AttemptFacts, datetime]]:
@@ -344,12 +365,22 @@ def python_attempts(
     one's columns (`report`'s key columns, the definitions' columns, `fields` and `expressions`), its facts
     with a sidecar's started moment filled in, and the moment `definitions.period_time` placed it at.
 
-    Read with a filter wider than the period (an attempt's period time is its start, its end or its Pod's
-    creation); a sidecar's started moment is `definitions.sidecar_started_at` over the next container's
-    usable starts (`next_starts`)."""
-    wide = Q()
-    for field in ("started_at", "finished_at", "pod__created_at"):
-        wide |= Q(**{f"{field}__gte": period.since, f"{field}__lt": period.until})
+    Read with a filter wider than the period (`wide_filter`: an attempt's period time is its start, its end
+    or its Pod's creation); a sidecar's started moment is `definitions.sidecar_started_at` over the next
+    container's usable starts (`next_starts`)."""
+    return attempts_within(filters, period, report, wide_filter(period), fields, expressions)
+
+
+def attempts_within(
+    filters: ReportFilters,
+    period: Period,
+    report: str,
+    wide: Q,
+    fields: Iterable[str],
+    expressions: dict[str, Any],
+) -> list[tuple[dict[str, Any], d.AttemptFacts, datetime]]:
+    """`python_attempts` read with the filter `wide` (`wide_filter`, or its `indexed` form for a short
+    period)."""
     values = (
         init_attempts(filters)
         .filter(wide)
@@ -411,17 +442,23 @@ def next_starts(pod_ids: set[int]) -> dict[tuple[int, int, int], list]:
     return starts
 
 
-def python_pulls(report: str, keys: dict[int, tuple]) -> dict[tuple, dict[str, Any]]:
-    pulls: dict[tuple, list[d.PullFacts]] = defaultdict(list)
-    ids = sorted(keys)
+def pull_facts(container_ids: Iterable[int]) -> dict[int, d.PullFacts]:
+    """The image pull of each of these containers that has one."""
+    out: dict[int, d.PullFacts] = {}
+    ids = sorted(container_ids)
     for i in range(0, len(ids), CHUNK):
         rows = ImagePull.objects.filter(container_id__in=ids[i : i + CHUNK]).values(
             "container_id", "pull_seconds", "wait_seconds", "already_present"
         )
         for r in rows:
-            pulls[keys[r["container_id"]]].append(
-                d.PullFacts(r["pull_seconds"], r["wait_seconds"], r["already_present"])
-            )
+            out[r["container_id"]] = d.PullFacts(r["pull_seconds"], r["wait_seconds"], r["already_present"])
+    return out
+
+
+def python_pulls(report: str, keys: dict[int, tuple]) -> dict[tuple, dict[str, Any]]:
+    pulls: dict[tuple, list[d.PullFacts]] = defaultdict(list)
+    for container_id, pull in pull_facts(keys).items():
+        pulls[keys[container_id]].append(pull)
     return {key: d.pull_numbers(group) for key, group in pulls.items()}
 
 

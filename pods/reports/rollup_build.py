@@ -13,6 +13,11 @@
   their marks are dropped and their rollups kept.
 - `rebuild(since, until)` (`manage.py rollup`): recompute every hour of a range that has raw rows or
   rollups (imports of old recordings, the bench), then the blocks that hold them.
+- The report samples (`pods.reports.sample_rows`: the raw init-containers report's exact arrays) are kept
+  in the same transactions: `recompute_hour` replaces the hour's from the facts it read, the day's block
+  (`recompute_block`, 24 hours) the day's. `cover_samples` (each run of the task) starts them for a
+  cluster that has none of the current version (the beat task, before `run_marks`): it marks every hour
+  with raw rows from the horizon on.
 - `recompute_block`: a block's row (2 to 16 hours in a day, a day, 2 to 16 days in a month, a month, 2 to
   12 months in a year: `hourly.cover`) is the sum of the rows of the smaller blocks that cover it (at most
   five per key); `recompute_hour` rewrites the (up to 14) blocks that hold its hour, shortest first. On
@@ -30,21 +35,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import numpy as np
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.db.models.functions import TruncHour
 
+from pods.ingest.rollup_marks import mark
 from pods.models import (
     Attempt,
+    Cluster,
     ImagePull,
     InitContainerRollup,
     NodeRollup,
     Pod,
     PodStartupRollup,
+    ReportSample,
+    ReportSampleCover,
     RollupMark,
 )
 from pods.reports import definitions as d
-from pods.reports import hourly
+from pods.reports import hourly, queries, sample_rows, samples
+from pods.reports.period import Period
 from pods.reports.queries import (
     CHUNK,
     INIT_CONTAINERS,
@@ -55,6 +66,7 @@ from pods.reports.queries import (
     row_key,
 )
 from pods.reports.rollups import raw_horizon
+from pods.signals import metric_cells, metric_store
 
 log = logging.getLogger(__name__)
 
@@ -146,10 +158,17 @@ def _created_pods(cluster_id: int, hour: datetime) -> Iterator[hourly.PodStartup
         yield hourly.PodStartupFacts(namespace, workload_kind, workload, facts)
 
 
+def hour_inputs(
+    cluster_id: int, hour: datetime
+) -> tuple[list[hourly.ContainerFacts], list[hourly.PodStartupFacts]]:
+    """The raw facts of one whole hour of one cluster: its containers (with all their attempts) and the
+    Pods created in it."""
+    return list(_containers(_candidate_pods(cluster_id, hour))), list(_created_pods(cluster_id, hour))
+
+
 def hour_facts(cluster_id: int, hour: datetime) -> hourly.HourRows:
     """The rollup rows of one whole hour of one cluster, from raw rows."""
-    containers = list(_containers(_candidate_pods(cluster_id, hour)))
-    return hourly.hour_rows(hour, containers, list(_created_pods(cluster_id, hour)))
+    return hourly.hour_rows(hour, *hour_inputs(cluster_id, hour))
 
 
 # ------------------------------------------------------------------------------------------------ writing
@@ -235,6 +254,8 @@ def recompute_block(cluster_id: int, start: datetime, span: int) -> int:
             )  # fmt: skip
         _insert(model, rows)
         written += len(rows)
+    if span == hourly.DAY_HOURS:
+        sample_rows.replace_day(cluster_id, start)
     return written
 
 
@@ -265,9 +286,13 @@ def recompute_longer_blocks(cluster_id: int, since: datetime, until: datetime) -
 def recompute_hour(cluster_id: int, hour: datetime, *, day: bool = True) -> int:
     """Replace the rollup rows of one whole hour of a cluster by what raw rows say now, and the rows of
     the blocks that hold it (`day`: its day, its month, …), in one transaction; returns how many hour rows
-    it holds."""
+    it holds. The same transaction applies the hour's change to the Prometheus counters
+    (`pods.signals.metric_store.apply_hour`, docs/signals.md)."""
     with transaction.atomic():
-        written = _replace(cluster_id, hour, hour_facts(cluster_id, hour))
+        containers, pods = hour_inputs(cluster_id, hour)
+        written = _replace(cluster_id, hour, hourly.hour_rows(hour, containers, pods))
+        sample_rows.replace_hour(cluster_id, hour, containers)
+        metric_store.apply_hour(cluster_id, hour, metric_cells.hour_cells(hour, containers, pods))
         if day:
             recompute_blocks(cluster_id, hour)
         return written
@@ -306,6 +331,31 @@ def run_marks(limit: int = HOURS_PER_RUN, now: datetime | None = None) -> RunRes
     return result
 
 
+def cover_samples(now: datetime | None = None) -> int:
+    """Start the report samples (`pods.reports.sample_rows`) of every cluster that has none of the current
+    version: mark every hour from the raw horizon on that its raw rows or rollups place something in, and
+    cover the cluster from there (until the task has computed them, reports read marked hours from raw
+    rows). Returns how many hours were marked."""
+    horizon = raw_horizon(now or datetime.now(UTC))
+    covered = ReportSampleCover.objects.filter(version=sample_rows.VERSION).values("cluster_id")
+    missing = {c.pk: c for c in Cluster.objects.exclude(pk__in=covered)}
+    if not missing:
+        return 0
+    since = hourly.hour_start(horizon)
+    hours: dict[int, set[datetime]] = defaultdict(set)
+    for cluster_id, hour in hours_with_data(since, None, missing):
+        hours[cluster_id].add(hour)
+    marked = 0
+    for cluster_id, cluster in missing.items():
+        with transaction.atomic():
+            if hours.get(cluster_id):
+                marked += mark(cluster, hours[cluster_id])
+            ReportSampleCover.objects.update_or_create(
+                cluster_id=cluster_id, defaults={"since": since, "version": sample_rows.VERSION}
+            )
+    return marked
+
+
 def clear_mark(cluster_id: int, hour: datetime, token: Any) -> bool:
     """Remove the mark unless the hour was marked again since `token` was read."""
     return RollupMark.objects.filter(cluster_id=cluster_id, hour=hour, token=token).delete()[0] > 0
@@ -314,12 +364,18 @@ def clear_mark(cluster_id: int, hour: datetime, token: Any) -> bool:
 # ------------------------------------------------------------------------------------------------ ranges
 
 
-def hours_with_data(since: datetime | None, until: datetime | None) -> set[tuple[int, datetime]]:
-    """(cluster, hour) of every hour in [since, until) that raw rows or rollups place something in."""
+def hours_with_data(
+    since: datetime | None, until: datetime | None, clusters: Iterable[int] | None = None
+) -> set[tuple[int, datetime]]:
+    """(cluster, hour) of every hour in [since, until) that raw rows or rollups place something in (of
+    `clusters` only, when given)."""
     found: set[tuple[int, datetime]] = set()
+    only = None if clusters is None else list(clusters)
 
-    def window(field: str) -> Q:
+    def window(field: str, cluster: str = "cluster_id") -> Q:
         q = Q(**{f"{field}__isnull": False})
+        if only is not None:
+            q &= Q(**{f"{cluster}__in": only})
         if since is not None:
             q &= Q(**{f"{field}__gte": since})
         if until is not None:
@@ -328,7 +384,7 @@ def hours_with_data(since: datetime | None, until: datetime | None) -> set[tuple
 
     attempts = Attempt.objects.filter(container__kind__in=KINDS, pod__seen=True)
     for field in ("started_at", "finished_at"):
-        rows = attempts.filter(window(field)).annotate(h=TruncHour(field, tzinfo=UTC))
+        rows = attempts.filter(window(field, "pod__cluster_id")).annotate(h=TruncHour(field, tzinfo=UTC))
         found.update(rows.values_list("pod__cluster_id", "h").distinct())
     pods = Pod.objects.filter(window("created_at"), seen=True).annotate(h=TruncHour("created_at", tzinfo=UTC))
     found.update(pods.values_list("cluster_id", "h").distinct())
@@ -352,3 +408,103 @@ def rebuild(since: datetime | None, until: datetime | None, progress: Any = None
         with transaction.atomic():
             written += recompute_block(cluster_id, start, span)
     return len(hours), written
+
+
+# ------------------------------------------------------------------------------------------------ samples
+
+
+def fill_samples(cluster_id: int, since: datetime, until: datetime) -> int:
+    """Compute the report samples of every hour of [since, until) of a cluster, and its days, in one
+    set-based pass over its raw rows (PostgreSQL: the attempts of the period as `queries.sql_rows` reads
+    them, `queries.attempts_sql`, into a temporary table, grouped per hour), and cover the cluster from
+    `since`: a large history's first start (the bench's, `manage.py rollup --samples`), instead of
+    recomputing its hours one by one. Returns how many hour rows were written."""
+    name = Cluster.objects.values_list("name", flat=True).get(pk=cluster_id)
+    qs = queries.attempts_sql(queries.ReportFilters(cluster=name), Period(since, until)).values(
+        h=TruncHour("period_time", tzinfo=UTC), **key_columns(INIT_CONTAINERS, "pod__", "container__"),
+        p=F("pod_id"), c=F("container_id"), n=F("count"), s=F("seconds"), r=F("reason"),
+        code=F("exit_code"), k=F("known"),
+        is_finished=Case(When(queries.FINISHED_Q, then=True), default=False),
+        is_failed=Case(When(queries.FAILED_Q, then=True), default=False),
+    )  # fmt: skip
+    sql, params = qs.query.sql_with_params()
+    keys = "k_namespace, k_workload_kind, k_workload, k_container, k_kind"
+    written = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        ReportSample.objects.filter(cluster_id=cluster_id, hour__gte=since, hour__lt=until).delete()
+        cursor.execute(f"CREATE TEMP TABLE sample_facts ON COMMIT DROP AS {sql}", params)  # noqa: S608
+        cursor.execute("CREATE INDEX ON sample_facts (h)")
+        cursor.execute("ANALYZE sample_facts")
+        # `h` is the hour in UTC without a time zone (what `TruncHour` gives): compared as such.
+        cursor.execute("SELECT min(h) AT TIME ZONE 'UTC', max(h) AT TIME ZONE 'UTC' FROM sample_facts")
+        first, last = cursor.fetchone()
+        day = hourly.day_start(first) if first is not None else until
+        while last is not None and day <= last:
+            window = [day.replace(tzinfo=None), (day + hourly.DAY_HOURS * HOUR).replace(tzinfo=None)]
+            found: dict[tuple, dict[str, Any]] = defaultdict(dict)
+            cursor.execute(
+                f"""SELECT h, {keys}, sum(n), coalesce(sum(n) FILTER (WHERE is_finished), 0),
+                      coalesce(sum(n) FILTER (WHERE is_failed), 0),
+                      array_agg(s ORDER BY s) FILTER (WHERE s IS NOT NULL)
+                    FROM sample_facts WHERE h >= %s AND h < %s GROUP BY 1, 2, 3, 4, 5, 6""",  # noqa: S608
+                window,
+            )
+            for h, *key, attempts, finished, failed, durations in cursor.fetchall():
+                found[(h, *key)]["counts"] = (attempts, finished, failed, durations or [])
+            cursor.execute(
+                f"""SELECT x.h, {keys.replace("k_", "x.k_")}, array_agg(x.p ORDER BY x.p),
+                      array_agg(i.id IS NOT NULL ORDER BY x.p), array_agg(i.pull_seconds ORDER BY x.p),
+                      array_agg(i.wait_seconds ORDER BY x.p), array_agg(i.already_present ORDER BY x.p)
+                    FROM (SELECT DISTINCT h, {keys}, p, c FROM sample_facts WHERE h >= %s AND h < %s) x
+                    LEFT JOIN pods_imagepull i ON i.container_id = x.c GROUP BY 1, 2, 3, 4, 5, 6""",  # noqa: S608
+                window,
+            )
+            for h, *key, pods, pulled, seconds, waits, present in cursor.fetchall():
+                cells = [
+                    samples.pull_cells(d.PullFacts(*facts[1:]) if facts[0] else None)
+                    for facts in zip(pulled, seconds, waits, present, strict=True)
+                ]
+                found[(h, *key)]["pods"] = (pods, cells)
+            cursor.execute(
+                f"""SELECT h, {keys}, r, code, sum(n) FROM sample_facts
+                    WHERE h >= %s AND h < %s AND is_failed AND k GROUP BY 1, 2, 3, 4, 5, 6, 7, 8""",  # noqa: S608
+                window,
+            )
+            for h, *key, reason, code, n in cursor.fetchall():
+                found[(h, *key)].setdefault("reasons", []).append([reason, code, n])
+            written += _write_samples(cluster_id, day, found)
+            day += hourly.DAY_HOURS * HOUR
+        ReportSampleCover.objects.update_or_create(
+            cluster_id=cluster_id, defaults={"since": since, "version": sample_rows.VERSION}
+        )
+    return written
+
+
+def _write_samples(cluster_id: int, day: datetime, found: dict[tuple, dict[str, Any]]) -> int:
+    """The hour rows of one day found by `fill_samples`, and the day's rows (their union)."""
+    hours, days = [], defaultdict(list)
+    for (naive, *key), parts in found.items():
+        hour = naive.replace(tzinfo=UTC)
+        attempts, finished, failed, durations = parts["counts"]
+        pods, cells = parts["pods"]
+        packed = samples.Packed(
+            attempts=int(attempts), finished=int(finished), failed=int(failed),
+            durations=np.array(durations, dtype=samples.FLOAT), pods=np.array(pods, dtype=samples.INT),
+            pulls=np.array([c[0] for c in cells], dtype=samples.FLOAT),
+            waits=np.array([c[1] for c in cells], dtype=samples.FLOAT),
+            present=np.array([c[2] for c in cells], dtype=samples.FLAG), reasons=parts.get("reasons", []),
+        )  # fmt: skip
+        fields = dict(zip(sample_rows.KEY_FIELDS, key, strict=True))
+        hours.append(
+            ReportSample(cluster_id=cluster_id, hour=hour, span_hours=1, **fields, **packed.fields())
+        )
+        days[tuple(key)].append(packed)
+    rows = [
+        ReportSample(
+            cluster_id=cluster_id, hour=day, span_hours=hourly.DAY_HOURS,
+            **dict(zip(sample_rows.KEY_FIELDS, key, strict=True)), **samples.merge(parts).fields(),
+        )
+        for key, parts in days.items()
+    ]  # fmt: skip
+    _insert(ReportSample, hours + rows)
+    return len(hours)

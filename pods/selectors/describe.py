@@ -9,17 +9,30 @@ revisions the API states, and adds a Job's backoffLimit and failed count.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from pods.models import Pod
 from pods.timeline import PodState, format_time
-from pods.timeline.codec import decode_state
 
 SIBLINGS_READ = 200  # the newest Pods of the workload looked at
 SIBLINGS_SHOWN = 20
 
 
-def _sibling(pod: Pod, state: PodState) -> dict[str, Any]:
+class Sibling(NamedTuple):
+    """The columns of a sibling Pod that the document shows (read as a tuple, not a model)."""
+
+    uid: str
+    name: str
+    status: str
+    phase: str
+    created_at: datetime | None
+    deleted_at: datetime | None
+    controller_kind: str
+    controller_name: str
+
+
+def _sibling(pod: Sibling) -> dict[str, Any]:
     return {
         "uid": pod.uid,
         "name": pod.name,
@@ -27,43 +40,46 @@ def _sibling(pod: Pod, state: PodState) -> dict[str, Any]:
         "phase": pod.phase,
         "created_at": format_time(pod.created_at),
         "deleted_at": format_time(pod.deleted_at),
-        "controller": state.controller.name if state.controller else "",
+        "controller": pod.controller_name,
     }
 
 
 def pod_workload(pod: Pod, state: PodState) -> dict[str, Any] | None:
-    """The document's `workload`: None for a Pod without a controller."""
+    """The document's `workload`: None for a Pod without a controller.
+
+    Siblings are told apart by the projected controller columns (`Pod.controller_kind` / `_name`), so
+    no sibling's state is decoded."""
     controller = state.controller
     if controller is None:
         return None
-    rows = (
-        Pod.objects.filter(
-            cluster_id=pod.cluster_id,
-            namespace=pod.namespace,
-            owner_kind=pod.owner_kind,
-            owner_name=pod.owner_name,
-            seen=True,
-        )
-        .exclude(pk=pod.pk)
-        .order_by("-created_at", "-id")[:SIBLINGS_READ]
-    )
     by_deployment = state.owner is not None and state.owner.kind == "Deployment"
-    siblings = []
-    for row in rows:
-        other = decode_state(row.state)
-        same = other.controller is not None and other.controller.kind == controller.kind
-        if same and (by_deployment or other.controller == controller):
-            siblings.append((row, other))
+    rows = Pod.objects.filter(
+        cluster_id=pod.cluster_id,
+        namespace=pod.namespace,
+        owner_kind=pod.owner_kind,
+        owner_name=pod.owner_name,
+        seen=True,
+    ).exclude(pk=pod.pk)
+    if not by_deployment:
+        rows = rows.filter(controller_name=controller.name)
+    newest = rows.order_by("-created_at", "-id").values_list(*Sibling._fields)[:SIBLINGS_READ]
+    siblings = [
+        row
+        for row in map(Sibling._make, newest)
+        # same kind of controller (a Deployment's ReplicaSets), read from the row, not a filter, so
+        # that the scan stays in the workload's index order
+        if row.controller_kind == controller.kind
+    ]
     workload: dict[str, Any] = {
         "controller": {"kind": controller.kind, "name": controller.name},
         "pod_template_hash": state.labels.get("pod-template-hash", ""),
         "sibling_count": len(siblings),
-        "siblings": [_sibling(row, other) for row, other in siblings[:SIBLINGS_SHOWN]],
+        "siblings": [_sibling(row) for row in siblings[:SIBLINGS_SHOWN]],
         "job": None,
         "rollout": None,
     }
     if controller.kind == "Job":
-        failed = sum(1 for row, _ in siblings if row.phase == "Failed") + (pod.phase == "Failed")
+        failed = sum(1 for row in siblings if row.phase == "Failed") + (pod.phase == "Failed")
         workload["job"] = {
             "name": controller.name,
             "failed_pods_stored": failed,
@@ -82,13 +98,15 @@ def pod_workload(pod: Pod, state: PodState) -> dict[str, Any] | None:
     return workload
 
 
-def _rollout(pod: Pod, state: PodState, siblings: list[tuple[Pod, PodState]]) -> dict[str, Any]:
+def _rollout(pod: Pod, state: PodState, siblings: list[Sibling]) -> dict[str, Any]:
     """Whether the Pod's ReplicaSet is the Deployment's newest, as the stored Pods show it."""
     assert state.controller is not None and state.owner is not None
-    alive = [(row, other) for row, other in [(pod, state), *siblings] if row.deleted_at is None]
-    newest = max(alive, key=lambda pair: (pair[0].created_at is not None, pair[0].created_at), default=None)
-    newest_rs = newest[1].controller.name if newest and newest[1].controller else ""
-    replica_sets = sorted({other.controller.name for _, other in siblings if other.controller})
+    alive = [(row.created_at, row.controller_name) for row in siblings if row.deleted_at is None]
+    if pod.deleted_at is None:
+        alive.append((pod.created_at, state.controller.name))
+    newest = max(alive, key=lambda pair: (pair[0] is not None, pair[0]), default=None)
+    newest_rs = newest[1] if newest else ""
+    replica_sets = sorted({row.controller_name for row in siblings if row.controller_name})
     return {
         "replica_set": state.controller.name,
         "deployment": state.owner.name,

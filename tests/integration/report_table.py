@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pods.models import Attempt, Cluster, Container, ImagePull, Pod
+from pods.reports.period import Period
 
 SINCE = datetime(2025, 6, 1, tzinfo=UTC)
 UNTIL = datetime(2025, 6, 2, tzinfo=UTC)
@@ -179,3 +180,23 @@ POD_STARTUP = [
         "ready": 1, "ready_p50": 5.0, "ready_p95": 5.0, "ready_max": 5.0,
     },
 ]  # fmt: skip
+
+
+# Periods that cut the table's hours, days and months every way the rollups and samples read them.
+PERIODS = [
+    Period(SINCE, UNTIL),  # the table's day
+    Period(datetime(2025, 5, 31, tzinfo=UTC), datetime(2025, 6, 3, tzinfo=UTC)),  # everything
+    Period(UNTIL, datetime(2025, 6, 3, tzinfo=UTC)),  # the next day: api-2's later attempt
+    Period(datetime(2025, 6, 1, 10, tzinfo=UTC), datetime(2025, 6, 1, 11, tzinfo=UTC)),  # one hour
+    Period(datetime(2025, 6, 1, 12, tzinfo=UTC), datetime(2025, 6, 2, 1, tzinfo=UTC)),  # across midnight
+    # Hours of the day before, the whole day from its day rows, hours of the day after.
+    Period(datetime(2025, 5, 31, 20, tzinfo=UTC), datetime(2025, 6, 2, 3, tzinfo=UTC)),
+    # Whole months: month rows.
+    Period(datetime(2025, 5, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC)),
+    # Hours, May's last days in one row (from a day to the month's end), June's first day.
+    Period(datetime(2025, 5, 15, 7, tzinfo=UTC), datetime(2025, 6, 2, 5, tzinfo=UTC)),
+    # June from its second day to its end in one row (the Pod carried from June 1), two months, an hour.
+    Period(datetime(2025, 6, 2, tzinfo=UTC), datetime(2025, 9, 1, 1, tzinfo=UTC)),
+    # May's days from the 20th to its end in one row, June's first two days in one row.
+    Period(datetime(2025, 5, 20, tzinfo=UTC), datetime(2025, 6, 3, tzinfo=UTC)),
+]

@@ -25,23 +25,7 @@ from tests.integration import report_table as table
 pytestmark = pytest.mark.django_db
 
 H = timedelta(hours=1)
-PERIODS = [
-    Period(table.SINCE, table.UNTIL),  # the table's day
-    Period(datetime(2025, 5, 31, tzinfo=UTC), datetime(2025, 6, 3, tzinfo=UTC)),  # everything
-    Period(table.UNTIL, datetime(2025, 6, 3, tzinfo=UTC)),  # the next day: api-2's later attempt
-    Period(datetime(2025, 6, 1, 10, tzinfo=UTC), datetime(2025, 6, 1, 11, tzinfo=UTC)),  # one hour
-    Period(datetime(2025, 6, 1, 12, tzinfo=UTC), datetime(2025, 6, 2, 1, tzinfo=UTC)),  # across midnight
-    # Hours of the day before, the whole day from its day rows, hours of the day after.
-    Period(datetime(2025, 5, 31, 20, tzinfo=UTC), datetime(2025, 6, 2, 3, tzinfo=UTC)),
-    # Whole months: month rows.
-    Period(datetime(2025, 5, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC)),
-    # Hours, May's last days in one row (from a day to the month's end), June's first day.
-    Period(datetime(2025, 5, 15, 7, tzinfo=UTC), datetime(2025, 6, 2, 5, tzinfo=UTC)),
-    # June from its second day to its end in one row (the Pod carried from June 1), two months, an hour.
-    Period(datetime(2025, 6, 2, tzinfo=UTC), datetime(2025, 9, 1, 1, tzinfo=UTC)),
-    # May's days from the 20th to its end in one row, June's first two days in one row.
-    Period(datetime(2025, 5, 20, tzinfo=UTC), datetime(2025, 6, 3, tzinfo=UTC)),
-]
+PERIODS = table.PERIODS
 PERCENTILES = {
     "duration_p50", "duration_p95", "duration_p99", "pull_p50", "pull_p95", "queue_wait_p50",
     "scheduled_p50", "scheduled_p95", "initialized_p50", "initialized_p95", "ready_p50", "ready_p95",
@@ -273,14 +257,14 @@ def test_a_crash_between_recompute_and_clear_loses_nothing_and_doubles_nothing(
 def test_an_hour_marked_again_while_it_is_recomputed_keeps_its_mark(stored, everything_recent, monkeypatch):
     hour = datetime(2025, 6, 1, 10, tzinfo=UTC)
     RollupMark.objects.create(cluster=stored, hour=hour, token=uuid.uuid4(), marked_at=hour)
-    real = rollup_build.hour_facts
+    real = rollup_build.hour_inputs
 
     def marked_meanwhile(cluster_id, at):
-        rows = real(cluster_id, at)
+        facts = real(cluster_id, at)
         RollupMark.objects.filter(hour=at).update(token=uuid.uuid4())
-        return rows
+        return facts
 
-    monkeypatch.setattr(rollup_build, "hour_facts", marked_meanwhile)
+    monkeypatch.setattr(rollup_build, "hour_inputs", marked_meanwhile)
     result = rollup_build.run_marks()
     assert (result.recomputed, result.remarked) == (0, 1)
     assert RollupMark.objects.filter(hour=hour).exists()

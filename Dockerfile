@@ -11,6 +11,7 @@ RUN pip install --no-cache-dir --require-hashes -r requirements/production.txt
 COPY pyproject.toml README.md ./
 COPY dashboard ./dashboard
 COPY pods ./pods
+COPY alerts ./alerts
 COPY kubesim ./kubesim
 COPY frontend ./frontend
 COPY samples ./samples

@@ -3,9 +3,10 @@
 Import the fixtures into a conftest (tests/integration/conftest.py does; `pytest_plugins` only works in
 the top-level conftest).
 
-- `kubesim_cluster(scenario="demo", name="sim", manual=True, **kw) -> SimCluster`: a kubesim on its own
-  thread registered for Initscope: `.ks` (RunningKubeSim), `.name` (kubeconfig context = Initscope's
-  cluster name), `.kubeconfig`, `.env` ({"KUBECONFIG", "INITSCOPE_CLUSTERS"} for subprocesses),
+- `kubesim_cluster(scenario="demo", name="sim", manual=True, start=START, **kw) -> SimCluster`: a kubesim
+  on its own thread (its ManualClock from `start`, epoch seconds) registered for Initscope: `.ks`
+  (RunningKubeSim), `.name` (kubeconfig context = Initscope's cluster name), `.kubeconfig`, `.env`
+  ({"KUBECONFIG", "INITSCOPE_CLUSTERS"} for subprocesses),
   `.drive(seconds)` (advance the ManualClock one second at a time, letting watchers keep up),
   `.truth()`. `settings_for_cluster` (below) points this process's settings at it too.
 - `celery_worker(env=None, pool="solo", beat=False, name="w1") -> WorkerProcess`: a REAL
@@ -104,11 +105,17 @@ def kubesim_cluster() -> Iterator[Callable[..., SimCluster]]:
     started = []
 
     def start(
-        scenario="demo", *, name: str = "sim", manual: bool = True, speed: float = 1.0, **kw
+        scenario="demo",
+        *,
+        name: str = "sim",
+        manual: bool = True,
+        speed: float = 1.0,
+        start: float = START,
+        **kw,
     ) -> SimCluster:
         kw.setdefault("seed", 1)
         kw.setdefault("history_size", 200_000)
-        clock = ManualClock(start=START) if manual else None
+        clock = ManualClock(start=start) if manual else None
         ks = start_kubesim(scenario, speed, clock=clock, context=name, **kw)
         started.append(ks)
         return SimCluster(ks, name, ks.kubeconfig_path)

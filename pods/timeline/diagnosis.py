@@ -148,8 +148,9 @@ def _streak_start(container: ContainerState) -> datetime | None:
     return since or container.waiting_since
 
 
-def _attempt_count(container: ContainerState) -> int:
-    """Attempts of the current generation, each of a run of placeholders counted."""
+def attempt_count(container: ContainerState) -> int:
+    """Attempts of the current generation, each of a run of placeholders counted (the diagnosis's
+    "N attempts"; alerts' crash-loop rule reads it too)."""
     return sum(a.count for a in container.attempts if a.generation == container.generation)
 
 
@@ -162,7 +163,7 @@ def _crash(state: PodState, container: ContainerState) -> Diagnosis:
     if rule is not None:  # the restart comes from the container's restartPolicyRules (KEP-5307)
         action = "restarts all containers" if rule["action"] == "RestartAllContainers" else "restarts it"
         text += f", which its restartPolicyRules {action}"
-    count = _attempt_count(container)
+    count = attempt_count(container)
     # one failed attempt waiting to restart is not yet a loop (kubectl already says CrashLoopBackOff):
     # say so, and count attempts as the waterfall's lane and attempts table do
     text += ", first attempt failed, restarting" if count == 1 else f", {count} attempts"
@@ -428,6 +429,7 @@ def is_stuck(state: PodState, *, now: datetime, threshold: timedelta) -> bool:
 
 
 __all__ = [
+    "attempt_count",
     "backoff_of",
     "can_be_stuck",
     "compute_failure",

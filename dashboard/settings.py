@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, served as our own static files (never a CDN)
     "channels",
     "pods",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -214,8 +215,26 @@ OTEL_EXPORTER_OTLP_TRACES_HEADERS = env_str("OTEL_EXPORTER_OTLP_TRACES_HEADERS")
 INITSCOPE_TRACES_ENDPOINT = OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or (
     (OTEL_EXPORTER_OTLP_ENDPOINT or "http://localhost:4318").rstrip("/") + "/v1/traces"
 )
+# Prometheus metrics at GET /metrics (pods.signals.metrics, docs/signals.md): scrapes must send
+# `Authorization: Bearer <token>`; empty (the default) turns the endpoint off (403).
+INITSCOPE_METRICS_TOKEN = env_str("INITSCOPE_METRICS_TOKEN", "")
+# Workloads per cluster with their own series; the rest count under workload="other".
+INITSCOPE_METRICS_WORKLOADS_PER_CLUSTER = env_int("INITSCOPE_METRICS_WORKLOADS_PER_CLUSTER", 100, minimum=1)
 # How often beat recomputes the hourly rollups of the hours ingest marked (pods.reports.rollup_build).
 INITSCOPE_ROLLUP_EVERY_SECONDS = env_int("INITSCOPE_ROLLUP_EVERY_SECONDS", 60, minimum=5)
+# Alerts (alerts/, docs/signals.md "Alerts"): the default generic JSON webhook (empty: none; alerts still
+# open on /alerts/), its optional HMAC-SHA256 key, the base URL of the links, how often beat evaluates
+# the rules and sweeps the outbox, how long a sender holds a notification, the Pods a message lists.
+INITSCOPE_ALERT_WEBHOOK_URL = env_str("INITSCOPE_ALERT_WEBHOOK_URL")
+INITSCOPE_ALERT_WEBHOOK_SECRET = env_str("INITSCOPE_ALERT_WEBHOOK_SECRET")
+INITSCOPE_PUBLIC_URL = env_str("INITSCOPE_PUBLIC_URL", "http://127.0.0.1:8000")
+INITSCOPE_ALERT_EVALUATE_SECONDS = env_int("INITSCOPE_ALERT_EVALUATE_SECONDS", 30, minimum=1)
+INITSCOPE_ALERT_SWEEP_SECONDS = env_int("INITSCOPE_ALERT_SWEEP_SECONDS", 30, minimum=1)
+INITSCOPE_ALERT_CLAIM_SECONDS = env_int("INITSCOPE_ALERT_CLAIM_SECONDS", 60, minimum=2)
+# An alert whose condition is no longer found resolves after this long (at once when its Pod is Ready,
+# finished or gone): a crash-looping Pod is not stuck while its next attempt runs.
+INITSCOPE_ALERT_RESOLVE_SECONDS = env_int("INITSCOPE_ALERT_RESOLVE_SECONDS", 300, minimum=0)
+INITSCOPE_ALERT_LIST_PODS = env_int("INITSCOPE_ALERT_LIST_PODS", 10, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "ensure-watchers": {
         "task": "pods.tasks.ensure_watchers",
@@ -228,6 +247,17 @@ CELERY_BEAT_SCHEDULE = {
     "rollup-hours": {
         "task": "pods.tasks.rollup_hours",
         "schedule": float(INITSCOPE_ROLLUP_EVERY_SECONDS),
+    },
+    # A run still queued when the next is due is dropped (`expires`): a busy worker never piles them up.
+    "evaluate-alerts": {
+        "task": "alerts.tasks.evaluate",
+        "schedule": float(INITSCOPE_ALERT_EVALUATE_SECONDS),
+        "options": {"expires": float(INITSCOPE_ALERT_EVALUATE_SECONDS)},
+    },
+    "sweep-alert-outbox": {
+        "task": "alerts.tasks.sweep",
+        "schedule": float(INITSCOPE_ALERT_SWEEP_SECONDS),
+        "options": {"expires": float(INITSCOPE_ALERT_SWEEP_SECONDS)},
     },
 }
 

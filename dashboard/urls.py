@@ -8,6 +8,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from pods.signals.metrics import metrics_view
+
 schema_view = SpectacularAPIView.as_view()
 
 
@@ -37,6 +39,9 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include("pods.api.urls")),
+    # Prometheus (docs/signals.md): a bearer token, not a session; 403 while INITSCOPE_METRICS_TOKEN is unset.
+    path("metrics", metrics_view, name="metrics"),
+    path("", include("alerts.urls")),
     path("favicon.ico", login_not_required(RedirectView.as_view(url=static("app/img/favicon.svg")))),
     path("", include("pods.web.urls")),
 ]

@@ -80,6 +80,10 @@ class Pod(models.Model):
     node = models.CharField(max_length=253, blank=True, default="")
     owner_kind = models.CharField(max_length=63, blank=True, default="")
     owner_name = models.CharField(max_length=253, blank=True, default="")
+    # The Pod's own controller (a Deployment's Pod: its ReplicaSet; a CronJob's: its Job), projected so
+    # that a workload's Pods are told apart by controller without decoding their states.
+    controller_kind = models.CharField(max_length=63, blank=True, default="")
+    controller_name = models.CharField(max_length=253, blank=True, default="")
     restart_policy = models.CharField(max_length=16, blank=True, default="")
     phase = models.CharField(max_length=16, blank=True, default="")
     status = models.CharField(max_length=128, blank=True, default="")
@@ -156,6 +160,30 @@ class Pod(models.Model):
     def folded_state(self) -> PodState:
         """The engine's folded state, decoded once per loaded row (lists read it more than once)."""
         return decode_state(self.state)
+
+
+class PodStatusCount(models.Model):
+    """How many seen Pods hold each STATUS, per cluster, namespace and whether deleted: the overview's
+    counts without counting every stored Pod. Kept by PostgreSQL itself (statement triggers on
+    `pods_pod`, migration 0010), so every writer (ingest, relist, retention, the benchmark's generator)
+    keeps it exact in its own transaction; rows may hold 0. Not kept on SQLite, which counts the rows.
+    """
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    namespace = models.CharField(max_length=253)
+    status = models.CharField(max_length=128)
+    deleted = models.BooleanField()
+    pods = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "namespace", "status", "deleted"], name="pod_status_count_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace} {self.status}: {self.pods}"
 
 
 class Container(models.Model):
@@ -511,3 +539,116 @@ class PodStartupRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.workload_kind}/{self.workload}@{self.hour.isoformat()}"
+
+
+class ReportSample(models.Model):
+    """The raw facts of one hour (`span_hours` 1) or day (24) of one init container (or sidecar) of one
+    workload, in the layout the raw init-containers report merges (pods.reports.samples, docs/reports.md
+    "Reports over raw rows, fast"): the attempts' counts and failures, and packed little-endian arrays:
+    `durations` (float64, sorted), `pods` (int64 Pod ids, sorted) with, aligned to them, each Pod's pull of
+    this container (`pulls`, `waits`: float64, NaN when not measured; `present`: uint8, already present)."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    span_hours = models.SmallIntegerField(default=1)  # 1: an hour; 24: the day starting at `hour`
+    namespace = models.CharField(max_length=253, blank=True, default="")
+    workload_kind = models.CharField(max_length=63, blank=True, default="")
+    workload = models.CharField(max_length=253, blank=True, default="")
+    container = models.CharField(max_length=253)
+    kind = models.CharField(max_length=8)  # init | sidecar
+    attempts = models.BigIntegerField(default=0)
+    finished = models.BigIntegerField(default=0)
+    failed = models.BigIntegerField(default=0)
+    durations = models.BinaryField(default=b"")
+    pods = models.BinaryField(default=b"")
+    pulls = models.BinaryField(default=b"")
+    waits = models.BinaryField(default=b"")
+    present = models.BinaryField(default=b"")
+    reasons = models.JSONField(default=list)  # [[reason, exit_code, count], ...] of failed known attempts
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "cluster",
+                    "hour",
+                    "span_hours",
+                    "namespace",
+                    "workload_kind",
+                    "workload",
+                    "container",
+                    "kind",
+                ],
+                name="report_sample_unique_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"samples {self.namespace}/{self.workload}/{self.container}@{self.hour.isoformat()}"
+
+
+class ReportSampleCover(models.Model):
+    """From which hour a cluster's `ReportSample` rows say what raw rows hold (`since`; an hour marked for
+    the rollup task excepted), and by which version of the code they were computed (`version`: rows of
+    another version are not read)."""
+
+    cluster = models.OneToOneField(Cluster, on_delete=models.CASCADE, related_name="+")
+    since = models.DateTimeField()
+    version = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"samples of {self.cluster_id} since {self.since.isoformat()} (v{self.version})"
+
+
+class MetricHour(models.Model):
+    """The Prometheus cells one hour of one cluster has added to the totals (`pods.signals.metric_cells`):
+    what the rollup task applied last time it computed the hour, so that a recompute applies only the
+    change (new − old). Pruned with the raw rows' horizon, past which an hour is never recomputed."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    cells = models.JSONField(default=list)  # [[metric, namespace, kind, workload, container, extra, part, n]]
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "hour"], name="metric_hour_unique")]
+
+    def __str__(self) -> str:
+        return f"metric cells {self.cluster_id}@{self.hour.isoformat()}"
+
+
+class MetricTotal(models.Model):
+    """One exposed series' number (a counter, a histogram bucket or sum, or a gauge the watcher sets) of one
+    cluster: `net` is the signed sum of the changes applied, `value` (exposed) the highest `net` has been,
+    so a counter never goes backwards (docs/signals.md, "How counters stay monotonic")."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    series = models.TextField()  # JSON: [metric name, label values after cluster ..., part]
+    value = models.FloatField(default=0.0)
+    net = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "series"], name="metric_total_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_id} {self.series} = {self.value}"
+
+
+class MetricWorkload(models.Model):
+    """A workload the metrics have seen in a cluster, and whether it has its own series (`admitted`, the
+    first INITSCOPE_METRICS_WORKLOADS_PER_CLUSTER of the cluster) or counts under `workload="other"`."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    namespace = models.CharField(max_length=253, blank=True, default="")
+    kind = models.CharField(max_length=63, blank=True, default="")
+    name = models.CharField(max_length=253, blank=True, default="")
+    admitted = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "namespace", "kind", "name"], name="metric_workload_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}: {'own series' if self.admitted else 'other'}"

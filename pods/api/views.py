@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -24,7 +24,6 @@ from pods.api.serializers import (
     WorkloadPageSerializer,
 )
 from pods.kube.workloads import with_live_workload
-from pods.models import Pod
 
 
 class PodListView(APIView):
@@ -58,12 +57,7 @@ class PodListView(APIView):
             failed=params.get("failed"),
             search=params.get("search", ""),
         )
-        return _page(request, selectors.pod_queryset(filters=filters), params, _pod_summaries)
-
-
-def _pod_summaries(pods: Sequence[Pod]) -> list[dict]:
-    related = selectors.related_for_pods(pods)
-    return [selectors.pod_summary(pod, related=related.get((pod.cluster_id, pod.uid), ())) for pod in pods]
+        return _page(request, selectors.pod_queryset(filters=filters), params, selectors.pod_summaries)
 
 
 def _query(serializer: type[Serializer], request: Request) -> dict[str, Any]:

@@ -17,10 +17,10 @@ from typing import overload
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from pods.models import Attempt, Cluster, Container, Event, Pod
+from pods.models import Attempt, Cluster, Container, Event, Pod, PodStatusCount
 from pods.selectors.describe import pod_workload
 from pods.selectors.related import related_events, related_for_pods, with_related_document
 from pods.timeline import (
@@ -54,7 +54,7 @@ def stuck_q(*, now: datetime, threshold: timedelta) -> Q:
     cluster's "now" (`cluster_now`: `now` for watched clusters, at most the end of the data for recordings).
     """
     can_be_stuck = Q(deleted_at__isnull=True, terminal=False, ready=False, seen=True) & ~Q(step="deleting")
-    failing = Q(failure_code__gt="") & ~Q(failure_code__in=TERMINAL_DIAGNOSES)
+    failing = failing_q()
     at_now = Q(cluster__watched=True) | Q(cluster__observed_until__isnull=True)
     at_now |= Q(cluster__observed_until__gte=now)  # min(now, the end of the data) is now
     slow_live = Q(step_since__lt=now - threshold) & at_now
@@ -64,6 +64,12 @@ def stuck_q(*, now: datetime, threshold: timedelta) -> Q:
         step_since__lt=F("cluster__observed_until") - threshold,
     )
     return can_be_stuck & (failing | slow_live | slow_recorded)
+
+
+def failing_q() -> Q:
+    """The stuck rule's `failing` half over the projected columns: a failure cause holds (its code is the
+    cause; a stuck Pod without one is `slow`)."""
+    return Q(failure_code__gt="") & ~Q(failure_code__in=TERMINAL_DIAGNOSES)
 
 
 def failed_q() -> Q:
@@ -196,6 +202,20 @@ class RankedPods:
 
 
 def status_counts(*, filters: PodFilters, now: datetime | None = None) -> dict[str, int]:
+    """Pods matching `filters` per STATUS. Filtered by cluster and namespace only (the overview's
+    default), PostgreSQL reads the counts it keeps (`PodStatusCount`, a few rows per namespace) instead
+    of counting every stored Pod; any other filter counts the matching rows."""
+    if connection.vendor == "postgresql" and filters == PodFilters(
+        cluster=filters.cluster, namespace=filters.namespace, include_deleted=filters.include_deleted
+    ):
+        kept = PodStatusCount.objects.filter(pods__gt=0)
+        if filters.cluster:
+            kept = kept.filter(cluster__name=filters.cluster)
+        if filters.namespace:
+            kept = kept.filter(namespace=filters.namespace)
+        if not filters.include_deleted:
+            kept = kept.filter(deleted=False)
+        return dict(kept.values_list("status").annotate(n=Sum("pods")).values_list("status", "n"))
     qs = pod_queryset(filters=filters, now=now).order_by()
     return dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
 
@@ -223,17 +243,14 @@ def pod_list_page(
     found: Page = Paginator(
         RankedPods(pod_queryset(filters=filters, now=now), now=now, total=total), size
     ).get_page(page)
-    related = related_for_pods(found.object_list)
+    listed = list(found.object_list)
     return PodListPage(
         page=found,
         # `terminal`: the engine's verdict (PodState.terminal, projected), so the page stops the clock
         # of a finished Pod without a phase rule of its own.
         rows=[
-            {
-                **pod_summary(pod, now=now, related=related.get((pod.cluster_id, pod.uid), ())),
-                "terminal": pod.terminal,
-            }
-            for pod in found.object_list
+            {**row, "terminal": pod.terminal}
+            for pod, row in zip(listed, pod_summaries(listed, now=now), strict=True)
         ],
         counts=sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
         stuck_count=pod_queryset(filters=replace(filters, stuck=True), now=now).count(),
@@ -271,6 +288,11 @@ def attempt_with_log_tail(*, pod: Pod, container: str) -> Attempt | None:
     """The newest stored attempt of `container` of `pod` that kept a log tail, or None."""
     qs = Attempt.objects.filter(pod=pod, container__name=container).exclude(log_tail="")
     return qs.order_by("-generation", "-number").first()
+
+
+def container_attempts(*, pod: Pod, container: str) -> list[Attempt]:
+    """Every stored attempt of `container` of `pod`, newest first (generation, then number)."""
+    return list(Attempt.objects.filter(pod=pod, container__name=container).order_by("-generation", "-number"))
 
 
 def pod_state(pod: Pod) -> PodState:
@@ -344,6 +366,13 @@ def pod_summary(pod: Pod, *, now: datetime | None = None, related: Sequence[Even
         "live": pod.cluster.watched,
         "as_of": format_time(now),
     }
+
+
+def pod_summaries(pods: Sequence[Pod], *, now: datetime | None = None) -> list[dict]:
+    """`pod_summary` of each of `pods`, its diagnosis amended by the Events about its node and claims (read
+    in one query): the rows of every Pod list (the overview, `GET /api/v1/pods`, `pods list`)."""
+    related = related_for_pods(pods)
+    return [pod_summary(pod, now=now, related=related.get((pod.cluster_id, pod.uid), ())) for pod in pods]
 
 
 def _stuck(pod: Pod, state: PodState, now: datetime) -> bool:

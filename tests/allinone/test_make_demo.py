@@ -4,56 +4,15 @@ watched live, the recordings loaded, and Ctrl-C stopping every part."""
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _login(base: str) -> urllib.request.OpenerDirector:
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(f"{base}/login/", timeout=10).read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": "demo", "password": "demo"})
-    request = urllib.request.Request(
-        f"{base}/login/", data=form.encode(), headers={"Referer": f"{base}/login/"}
-    )
-    opener.open(request, timeout=10)
-    return opener
-
-
-def _get(opener, url: str) -> dict:
-    return json.loads(opener.open(url, timeout=10).read())
-
-
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except OSError:
-            value = None
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.allinone.demo import ROOT, _free_port, _get, _login, _wait
 
 
 def test_serve_demo_runs_everything_in_one_process_and_stops_on_ctrl_c(tmp_path):
@@ -83,6 +42,12 @@ def test_serve_demo_runs_everything_in_one_process_and_stops_on_ctrl_c(tmp_path)
         assert pods, "the embedded worker watched kubesim and stored its Pods"
         recorded = _get(opener, f"{base}/api/v1/pods?cluster=samples&page_size=200")
         assert recorded["count"] >= 15, "the sample recordings are loaded"
+        alerts = _wait(  # the default rules, no receiver: the demo's failing Pods open alerts (/alerts/)
+            lambda: [a for a in _get(opener, f"{base}/api/v1/alerts?status=open")["results"] if a["pod"]],
+            120,
+            "alerts of the demo's failing Pods",
+        )
+        assert {a["cluster"] for a in alerts} == {"demo"}, "a recording never alerts"
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         try:

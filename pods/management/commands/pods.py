@@ -47,8 +47,11 @@ class Command(BaseCommand):
 
     def _list(self, options: dict) -> None:
         filters = selectors.PodFilters(**list_filters(options))
-        pods = selectors.pod_queryset(filters=filters)[: options["limit"]]
-        rows = [selectors.pod_summary(pod) for pod in pods]
+        pods = list(selectors.pod_queryset(filters=filters)[: options["limit"]])
+        # `terminal` (the engine's verdict, projected), as the page's rows carry it: a finished Pod's
+        # time in step stops
+        summaries = selectors.pod_summaries(pods)
+        rows = [{**row, "terminal": pod.terminal} for pod, row in zip(pods, summaries, strict=True)]
         write_list(self.stdout, rows, options, render=render_list, none="no Pods")
 
     def _show(self, options: dict) -> None:

@@ -12,13 +12,15 @@ COPY pyproject.toml README.md ./
 COPY dashboard ./dashboard
 COPY pods ./pods
 COPY alerts ./alerts
+COPY accounts ./accounts
+COPY access ./access
 COPY kubesim ./kubesim
 COPY frontend ./frontend
 COPY samples ./samples
 COPY manage.py ./
 RUN pip install --no-cache-dir --no-deps . \
     && DEBUG=1 python manage.py collectstatic --noinput \
-    && mkdir -p /app/var && chown -R initscope /app/var
+    && mkdir -p /app/var /var/kubesim && chown -R initscope /app/var /var/kubesim
 
 USER initscope
 EXPOSE 8000

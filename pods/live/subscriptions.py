@@ -22,7 +22,7 @@ from pods.timeline import stuck_rule
 from pods.timeline.times import parse_time
 
 MAX_TEXT = 253
-MAX_UIDS = 500  # a page shows 50 rows; anything more is a confused or hostile client
+MAX_UIDS = 500  # a page shows 50 rows; more is a confused or hostile client (the consumer closes it: 4413)
 
 
 def _text(value: object) -> str:

@@ -150,8 +150,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def browser_database() -> Iterator[str]:
-    """A PostgreSQL database of its own (`test_<name>_browser`), created empty and dropped afterwards.
+def browser_database(suffix: str = "browser") -> Iterator[str]:
+    """A PostgreSQL database of its own (`test_<name>_<suffix>`), created empty and dropped afterwards.
 
     Not pytest-django's test database: Playwright's event loop runs in this thread, so Django here could
     not touch a database while pages are open; the server and `manage.py` subprocesses own this one.
@@ -161,7 +161,7 @@ def browser_database() -> Iterator[str]:
     url = urlparse(os.environ.get("DATABASE_URL", ""))
     if not url.scheme.startswith("postgres"):
         pytest.skip("the browser tests need PostgreSQL (DATABASE_URL), as `make test` sets it")
-    name = f"test_{url.path.lstrip('/') or 'initscope'}_browser"
+    name = f"test_{url.path.lstrip('/') or 'initscope'}_{suffix}"
     admin = urlunparse(url._replace(scheme="postgresql", path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from pods.models import Pod
+from tests.tokens import api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +17,8 @@ def test_anonymous_requests_are_refused(client, path):
 
 
 def test_a_token_authenticates_the_api(client, user, imported_samples):
-    token = Token.objects.create(user=user)
-    response = client.get("/api/v1/pods", HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_key(user)
+    response = client.get("/api/v1/pods", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200
     assert response.json()["count"] == Pod.objects.filter(seen=True).count()
 

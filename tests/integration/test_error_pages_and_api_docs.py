@@ -10,7 +10,8 @@ from unittest import mock
 import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
-from rest_framework.authtoken.models import Token
+
+from tests.tokens import api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -72,9 +73,9 @@ def test_every_page_links_the_favicon_and_favicon_ico_leads_to_it(logged_in_clie
 
 def test_the_schema_needs_an_authenticated_user_session_or_token(user):
     assert Client().get("/api/schema/", HTTP_ACCEPT="application/json").status_code == 401
-    token = Token.objects.create(user=user)
+    token = api_key(user)
     response = Client().get(
-        "/api/schema/", HTTP_ACCEPT="application/json", HTTP_AUTHORIZATION=f"Token {token.key}"
+        "/api/schema/", HTTP_ACCEPT="application/json", HTTP_AUTHORIZATION=f"Token {token}"
     )
     assert response.status_code == 200 and response.json()["info"]["title"] == "Initscope API"
 

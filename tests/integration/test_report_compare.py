@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from pods.models import Attempt, Cluster, Container, Pod
 from pods.reports.compare import FIELDS
 from pods.reports.documents import csv_cell
+from tests.tokens import api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -187,8 +187,8 @@ def test_bad_parameters_are_named(stored, logged_in_client, params, field):
 def test_the_compare_api_needs_a_session_or_a_token(stored, client, user):
     assert client.get(URL, PERIODS).status_code == 401
     assert client.get(URL, {**PERIODS, "format": "csv"}).status_code == 401
-    token = Token.objects.create(user=user)
-    assert client.get(URL, PERIODS, HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+    token = api_key(user)
+    assert client.get(URL, PERIODS, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
 
 
 def test_compare_answers_match_the_schema(stored, api, anonymous):

@@ -17,11 +17,11 @@ from datetime import timedelta
 import orjson
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
 from pods.models import Cluster
 from tests.builders import at, crash_loop_sequence, event, running_pod
+from tests.tokens import api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -170,8 +170,8 @@ def test_bad_parameters_are_named(stored, logged_in_client, params, field):
 def test_the_incident_api_needs_a_session_or_a_token(stored, client, user):
     assert client.get(URL, PARAMS).status_code == 401
     assert client.get(URL, {**PARAMS, "format": "json"}).status_code == 401
-    token = Token.objects.create(user=user)
-    assert client.get(URL, PARAMS, HTTP_AUTHORIZATION=f"Token {token.key}").json()["slowest"] == [CRASH, FINE]
+    token = api_key(user)
+    assert client.get(URL, PARAMS, HTTP_AUTHORIZATION=f"Token {token}").json()["slowest"] == [CRASH, FINE]
 
 
 def test_incident_answers_match_the_schema(stored, api, anonymous):

@@ -12,12 +12,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
 from pods import reports
 from pods.reports import queries
 from pods.reports.period import Period
 from tests.integration import report_table as table
+from tests.tokens import api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -154,8 +154,8 @@ def test_the_api_refuses_bad_parameters_clearly(stored, logged_in_client, params
 def test_the_api_needs_a_session_or_a_token(stored, client, user):
     assert client.get("/api/v1/reports/nodes", PARAMS).status_code == 401
     assert client.get("/api/v1/reports/nodes", {**PARAMS, "format": "csv"}).status_code == 401
-    token = Token.objects.create(user=user)
-    response = client.get("/api/v1/reports/nodes", PARAMS, HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_key(user)
+    response = client.get("/api/v1/reports/nodes", PARAMS, HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200 and response.json()["rows"] == table.NODES
 
 

@@ -21,13 +21,13 @@ import orjson
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from pods.api.resources import ResourceRowSerializer
 from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
 from pods.reports import resources
 from pods.reports.documents import csv_cell
 from tests.builders import cond, last, pod, running, terminated, ts, waiting
+from tests.tokens import api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -221,8 +221,8 @@ def test_the_api_needs_a_session_or_a_token_and_refuses_a_bad_period(stored, ano
     assert anonymous.get(URL, PARAMS).status_code == 401
     assert anonymous.get(URL, {**PARAMS, "format": "csv"}).status_code == 401
     assert api.get(URL, {"since": "yesterday"}).json() == {"since": [ANY]}
-    token = Token.objects.create(user=user)
-    response = Client().get(URL, PARAMS, HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_key(user)
+    response = Client().get(URL, PARAMS, HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200 and len(response.json()["rows"]) == 3
 
 

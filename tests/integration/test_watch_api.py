@@ -90,13 +90,14 @@ def test_the_logs_endpoint_validates_its_parameters(crash_loop, logged_in_client
 
 def test_the_logs_endpoint_takes_a_token_and_needs_one(crash_loop, user):
     from django.test import Client
-    from rest_framework.authtoken.models import Token
+
+    from tests.tokens import api_key
 
     pod = Pod.objects.filter(cluster__name="sim").first()
     anonymous = Client()
     assert anonymous.get(f"/api/v1/pods/{pod.uid}/logs").status_code in (401, 403)
-    token = Token.objects.create(user=user)
-    response = anonymous.get(f"/api/v1/pods/{pod.uid}/logs", HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_key(user)
+    response = anonymous.get(f"/api/v1/pods/{pod.uid}/logs", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200 and response.json()["container"] == "migrate"
 
 

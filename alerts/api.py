@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.grants import scope_of
 from alerts import selectors
 from pods.api.schema import BAD_REQUEST, NOT_AUTHENTICATED, ApiSchema
 from pods.api.serializers.fields import Closed, Text, Time
@@ -72,6 +73,6 @@ class AlertListView(APIView):
         query = AlertQuerySerializer(data=request.query_params)
         if not query.is_valid():
             return Response(query.errors, status=400)
-        alerts = selectors.alert_list(status=query.validated_data.get("status", ""))
+        alerts = selectors.alert_list(status=query.validated_data.get("status", ""), scope=scope_of(request))
         data = AlertListSerializer({"results": [selectors.alert_entry(a) for a in alerts]}).data
         return Response(data)

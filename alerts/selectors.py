@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
+from access.scope import EVERYTHING, Scope
 from alerts import messages
 from alerts.models import Alert
 
@@ -15,10 +16,14 @@ RECENT = timedelta(days=7)
 LIMIT = 500
 
 
-def alert_list(*, status: str = "", now: datetime | None = None, limit: int = LIMIT) -> list[Alert]:
-    """Open alerts (newest first), then those resolved within `RECENT` (newest first); `status` keeps one."""
+def alert_list(
+    *, status: str = "", now: datetime | None = None, limit: int = LIMIT, scope: Scope = EVERYTHING
+) -> list[Alert]:
+    """Open alerts (newest first), then those resolved within `RECENT` (newest first); `status` keeps one.
+    `scope`: only the alerts of its clusters and namespaces (an alert about a whole cluster, without a
+    namespace, needs a grant of the whole cluster)."""
     now = now or datetime.now(UTC)
-    qs: QuerySet[Alert] = Alert.objects.select_related("rule")
+    qs: QuerySet[Alert] = Alert.objects.select_related("rule").filter(scope.q(cluster="cluster"))
     open_alerts = (
         list(qs.filter(status=Alert.OPEN).order_by("-opened_at", "-id")[:limit])
         if status != "resolved"

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from access.grants import scope_of
 from alerts import selectors
 from alerts.models import Alert
 
@@ -16,7 +17,14 @@ from alerts.models import Alert
 @require_GET
 def alert_page(request: HttpRequest) -> HttpResponse:
     now = datetime.now(UTC)
-    alerts = selectors.alert_list(now=now)
+    scope = scope_of(request)
+    alerts = selectors.alert_list(now=now, scope=scope)
     open_count = sum(1 for a in alerts if a.status == Alert.OPEN)
-    context = {"nav": "alerts", "now": now, "alerts": alerts, "open_count": open_count}
+    context = {
+        "nav": "alerts",
+        "now": now,
+        "alerts": alerts,
+        "open_count": open_count,
+        "no_access": scope.empty,
+    }
     return render(request, "alerts/alerts.html", context)

@@ -146,7 +146,8 @@ def _client() -> Any:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    user, _ = get_user_model().objects.get_or_create(username="bench-b4")
+    # a superuser: the pages as an operator sees them (every cluster, no grant to read)
+    user, _ = get_user_model().objects.get_or_create(username="bench-b4", defaults={"is_superuser": True})
     client = Client(SERVER_NAME="localhost")
     client.force_login(user)
     return client

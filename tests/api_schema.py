@@ -87,3 +87,15 @@ def api(client, user, openapi, schema, met) -> Checked:
 @pytest.fixture
 def anonymous(openapi, schema, met) -> Checked:
     return Checked(Client(), openapi, schema, met)
+
+
+@pytest.fixture
+def without_logs(db, django_user_model, openapi, schema, met) -> Checked:
+    """A user who may read every Pod but not their logs (docs/operations.md "Access control")."""
+    from access.models import Grant
+
+    reader = django_user_model.objects.create_user(username="reader", password="correct-horse-battery")
+    Grant.objects.create(user=reader, cluster="*", logs=False)
+    client = Client()
+    client.force_login(reader)
+    return Checked(client, openapi, schema, met)

@@ -63,7 +63,12 @@ def cluster(db):
 
 @pytest.fixture
 def user(db, django_user_model):
-    return django_user_model.objects.create_user(username="sre", password="correct-horse-battery")
+    """A signed-in user with a grant of every cluster, logs included (docs/operations.md "Access control")."""
+    from access.models import Grant
+
+    sre = django_user_model.objects.create_user(username="sre", password="correct-horse-battery")
+    Grant.objects.create(user=sre, cluster="*", logs=True)
+    return sre
 
 
 @pytest.fixture

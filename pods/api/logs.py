@@ -17,13 +17,15 @@ from dataclasses import dataclass
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.grants import scope_of
+from accounts import audit
 from pods import kube, selectors
-from pods.api.schema import BAD_REQUEST, NOT_AUTHENTICATED, NOT_FOUND, ApiSchema
+from pods.api.schema import BAD_REQUEST, NO_LOGS, NOT_AUTHENTICATED, NOT_FOUND, ApiSchema
 from pods.api.serializers import PodLogSerializer
 from pods.models import Attempt, Pod
 from pods.timeline import format_time
@@ -74,16 +76,26 @@ class PodLogsView(APIView):
             ),
             OpenApiParameter("cluster", str, description="Cluster name, when a uid is ambiguous."),
         ],
-        responses={200: PodLogSerializer, 400: BAD_REQUEST, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+        responses={
+            200: PodLogSerializer,
+            400: BAD_REQUEST,
+            401: NOT_AUTHENTICATED,
+            403: NO_LOGS,
+            404: NOT_FOUND,
+        },
     )
     def get(self, request: Request, uid: str) -> Response:
         """The last lines of one attempt of a container's log: live when the kubelet still has it, else
         the tail kept when that attempt failed. `same_as_current` says when the previous attempt's lines
         are exactly the current one's."""
         params = request.query_params
-        pod = selectors.pod_get(uid=uid, cluster=params.get("cluster", ""))
+        scope = scope_of(request)
+        pod = selectors.pod_get(uid=uid, cluster=params.get("cluster", ""), scope=scope)
         if pod is None:
             raise Http404("no Pod with this uid")
+        if not scope.allows_logs(pod.cluster.name, pod.namespace):
+            # Seen, but not its logs: 403 (the Pod itself is readable, so this tells nothing new).
+            raise PermissionDenied("your grants do not include reading this Pod's logs")
         container = _container(pod, params.get("container", ""))
         tail = _tail(params.get("tail", ""))
         timestamps = params.get("timestamps", "").lower() in TRUE
@@ -103,6 +115,10 @@ class PodLogsView(APIView):
             "previous": target.which == "previous",
         }
         answer = _answer(pod, container, target, rows, tail=tail, timestamps=timestamps)
+        target_name = f"{pod.cluster.name}/{pod.namespace}/{pod.name} {container}"
+        audit.record(
+            request.user, audit.LOGS_READ, target_name, {"source": answer["source"]}, request=request
+        )
         same = False
         if target.which == "previous" and answer["text"]:
             current = _answer(pod, container, _target(rows), rows, tail=tail, timestamps=timestamps)

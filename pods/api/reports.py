@@ -19,6 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.grants import scope_of
+from accounts import audit
 from pods import reports
 from pods.api.schema import BAD_REQUEST, NOT_AUTHENTICATED, ApiSchema
 from pods.api.serializers import Closed
@@ -213,10 +215,14 @@ class ReportApiView(APIView):
         query = self.query(data=request.query_params)
         query.is_valid(raise_exception=True)
         try:
-            document = self.document(query.validated_data)
+            # The reader's scope travels with the parameters: every report reads it (`queries.filters_of`).
+            document = self.document({**query.validated_data, "scope": scope_of(request)})
         except reports.PeriodError as exc:
             raise ValidationError({exc.field: [str(exc)]})
         form = query.validated_data.get("format")
+        if form == "csv" or (form == "json" and self.json_download):
+            asked = {k: str(v) for k, v in query.validated_data.items()}
+            audit.record(request.user, audit.EXPORT, f"{self.report}.{form}", asked, request=request)
         if form == "csv":
             return attachment(self.csv(document), "text/csv", f"{self.report}.csv")
         if form == "json" and self.json_download:

@@ -24,7 +24,10 @@ class ApiSchema(AutoSchema):
 
 
 NOT_AUTHENTICATED = OpenApiResponse(ErrorSerializer, description="No session and no valid token.")
-NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No Pod with this uid (in this cluster).")
+NOT_FOUND = OpenApiResponse(
+    ErrorSerializer, description="No Pod with this uid (in this cluster) that your grants let you see."
+)
+NO_LOGS = OpenApiResponse(ErrorSerializer, description="Your grants do not include this Pod's logs.")
 BAD_REQUEST = OpenApiResponse(
     {
         "type": "object",

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from access.grants import scope_of
 from pods import selectors
 from pods.api.schema import BAD_REQUEST, NOT_AUTHENTICATED, NOT_FOUND, ApiSchema
 from pods.api.serializers import (
@@ -56,6 +57,7 @@ class PodListView(APIView):
             stuck=params.get("stuck"),
             failed=params.get("failed"),
             search=params.get("search", ""),
+            scope=scope_of(request),
         )
         return _page(request, selectors.pod_queryset(filters=filters), params, selectors.pod_summaries)
 
@@ -102,10 +104,11 @@ class PodDetailView(APIView):
     )
     def get(self, request: Request, uid: str) -> Response:
         """The timeline document of one Pod, by `metadata.uid`."""
-        pod = selectors.pod_get(uid=uid, cluster=request.query_params.get("cluster", ""))
-        if pod is None:
+        scope = scope_of(request)
+        pod = selectors.pod_get(uid=uid, cluster=request.query_params.get("cluster", ""), scope=scope)
+        if pod is None:  # out of scope too: 404, never a 403 that tells the Pod exists
             raise Http404("no Pod with this uid")
-        return Response(with_live_workload(selectors.pod_document(pod)))
+        return Response(with_live_workload(selectors.pod_document(pod, scope=scope)))
 
 
 class WorkloadListView(APIView):
@@ -128,6 +131,7 @@ class WorkloadListView(APIView):
             cluster=params.get("cluster", ""),
             namespace=params.get("namespace", ""),
             stuck=params.get("stuck"),
+            scope=scope_of(request),
         )
         return _page(
             request, selectors.workload_queryset(filters=filters), params, selectors.workload_summaries

@@ -297,12 +297,7 @@ def compare_document(
     """What `GET /api/v1/reports/init-containers/compare` answers for the query parameters `params`
     (`by`, the periods, the filters). A bad period raises `PeriodError` naming the parameter."""
     thresholds = thresholds or Thresholds()
-    filters = queries.ReportFilters(
-        cluster=params.get("cluster") or "",
-        namespace=params.get("namespace") or "",
-        workload=params.get("workload") or "",
-        container=params.get("container") or "",
-    )
+    filters = queries.filters_of(params)
     by = params.get("by") or BY_PERIOD
     source = params.get("source") or ""
     if by == BY_IMAGE:

@@ -60,12 +60,7 @@ def report_document(name: str, params: dict[str, Any], now: datetime | None = No
     json` prints. A bad period (or a filter the rollups cannot apply) raises `PeriodError`."""
     now = now or datetime.now(UTC)
     period = parse_period(params.get("since"), params.get("until"), now)
-    filters = queries.ReportFilters(
-        cluster=params.get("cluster") or "",
-        namespace=params.get("namespace") or "",
-        workload=params.get("workload") or "",
-        container=params.get("container") or "",
-    )
+    filters = queries.filters_of(params)
     return report(name, filters, period, params.get("source") or "", now)
 
 

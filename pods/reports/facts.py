@@ -41,12 +41,7 @@ class PeriodAttempt:
 
 def row_filters(params: dict[str, Any]) -> queries.ReportFilters:
     """The filters of the query parameters (text), as `documents.report_document` reads them."""
-    return queries.ReportFilters(
-        cluster=params.get("cluster") or "",
-        namespace=params.get("namespace") or "",
-        workload=params.get("workload") or "",
-        container=params.get("container") or "",
-    )
+    return queries.filters_of(params)
 
 
 def period_attempts(filters: queries.ReportFilters, period: Period) -> list[PeriodAttempt]:

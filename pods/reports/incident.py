@@ -314,9 +314,7 @@ def incident_report(params: dict[str, Any], now: datetime) -> dict[str, Any]:
     `since`, `until` as text, `slowest`): what the API answers and the page draws. `until` defaults to the
     report's "now" (`report_now`: for a recording, the end of its data), `since` to 24 hours before
     `until`; relative times count from that "now". A bad period raises `PeriodError`."""
-    filters = queries.ReportFilters(
-        cluster=params["cluster"], namespace=params["namespace"], workload=params["workload"]
-    )
+    filters = queries.filters_of({**params, "container": ""})
     now = report_now(filters, now)
     until = params.get("until") or None
     end = parse_moment(until, now, "until") if until else now

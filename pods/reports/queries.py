@@ -38,6 +38,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from access.scope import EVERYTHING, Scope
 from pods.models import Attempt, Container, ImagePull, Pod
 from pods.reports import definitions as d
 from pods.reports.period import Period
@@ -83,6 +84,22 @@ class ReportFilters:
     namespace: str = ""
     workload: str = ""  # "name" or "Kind/name" (`Pod/name` for a Pod without an owner)
     container: str = ""
+    # What the reader may see (`access.scope`): every row source narrows to it (raw rows in `_pod_q`,
+    # hourly rollups and samples by their cluster and namespace).
+    scope: Scope = EVERYTHING
+
+
+def filters_of(params: dict[str, Any]) -> ReportFilters:
+    """The filters of a report's query parameters (`cluster`, `namespace`, `workload`, `container` as
+    text) and the reader's `scope` (put there by the view, `access.grants.scope_of`; absent: the operator's
+    command line, everything)."""
+    return ReportFilters(
+        cluster=params.get("cluster") or "",
+        namespace=params.get("namespace") or "",
+        workload=params.get("workload") or "",
+        container=params.get("container") or "",
+        scope=params.get("scope") or EVERYTHING,
+    )
 
 
 def rows(report: str, filters: ReportFilters, period: Period) -> list[dict[str, Any]]:
@@ -95,7 +112,7 @@ def rows(report: str, filters: ReportFilters, period: Period) -> list[dict[str, 
 
 def _pod_q(filters: ReportFilters, pod: str) -> Q:
     """`filters` over Pods reached through the lookup prefix `pod` ("" or "pod__")."""
-    q = Q(**{f"{pod}seen": True})
+    q = Q(**{f"{pod}seen": True}) & filters.scope.q(pod)
     if filters.cluster:
         q &= Q(**{f"{pod}cluster__name": filters.cluster})
     if filters.namespace:

@@ -50,12 +50,7 @@ def resources_document(params: dict[str, Any], now: datetime | None = None) -> d
     `since`, `until` as text), as the other reports' document: what the API answers and
     `manage.py report resources --format json` prints. A bad period raises `PeriodError`."""
     period = parse_period(params.get("since"), params.get("until"), now or datetime.now(UTC))
-    filters = queries.ReportFilters(
-        cluster=params.get("cluster") or "",
-        namespace=params.get("namespace") or "",
-        workload=params.get("workload") or "",
-        container=params.get("container") or "",
-    )
+    filters = queries.filters_of(params)
     return {
         "since": format_time(period.since),
         "until": format_time(period.until),

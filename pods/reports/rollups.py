@@ -88,6 +88,10 @@ def _filtered(report: str, filters: ReportFilters, period: Period) -> QuerySet[A
                 name, f"the {report} report read from hourly rollups cannot filter by {name}."
             )
     qs: QuerySet[Any] = model.objects.filter(_spans(period))
+    # The reader's scope: by namespace where the rows have one; a node's rows mix every namespace's Pods,
+    # so only a grant of the whole cluster reaches them.
+    has_namespace = report in held
+    qs = qs.filter(filters.scope.q() if has_namespace else filters.scope.whole_clusters_q())
     if filters.cluster:
         qs = qs.filter(cluster__name=filters.cluster)
     if filters.namespace:

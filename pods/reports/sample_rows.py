@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -199,7 +200,7 @@ def cached_rows(filters: queries.ReportFilters, period: Period) -> list[dict[str
     clusters = Cluster.objects.all()
     if filters.cluster:
         clusters = clusters.filter(name=filters.cluster)
-    names = dict(clusters.values_list("id", "name"))
+    names = {i: n for i, n in clusters.values_list("id", "name") if filters.scope.allows_cluster(n)}
     covers = dict(
         ReportSampleCover.objects.filter(cluster_id__in=list(names), version=VERSION).values_list(
             "cluster_id", "since"
@@ -219,9 +220,7 @@ def cached_rows(filters: queries.ReportFilters, period: Period) -> list[dict[str
     for cluster_id, (days, hours, raw) in plans.items():
         for key, sample in _stored(cluster_id, filters, days, hours):
             parts[(names[cluster_id], *key)].append(sample)
-        cluster_filters = queries.ReportFilters(
-            names[cluster_id], filters.namespace, filters.workload, filters.container
-        )
+        cluster_filters = replace(filters, cluster=names[cluster_id])
         for r in raw:
             for key, collected in _from_raw(cluster_filters, r).items():
                 parts[key].append(collected.packed())
@@ -243,6 +242,7 @@ def _stored(
     qs = ReportSample.objects.filter(
         Q(span_hours=hourly.DAY_HOURS, hour__in=days) | Q(span_hours=1, hour__in=hours), cluster_id=cluster_id
     )
+    qs = qs.filter(filters.scope.q())
     if filters.namespace:
         qs = qs.filter(namespace=filters.namespace)
     if filters.workload:

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Exists, Max, OuterRef
 
+from access.scope import EVERYTHING, Scope
 from pods import kube
 from pods.models import Attempt, Cluster, Pod, WatchCursor
 from pods.timeline.times import format_duration
@@ -81,7 +82,7 @@ def attempts_missing_log_tail(
     ]
 
 
-def cluster_health(*, now: datetime | None = None) -> list[dict[str, Any]]:
+def cluster_health(*, now: datetime | None = None, scope: Scope = EVERYTHING) -> list[dict[str, Any]]:
     """Every configured or watched cluster with its watch health, for the API, the page and the CLI.
 
     `state` is watching (a holder renewed within the lock's time), degraded (watching, but some streams
@@ -97,23 +98,33 @@ def cluster_health(*, now: datetime | None = None) -> list[dict[str, Any]]:
     count its Pods that are not deleted, and the stuck ones among them (`_pod_counts`; recordings
     are `recorded_clusters`, not these rows). `stale`,
     `stale_reason` and `known_at` are the staleness rule's verdict (`_freshness`), the pages' too.
+    `scope`: only the clusters it has a grant on, their Pods counted in its namespaces only.
     """
     now = now or datetime.now(UTC)
-    rows = _health_rows(now=now)
-    counts = _pod_counts([r["name"] for r in rows], now=now)
+    rows = [r for r in _health_rows(now=now) if scope.allows_cluster(r["name"])]
+    counts = _pod_counts([r["name"] for r in rows], now=now, scope=scope)
     for row in rows:
         row["pods"], row["stuck"] = counts.get(row["name"], (0, 0))
+        if not scope.everything:  # the namespaces watched one by one: only those in scope are named
+            row["namespaces"] = [n for n in row["namespaces"] if scope.allows(row["name"], n)]
+            row["streams"] = [
+                s for s in row["streams"] if not s["namespace"] or scope.allows(row["name"], s["namespace"])
+            ]
     return rows
 
 
-def recorded_clusters(*, now: datetime | None = None) -> list[dict[str, Any]]:
+def recorded_clusters(*, now: datetime | None = None, scope: Scope = EVERYTHING) -> list[dict[str, Any]]:
     """The recordings (clusters with Pods that no one watches: `cluster_freshness`'s `recorded`), for the
     clusters page and `manage.py clusters` beside `cluster_health`'s rows: `name`, `state` (`recorded`),
     `observed_until` (the end of its data) and, counted as in `cluster_health`, `pods` and `stuck` (stuck
     judged at the end of the recording, `stuck_q`)."""
     now = now or datetime.now(UTC)
-    entries = [e for e in cluster_freshness(now=now) if e["state"] == FRESH_RECORDED]
-    counts = _pod_counts([e["name"] for e in entries], now=now)
+    entries = [
+        e
+        for e in cluster_freshness(now=now)
+        if e["state"] == FRESH_RECORDED and scope.allows_cluster(e["name"])
+    ]
+    counts = _pod_counts([e["name"] for e in entries], now=now, scope=scope)
     return [
         {"name": e["name"], "state": FRESH_RECORDED, "observed_until": e["known_at"],
          "pods": counts.get(e["name"], (0, 0))[0], "stuck": counts.get(e["name"], (0, 0))[1]}
@@ -121,13 +132,14 @@ def recorded_clusters(*, now: datetime | None = None) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _pod_counts(names: list[str], *, now: datetime) -> dict[str, tuple[int, int]]:
-    """Per cluster of `names`: its Pods that are not deleted, and the stuck ones among them (`stuck_q`)."""
+def _pod_counts(names: list[str], *, now: datetime, scope: Scope) -> dict[str, tuple[int, int]]:
+    """Per cluster of `names`: its Pods (in `scope`) that are not deleted, and the stuck ones among them
+    (`stuck_q`)."""
     from pods.selectors.pods import stuck_q, stuck_threshold
 
     return {
         row["cluster__name"]: (row["pods"], row["stuck"])
-        for row in Pod.objects.filter(cluster__name__in=names, seen=True, deleted_at__isnull=True)
+        for row in Pod.objects.filter(scope.q(), cluster__name__in=names, seen=True, deleted_at__isnull=True)
         .values("cluster__name")
         .annotate(pods=Count("id"), stuck=Count("id", filter=stuck_q(now=now, threshold=stuck_threshold())))
         .order_by()

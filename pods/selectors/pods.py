@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
+from access.scope import EVERYTHING, Scope
 from pods.models import Attempt, Cluster, Container, Event, Pod, PodStatusCount
 from pods.selectors.describe import pod_workload
 from pods.selectors.related import related_events, related_for_pods, with_related_document
@@ -96,6 +97,8 @@ class PodFilters:
     # name, namespace, workload, container names and the diagnosis text (case-insensitive, a substring)
     search: str = ""
     include_deleted: bool = True
+    # What the reader may see (`access.scope`): every query of these filters is narrowed to it.
+    scope: Scope = EVERYTHING
 
 
 def status_terms(text: str) -> list[str]:
@@ -108,7 +111,7 @@ def pod_queryset(*, filters: PodFilters, now: datetime | None = None) -> QuerySe
     newest first."""
     now = now or datetime.now(UTC)
     threshold = stuck_threshold()
-    qs = Pod.objects.select_related("cluster").filter(seen=True)
+    qs = Pod.objects.select_related("cluster").filter(filters.scope.q(), seen=True)
     if filters.cluster:
         qs = qs.filter(cluster__name=filters.cluster)
     if filters.namespace:
@@ -206,9 +209,12 @@ def status_counts(*, filters: PodFilters, now: datetime | None = None) -> dict[s
     default), PostgreSQL reads the counts it keeps (`PodStatusCount`, a few rows per namespace) instead
     of counting every stored Pod; any other filter counts the matching rows."""
     if connection.vendor == "postgresql" and filters == PodFilters(
-        cluster=filters.cluster, namespace=filters.namespace, include_deleted=filters.include_deleted
+        cluster=filters.cluster,
+        namespace=filters.namespace,
+        include_deleted=filters.include_deleted,
+        scope=filters.scope,
     ):
-        kept = PodStatusCount.objects.filter(pods__gt=0)
+        kept = PodStatusCount.objects.filter(filters.scope.q(), pods__gt=0)
         if filters.cluster:
             kept = kept.filter(cluster__name=filters.cluster)
         if filters.namespace:
@@ -258,16 +264,19 @@ def pod_list_page(
     )
 
 
-def pod_get(*, uid: str, cluster: str = "") -> Pod | None:
-    qs = Pod.objects.select_related("cluster").filter(uid=uid, seen=True)
+def pod_get(*, uid: str, cluster: str = "", scope: Scope = EVERYTHING) -> Pod | None:
+    """The newest Pod with this uid (in `cluster` when given) that `scope` lets its reader see: None for
+    one out of scope, exactly as for an unknown uid (a page answers 404, never a 403 that tells it
+    exists)."""
+    qs = Pod.objects.select_related("cluster").filter(scope.q(), uid=uid, seen=True)
     if cluster:
         qs = qs.filter(cluster__name=cluster)
     return qs.order_by("-updated_at").first()
 
 
-def pod_find(*, namespace: str, name: str, cluster: str = "") -> Pod | None:
+def pod_find(*, namespace: str, name: str, cluster: str = "", scope: Scope = EVERYTHING) -> Pod | None:
     """The newest Pod with this name (names are reused, e.g. by StatefulSets)."""
-    qs = Pod.objects.select_related("cluster").filter(namespace=namespace, name=name, seen=True)
+    qs = Pod.objects.select_related("cluster").filter(scope.q(), namespace=namespace, name=name, seen=True)
     if cluster:
         qs = qs.filter(cluster__name=cluster)
     return qs.order_by(Coalesce("created_at", "updated_at").desc()).first()
@@ -315,8 +324,9 @@ def pod_events(pod: Pod) -> list[EventRecord]:
     return [_event_record(row) for row in rows]
 
 
-def pod_document(pod: Pod, *, now: datetime | None = None) -> dict:
-    """The timeline document of one Pod (see docs/api.md), judged at its cluster's "now"."""
+def pod_document(pod: Pod, *, now: datetime | None = None, scope: Scope = EVERYTHING) -> dict:
+    """The timeline document of one Pod (see docs/api.md), judged at its cluster's "now"; the attempts' kept
+    log tails blanked unless `scope` may read this Pod's logs."""
     as_of = cluster_now(pod.cluster, now)
     state = pod_state(pod)
     threshold = stuck_threshold()
@@ -326,7 +336,17 @@ def pod_document(pod: Pod, *, now: datetime | None = None) -> dict:
     related = related_events([(pod.cluster_id, state)]).get((pod.cluster_id, pod.uid), [])
     document = with_related_document(document, state, related, now=as_of, threshold=threshold)
     document["workload"] = pod_workload(pod, state)
+    if not scope.allows_logs(pod.cluster.name, pod.namespace):
+        document = without_log_tails(document)
     return _with_clock(document, pod.cluster, as_of)
+
+
+def without_log_tails(document: dict) -> dict:
+    """`document` with every attempt's kept log tail blanked (a reader without the logs grant)."""
+    for container in document.get("containers", ()):
+        for attempt in container.get("attempts", ()):
+            attempt["log_tail"] = ""
+    return document
 
 
 def _with_clock(document: dict, cluster: Cluster, as_of: datetime) -> dict:
@@ -431,8 +451,9 @@ def _events_for(pods: list[Pod]) -> dict[tuple[int, str], list[EventRecord]]:
     return out
 
 
-def cluster_names() -> list[str]:
-    return list(Cluster.objects.values_list("name", flat=True))
+def cluster_names(*, scope: Scope = EVERYTHING) -> list[str]:
+    """The clusters' names (those `scope` has a grant on)."""
+    return [name for name in Cluster.objects.values_list("name", flat=True) if scope.allows_cluster(name)]
 
 
 # The distinct namespaces of the clusters' Pods, one index probe each (a skip scan of `pod_ns_name`)
@@ -451,12 +472,12 @@ SELECT DISTINCT namespace FROM ns WHERE namespace IS NOT NULL ORDER BY namespace
 """
 
 
-def namespaces(*, cluster: str = "") -> list[str]:
-    """The namespaces of the seen Pods (of `cluster` when given), in the database's order."""
-    qs = Pod.objects.filter(seen=True)
+def namespaces(*, cluster: str = "", scope: Scope = EVERYTHING) -> list[str]:
+    """The namespaces of the seen Pods (of `cluster` when given; in `scope`), in the database's order."""
+    qs = Pod.objects.filter(scope.q(), seen=True)
     if cluster:
         qs = qs.filter(cluster__name=cluster)
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not scope.everything:
         return list(qs.order_by("namespace").values_list("namespace", flat=True).distinct())
     clusters = Cluster.objects.filter(name=cluster) if cluster else Cluster.objects.all()
     with connection.cursor() as cursor:

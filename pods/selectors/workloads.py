@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 
+from access.scope import EVERYTHING, Scope
 from pods.models import Pod, Workload
 from pods.selectors.pods import cluster_now
 from pods.timeline import Owner, format_time
@@ -51,12 +52,13 @@ class WorkloadFilters:
     cluster: str = ""
     namespace: str = ""
     stuck: bool | None = None
+    scope: Scope = EVERYTHING  # what the reader may see (`access.scope`)
 
 
 def workload_queryset(*, filters: WorkloadFilters, now: datetime | None = None) -> QuerySet[Workload]:
     """Workloads matching `filters`, stuck ones first (newest failure first), then by namespace and name."""
     now = now or datetime.now(UTC)
-    qs = Workload.objects.select_related("cluster")
+    qs = Workload.objects.select_related("cluster").filter(filters.scope.q())
     if filters.cluster:
         qs = qs.filter(cluster__name=filters.cluster)
     if filters.namespace:

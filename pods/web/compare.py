@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from access.grants import scope_of
 from pods import selectors
 from pods.api.compare import CompareQuerySerializer
 from pods.reports import compare
@@ -126,7 +127,9 @@ def compare_page(request: HttpRequest) -> HttpResponse:
         errors = {"at": [error]}
     elif query.is_valid():
         try:
-            document = compare.compare_document(query.validated_data, now, thresholds=query.thresholds())
+            document = compare.compare_document(
+                {**query.validated_data, "scope": scope_of(request)}, now, thresholds=query.thresholds()
+            )
         except PeriodError as exc:
             errors = {exc.field: [str(exc)]}
     else:
@@ -141,8 +144,8 @@ def compare_page(request: HttpRequest) -> HttpResponse:
         if document
         else [],
         "errors": [(field, message) for field, messages in errors.items() for message in messages],
-        "clusters": selectors.cluster_names(),
-        "namespaces": selectors.namespaces(cluster=params["cluster"]),
+        "clusters": selectors.cluster_names(scope=scope_of(request)),
+        "namespaces": selectors.namespaces(cluster=params["cluster"], scope=scope_of(request)),
         "spans": [label for label, _ in SPANS],
         "presets": [(label, urlencode({**_filters(params), **values})) for label, values in PRESETS],
         "json_query": export,

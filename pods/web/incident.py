@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from access.grants import scope_of
+from access.scope import Scope
 from pods import selectors
 from pods.api.incident import IncidentQuerySerializer
 from pods.reports import incident
@@ -35,16 +37,16 @@ def _params(query: QueryDict) -> dict[str, str]:
     return {name: (query.get(name) or "").strip()[:MAX_PARAM] for name in TEXT}
 
 
-def _waterfalls(document: dict[str, Any]) -> list[dict[str, Any]]:
+def _waterfalls(document: dict[str, Any], scope: Scope) -> list[dict[str, Any]]:
     """The slowest Pods drawn as on their Pod page, at their cluster's "now"."""
     out = []
     pods = {p["uid"]: p for p in document["pods"]}
     for n, uid in enumerate(document["slowest"]):
-        pod = selectors.pod_get(uid=uid, cluster=document["cluster"])
+        pod = selectors.pod_get(uid=uid, cluster=document["cluster"], scope=scope)
         if pod is None:
             continue
         now = selectors.cluster_now(pod.cluster)
-        doc = selectors.pod_document(pod, now=now)
+        doc = selectors.pod_document(pod, now=now, scope=scope)
         out.append(
             {
                 "pod": pods[uid],
@@ -93,13 +95,16 @@ def _timeline(document: dict[str, Any]) -> list[dict[str, Any]]:
 def incident_page(request: HttpRequest) -> HttpResponse:
     """The incident report of one workload (cluster, namespace, workload) over a period."""
     params = _params(request.GET)
+    scope = scope_of(request)
     asked = {k: v for k, v in params.items() if v}
     document, errors = None, {}
     if {"cluster", "namespace", "workload"} <= set(asked):
         query = IncidentQuerySerializer(data=asked)
         if query.is_valid():
             try:
-                document = incident.incident_report(query.validated_data, datetime.now(UTC))
+                document = incident.incident_report(
+                    {**query.validated_data, "scope": scope}, datetime.now(UTC)
+                )
             except PeriodError as exc:
                 errors = {exc.field: [str(exc)]}
         else:
@@ -110,10 +115,10 @@ def incident_page(request: HttpRequest) -> HttpResponse:
         "params": params,
         "document": document,
         "errors": [(field, message) for field, messages in errors.items() for message in messages],
-        "clusters": selectors.cluster_names(),
+        "clusters": selectors.cluster_names(scope=scope),
         "rate": cell_text("rate", summary.get("failure_rate")),
         "timeline": _timeline(document) if document else [],
-        "waterfalls": _waterfalls(document) if document else [],
+        "waterfalls": _waterfalls(document, scope) if document else [],
         "json_query": urlencode({**asked, "format": "json"}),
         "compare_query": urlencode(
             {k: asked[k] for k in ("cluster", "namespace", "workload") if k in asked}

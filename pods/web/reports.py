@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from access.grants import scope_of
 from pods import reports, selectors
 from pods.reports import drill, help, trend
 from pods.reports.documents import RAW, source_for
@@ -173,6 +174,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("report") or reports.INIT_CONTAINERS
     tab = tab if tab in tabs else reports.INIT_CONTAINERS
     params = _params(request.GET)
+    scope = scope_of(request)
     columns = COLUMNS[tab]
     context: dict[str, Any] = {
         "nav": "reports",
@@ -182,14 +184,15 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         "presets": PRESETS,
         "sources": SOURCES,
         "columns": columns,
-        "clusters": selectors.cluster_names(),
-        "namespaces": selectors.namespaces(cluster=params["cluster"]),
+        "clusters": selectors.cluster_names(scope=scope),
+        "namespaces": selectors.namespaces(cluster=params["cluster"], scope=scope),
+        "no_access": scope.empty,
         "help": _help(tab),
         "percentiles": help.as_html(help.PERCENTILES),
         "period_help": help.as_html(help.PERIOD),
     }
     try:
-        document = reports.report_document(tab, params)
+        document = reports.report_document(tab, {**params, "scope": scope})
     except PeriodError as exc:
         context.update(error=f"{exc.field}: {exc}", rows=[], document=None)
         return render(request, "pods/reports.html", context, status=400)
@@ -239,11 +242,12 @@ def report_row(request: HttpRequest) -> HttpResponse:
     params = _params(request.GET)
     params["bucket"] = (request.GET.get("bucket") or "").strip()[:8]
     params["source"] = RAW  # a row's trend and Pods read raw rows, and so does its summary here
+    scope = scope_of(request)
     context: dict[str, Any] = {"nav": "reports", "params": params, "help": help.as_html(help.PERIOD)}
     status = 200
     try:
-        document = trend.trend_document(params)
-        filters = reports.ReportFilters(**{name: params[name] for name in FILTERS})
+        document = trend.trend_document({**params, "scope": scope})
+        filters = reports.ReportFilters(**{name: params[name] for name in FILTERS}, scope=scope)
         period = reports.parse_period(document["since"], document["until"], datetime.now(UTC))
     except PeriodError as exc:
         context["error"], status = f"{exc.field}: {exc}", 400
@@ -260,7 +264,9 @@ def report_row(request: HttpRequest) -> HttpResponse:
             row_query=urlencode(row_query),
             slowest=drill.row_pods(filters, period, drill.SLOWEST, PODS_SHOWN),
             failed=drill.row_pods(filters, period, drill.FAILED, PODS_SHOWN),
-            rows=reports.report_document(reports.INIT_CONTAINERS, {**params, **row_query})["rows"],
+            rows=reports.report_document(reports.INIT_CONTAINERS, {**params, **row_query, "scope": scope})[
+                "rows"
+            ],
             # Older than the raw horizon: only rollups hold those hours, and they keep no Pods.
             partial=source_for(period) != RAW,
         )

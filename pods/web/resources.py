@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from access.grants import scope_of
 from pods import selectors
 from pods.reports import PeriodError
 from pods.reports.resources import resources_document
@@ -34,14 +35,15 @@ def _shown(row: dict[str, Any]) -> dict[str, Any]:
 def resources_report(request: HttpRequest) -> HttpResponse:
     """The report for the page's filters; a bad period answers 400 with the form and what is wrong."""
     params = {name: (request.GET.get(name) or "").strip()[:MAX_PARAM] for name in PARAMS}
+    scope = scope_of(request)
     context: dict[str, Any] = {
         "nav": "resources",
         "params": params,
-        "clusters": selectors.cluster_names(),
+        "clusters": selectors.cluster_names(scope=scope),
         "error": "",
     }
     try:
-        context["document"] = document = resources_document(params)
+        context["document"] = document = resources_document({**params, "scope": scope})
         context["rows"] = [_shown(row) for row in document["rows"]]
     except PeriodError as exc:
         context["error"] = f"{exc.field}: {exc}"

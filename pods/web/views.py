@@ -15,6 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from access.grants import scope_of
+from access.scope import Scope
 from pods import selectors
 from pods.kube.workloads import with_live_workload
 from pods.web.waterfall import waterfall_layout
@@ -24,9 +26,9 @@ MAX_PARAM = 253  # the longest Kubernetes name; longer filter values cannot matc
 TRUE_WORDS = ("1", "true", "on", "yes")
 
 
-def filters_from_query(query: QueryDict) -> selectors.PodFilters:
+def filters_from_query(query: QueryDict, scope: Scope) -> selectors.PodFilters:
     """PodFilters from the list page's GET parameters: cluster, namespace, workload, status, stuck,
-    failed, q."""
+    failed, q; narrowed to what the reader may see (`scope`)."""
 
     def text(name: str) -> str:
         return (query.get(name) or "").strip()[:MAX_PARAM]
@@ -39,6 +41,7 @@ def filters_from_query(query: QueryDict) -> selectors.PodFilters:
         stuck=True if text("stuck").lower() in TRUE_WORDS else None,
         failed=True if text("failed").lower() in TRUE_WORDS else None,
         search=text("q"),
+        scope=scope,
     )
 
 
@@ -59,8 +62,10 @@ def _active(filters: selectors.PodFilters) -> bool:
 def _list_context(request: HttpRequest) -> dict:
     """What the Pod list and its live rows fragment render: one page of rows, counts per status."""
     now = datetime.now(UTC)
-    filters = filters_from_query(request.GET)
+    scope = scope_of(request)
+    filters = filters_from_query(request.GET, scope)
     listed = selectors.pod_list_page(filters=filters, page=request.GET.get("page"), size=PAGE_SIZE, now=now)
+    clusters = selectors.cluster_names(scope=scope)
     return {
         "nav": "pods",
         "now": now,
@@ -71,11 +76,22 @@ def _list_context(request: HttpRequest) -> dict:
         "counts": listed.counts,
         "stuck_count": listed.stuck_count,
         "failed_count": listed.failed_count,
-        "clusters": selectors.cluster_names(),
+        "clusters": clusters,
         "workloads": _stuck_workloads(filters, now),
         # Which clusters' data is not current (or recorded): the banner and the live indicator's state.
-        "freshness": selectors.page_freshness(names=[filters.cluster] if filters.cluster else None, now=now),
+        "freshness": selectors.page_freshness(
+            names=freshness_names(filters.cluster, clusters, scope), now=now
+        ),
+        "no_access": scope.empty,
     }
+
+
+def freshness_names(cluster: str, clusters: list[str], scope: Scope) -> list[str] | None:
+    """The clusters a page's freshness is about: the one filtered on, else every cluster (None) for a
+    reader who sees everything, else the ones they have a grant on."""
+    if cluster:
+        return [cluster] if scope.allows_cluster(cluster) else []
+    return None if scope.everything else clusters
 
 
 STUCK_WORKLOADS_SHOWN = 20
@@ -84,7 +100,9 @@ STUCK_WORKLOADS_SHOWN = 20
 def _stuck_workloads(filters: selectors.PodFilters, now: datetime) -> list[dict]:
     """Workloads that cannot create their Pods (create-failed) under the list's cluster and namespace
     filters: shown above the Pods, since they have no Pod row of their own."""
-    wanted = selectors.WorkloadFilters(cluster=filters.cluster, namespace=filters.namespace, stuck=True)
+    wanted = selectors.WorkloadFilters(
+        cluster=filters.cluster, namespace=filters.namespace, stuck=True, scope=filters.scope
+    )
     found = selectors.workload_queryset(filters=wanted, now=now)[:STUCK_WORKLOADS_SHOWN]
     return selectors.workload_summaries(found, now=now)
 
@@ -93,7 +111,7 @@ def _stuck_workloads(filters: selectors.PodFilters, now: datetime) -> list[dict]
 def pod_list(request: HttpRequest) -> HttpResponse:
     """Pods matching the filters, stuck first, 50 a page, with counts per status; list.js makes it live."""
     context = _list_context(request)
-    context["namespaces"] = selectors.namespaces(cluster=context["filters"].cluster)
+    context["namespaces"] = selectors.namespaces(cluster=context["filters"].cluster, scope=scope_of(request))
     return render(request, "pods/pod_list.html", context)
 
 
@@ -105,7 +123,11 @@ def pod_list_fragment(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, uid: str) -> dict:
-    pod = selectors.pod_get(uid=uid, cluster=(request.GET.get("cluster") or "").strip()[:MAX_PARAM])
+    scope = scope_of(request)
+    # Out of the reader's scope reads as unknown: 404, never a 403 that tells the Pod exists.
+    pod = selectors.pod_get(
+        uid=uid, cluster=(request.GET.get("cluster") or "").strip()[:MAX_PARAM], scope=scope
+    )
     if pod is None:
         raise Http404("No Pod with this uid has been seen.")
     # A recording is drawn as it stood when it ended, and nothing on the page ticks; a watched cluster
@@ -115,7 +137,7 @@ def _detail_context(request: HttpRequest, uid: str) -> dict:
     known_at = freshness["stale"][0]["known_at"] if freshness["stale"] else None
     if known_at is not None:  # never before this Pod's own newest news (other streams may be the stale ones)
         now = min(now, max(known_at, pod.observed_at or known_at))
-    document = with_live_workload(selectors.pod_document(pod, now=now))
+    document = with_live_workload(selectors.pod_document(pod, now=now, scope=scope))
     layout = waterfall_layout(document, now=now)
     return {
         "nav": "pods",
@@ -124,6 +146,7 @@ def _detail_context(request: HttpRequest, uid: str) -> dict:
         "layout": layout,
         "watched": pod.cluster.watched,
         "freshness": freshness,
+        "logs_allowed": scope.allows_logs(pod.cluster.name, pod.namespace),
     }
 
 

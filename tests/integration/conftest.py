@@ -4,7 +4,7 @@ They live in `tests/services.py` (usable from any test directory: import them in
 same way). `pytest_plugins` would be the usual way, but pytest only allows it in the top-level conftest.
 """
 
-from tests.api_schema import anonymous, api, met, openapi, schema  # noqa: F401 - fixtures, registered by import
+from tests.api_schema import anonymous, api, met, openapi, schema, without_logs  # noqa: F401 - fixtures, registered by import
 from tests.services import (  # noqa: F401 - fixtures and the report hook, registered by import
     celery_worker,
     kubesim_cluster,

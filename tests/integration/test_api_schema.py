@@ -210,7 +210,7 @@ def test_report_row_trend_and_pods_match_the_schema(api, anonymous, samples_with
     api.assert_met_every_documented_answer(template)
 
 
-def test_stored_logs_match_the_schema(api, anonymous, samples_with_log_tails):
+def test_stored_logs_match_the_schema(api, anonymous, without_logs, samples_with_log_tails):
     kept = samples_with_log_tails[0]
     stored = api.get("/api/v1/pods/{uid}/logs", {"container": kept.container.name}, uid=kept.pod.uid).json()
     assert stored["source"] == "stored" and stored["attempt"]["number"] == kept.number
@@ -221,6 +221,8 @@ def test_stored_logs_match_the_schema(api, anonymous, samples_with_log_tails):
     api.get("/api/v1/pods/{uid}/logs", {"tail": "x"}, uid=kept.pod.uid)
     api.get("/api/v1/pods/{uid}/logs", uid="no-such-uid")
     anonymous.get("/api/v1/pods/{uid}/logs", uid=kept.pod.uid)
+    denied = without_logs.get("/api/v1/pods/{uid}/logs", {"container": kept.container.name}, uid=kept.pod.uid)
+    assert denied.status_code == 403
     api.assert_met_every_documented_answer("/api/v1/pods/{uid}/logs")
 
 

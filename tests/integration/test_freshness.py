@@ -223,7 +223,9 @@ async def test_a_health_change_reaches_both_sockets_as_a_clusters_changed_messag
         from django.contrib.auth import get_user_model
 
         ingest("prod", live_pod("uid-f"))
-        get_user_model().objects.create_user(username="sre", password="correct-horse-battery")
+        get_user_model().objects.create_user(
+            username="sre", password="correct-horse-battery", is_superuser=True
+        )
         client = Client()
         assert client.login(username="sre", password="correct-horse-battery")
         return f"sessionid={client.cookies['sessionid'].value}".encode()

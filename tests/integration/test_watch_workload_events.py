@@ -78,7 +78,7 @@ def test_a_watched_deployment_that_cannot_create_pods_is_diagnosed_create_failed
     ServiceAccount arrives after 120 s is no longer diagnosed once its Pod exists."""
     sim = kubesim_cluster("quota-exceeded", seed=3)
     watch_scenario(sim, 180)
-    client.force_login(django_user_model.objects.create_user(username="sre", password="x"))
+    client.force_login(django_user_model.objects.create_user(username="sre", password="x", is_superuser=True))
     answer = client.get("/api/v1/workloads", {"cluster": sim.name})
     assert answer.status_code == 200
     rows = {(r["kind"], r["name"]): r for r in answer.json()["results"]}

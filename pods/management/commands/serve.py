@@ -32,6 +32,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from access.models import Grant
+from access.scope import ANY_CLUSTER
 from pods.ingest.imports import import_paths
 from pods.management.commands._allinone import (
     DemoClaim,
@@ -42,6 +44,7 @@ from pods.management.commands._allinone import (
 )
 
 SAMPLES = Path(settings.BASE_DIR) / "samples"
+DEMO_GRANT = "serve --demo"  # the `managed_by` of the demo login's grant
 STOP_TIMEOUT = 3.0
 log = logging.getLogger("initscope.serve")
 
@@ -123,6 +126,12 @@ class Command(BaseCommand):
         user, _ = get_user_model().objects.get_or_create(username="demo")
         user.set_password(password)
         user.save()
+        # The demo login sees every cluster and its logs (docs/operations.md, "Access control").
+        Grant.objects.update_or_create(
+            user=user,
+            managed_by=DEMO_GRANT,
+            defaults={"cluster": ANY_CLUSTER, "namespaces": None, "logs": True},
+        )
         return f"  login: demo / {password}\n"
 
     def _start_celery(self, parts: list, folder: Path) -> None:

@@ -6,6 +6,7 @@ Production: DATABASE_URL (PostgreSQL) and REDIS_URL (broker, channel layer, lock
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,15 +36,19 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served as our own static files (never a CDN)
     "channels",
     "pods",
     "alerts",
+    "accounts",  # API tokens, audit log, limits (docs/operations.md)
+    "axes",  # sign-in lockout (accounts.limits)
+    "access",  # grants and the scope every read goes through (docs/operations.md)
 ]
 
 MIDDLEWARE = [
+    "dashboard.logs.RequestIdMiddleware",  # X-Request-ID on every response and log record
+    "dashboard.health.ProbeMiddleware",  # /healthz, /readyz: before the host check and the HTTPS redirect
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,6 +59,8 @@ MIDDLEWARE = [
     "dashboard.errors.ErrorPagesMiddleware",  # the product's 404 page, with DEBUG on too
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.AuditContextMiddleware",  # who changed a grant (accounts.signals)
+    "axes.middleware.AxesMiddleware",  # turns a locked-out sign-in into accounts.limits' 429
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -105,6 +112,16 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# Behind a TLS-terminating proxy or Ingress (docs/operations.md): trust its X-Forwarded-Proto (and, when set,
+# X-Forwarded-Host), redirect plain HTTP to HTTPS, and send HSTS. All off by default (local development).
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]  # Prometheus scrapes the Service in the cluster (deploy/monitoring)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
@@ -144,10 +161,14 @@ CELERY_TIMEZONE = "UTC"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes a bad token a 401 rather than a 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.TokenIsReadOnly",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.UserThrottle", "accounts.throttling.TokenThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
@@ -172,6 +193,81 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Accounts (accounts/, docs/operations.md "API tokens", "Limits"). API rates `N/s|min|hour|day` per user
+# (session or token) and per token; empty: no limit. The counts live in the `throttle` cache.
+INITSCOPE_API_RATE_USER = env_str("INITSCOPE_API_RATE_USER", "1200/min")
+INITSCOPE_API_RATE_TOKEN = env_str("INITSCOPE_API_RATE_TOKEN", "600/min")
+for _rate in (INITSCOPE_API_RATE_USER, INITSCOPE_API_RATE_TOKEN):
+    if _rate and not re.fullmatch(r"\d+/(s|sec|m|min|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(f"API rate {_rate!r}: write N/s, N/min, N/hour or N/day")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "KEY_PREFIX": "initscope-throttle"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+    ),
+}  # fmt: skip
+INITSCOPE_TOKEN_MAX_DAYS = env_int("INITSCOPE_TOKEN_MAX_DAYS", 365, minimum=1)
+# Sign-in lockout (django-axes): this many failures of one user name from one address lock that pair out
+# for this many minutes (a 429 page with Retry-After, accounts.limits).
+INITSCOPE_LOGIN_FAILURE_LIMIT = env_int("INITSCOPE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+INITSCOPE_LOGIN_COOLOFF_MINUTES = env_int("INITSCOPE_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+# Single sign-on (OpenID Connect, authorization code flow; accounts.oidc, docs/operations.md "Single
+# sign-on"): on when INITSCOPE_OIDC_CLIENT_ID is set. Local passwords can be switched off.
+INITSCOPE_LOCAL_PASSWORDS = env_bool("INITSCOPE_LOCAL_PASSWORDS", True)
+INITSCOPE_OIDC_CLIENT_ID = env_str("INITSCOPE_OIDC_CLIENT_ID")
+INITSCOPE_OIDC_USERNAME_CLAIM = env_str("INITSCOPE_OIDC_USERNAME_CLAIM", "preferred_username")
+INITSCOPE_OIDC_GROUPS_CLAIM = env_str("INITSCOPE_OIDC_GROUPS_CLAIM", "groups")
+AUTHENTICATION_BACKENDS = (
+    ["accounts.backends.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+    if INITSCOPE_LOCAL_PASSWORDS
+    else []
+)
+if INITSCOPE_OIDC_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("accounts.oidc.GroupsBackend")
+    OIDC_RP_CLIENT_ID = INITSCOPE_OIDC_CLIENT_ID
+    OIDC_RP_CLIENT_SECRET = env_str("INITSCOPE_OIDC_CLIENT_SECRET")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("INITSCOPE_OIDC_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env_str("INITSCOPE_OIDC_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env_str("INITSCOPE_OIDC_USERINFO_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = env_str("INITSCOPE_OIDC_JWKS_ENDPOINT")
+    _missing = [
+        name
+        for name, value in (
+            ("INITSCOPE_OIDC_CLIENT_SECRET", OIDC_RP_CLIENT_SECRET),
+            ("INITSCOPE_OIDC_AUTHORIZATION_ENDPOINT", OIDC_OP_AUTHORIZATION_ENDPOINT),
+            ("INITSCOPE_OIDC_TOKEN_ENDPOINT", OIDC_OP_TOKEN_ENDPOINT),
+            ("INITSCOPE_OIDC_USERINFO_ENDPOINT", OIDC_OP_USER_ENDPOINT),
+            ("INITSCOPE_OIDC_JWKS_ENDPOINT", OIDC_OP_JWKS_ENDPOINT),
+        )
+        if not value
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"INITSCOPE_OIDC_CLIENT_ID is set: set {', '.join(_missing)} too")
+    OIDC_RP_SCOPES = env_str("INITSCOPE_OIDC_SCOPES", "openid email profile")
+    OIDC_RP_SIGN_ALGO = "RS256"
+    OIDC_USE_PKCE = True
+    OIDC_TOKEN_USE_BASIC_AUTH = True
+    OIDC_TIMEOUT = 10
+    LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
+    OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc-callback"
+elif not INITSCOPE_LOCAL_PASSWORDS:
+    raise ImproperlyConfigured(
+        "INITSCOPE_LOCAL_PASSWORDS=0 needs single sign-on: set INITSCOPE_OIDC_CLIENT_ID"
+    )
+AXES_FAILURE_LIMIT = INITSCOPE_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=INITSCOPE_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "accounts.limits.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# Live sockets (pods.live.consumers): a client message larger than this closes the socket with 4413, more
+# messages than this in a minute with 4429.
+INITSCOPE_WS_MAX_MESSAGE_BYTES = env_int("INITSCOPE_WS_MAX_MESSAGE_BYTES", 65536, minimum=256)
+INITSCOPE_WS_MESSAGES_PER_MINUTE = env_int("INITSCOPE_WS_MESSAGES_PER_MINUTE", 120, minimum=1)
+
 # Initscope itself.
 INITSCOPE_STUCK_THRESHOLD = timedelta(seconds=env_int("INITSCOPE_STUCK_THRESHOLD_SECONDS", 300, minimum=1))
 INITSCOPE_INGEST_BATCH_SIZE = env_int("INITSCOPE_INGEST_BATCH_SIZE", 2000, minimum=1)
@@ -182,6 +278,10 @@ INITSCOPE_DEMO_SPEED = env_float("INITSCOPE_DEMO_SPEED", 1.0, minimum=0.01)
 # Watchers (pods.watch, pods.tasks): clusters are kubeconfig contexts (KUBECONFIG) or `in-cluster`.
 INITSCOPE_CLUSTERS = env_list("INITSCOPE_CLUSTERS", "")
 INITSCOPE_CLUSTER_NAMESPACES = env_str("INITSCOPE_CLUSTER_NAMESPACES", "")  # "ctx-a=ns1,ns2;ctx-b=ns3"
+# What `celery -A dashboard worker -Q watch,default` runs with (docs/watching.md): threads, since a watch
+# window holds its thread for minutes; one per cluster plus two for the short tasks (rollups, alerts).
+CELERY_WORKER_POOL = "threads"
+CELERY_WORKER_CONCURRENCY = env_int("INITSCOPE_WORKER_THREADS", len(INITSCOPE_CLUSTERS) + 2, minimum=2)
 INITSCOPE_WATCH_WINDOW_SECONDS = env_int("INITSCOPE_WATCH_WINDOW_SECONDS", 300, minimum=5)
 INITSCOPE_WATCH_LOCK_SECONDS = env_int("INITSCOPE_WATCH_LOCK_SECONDS", 30, minimum=3)
 INITSCOPE_WATCH_BACKOFF_MAX_SECONDS = env_int("INITSCOPE_WATCH_BACKOFF_MAX_SECONDS", 30, minimum=1)
@@ -261,11 +361,24 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# LOG_FORMAT=json: one JSON object per line with the request id (dashboard.logs); `plain` otherwise.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not plain or json")
+# Celery's worker and beat replace the root logger's handlers unless told not to: keep ours in JSON.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "dashboard.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s%(request_tag)s"},
+        "json": {"()": "dashboard.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # django-axes logs four INFO lines per sign-in; its warnings (a failure, a lockout) are kept.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

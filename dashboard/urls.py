@@ -8,6 +8,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.views import SignInView
+from dashboard.health import healthz, readyz
 from pods.signals.metrics import metrics_view
 
 schema_view = SpectacularAPIView.as_view()
@@ -27,7 +29,7 @@ def api_schema(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", SignInView.as_view(), name="login"),  # passwords and single sign-on (accounts.views)
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/schema/", api_schema, name="api-schema"),
@@ -39,8 +41,12 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include("pods.api.urls")),
+    path("", include("accounts.urls")),  # /tokens/: the signed-in user's API tokens
     # Prometheus (docs/signals.md): a bearer token, not a session; 403 while INITSCOPE_METRICS_TOKEN is unset.
     path("metrics", metrics_view, name="metrics"),
+    # Probes (dashboard/health.py; answered first by its ProbeMiddleware): no sign-in, nothing sensitive.
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("", include("alerts.urls")),
     path("favicon.ico", login_not_required(RedirectView.as_view(url=static("app/img/favicon.svg")))),
     path("", include("pods.web.urls")),

@@ -656,6 +656,17 @@ def _constraints_and_indexes(cursor: Any) -> tuple[list[str], list[str], list[st
     return drops, creates, adds
 
 
+def migrate(url: str) -> None:
+    """Apply the project's migrations to the history database (all of them on a new one; on a cached
+    one, those of the other apps added since, such as a new app's tables: the history's own tables
+    depend only on `pods`' migrations, which the fingerprint holds)."""
+    env = dict(os.environ, DATABASE_URL=url, DEBUG=os.environ.get("DEBUG", "1"))
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "--skip-checks", "-v", "0"],
+        env=env, cwd=ROOT, check=True,
+    )  # fmt: skip
+
+
 def build(url: str, scale: float, log: Any = print) -> dict[str, Any]:
     """Create the database afresh, migrate it and fill it; returns the meta row."""
     import psycopg
@@ -667,11 +678,8 @@ def build(url: str, scale: float, log: Any = print) -> dict[str, Any]:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+    migrate(url)
     env = dict(os.environ, DATABASE_URL=url, DEBUG=os.environ.get("DEBUG", "1"))
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "--skip-checks", "-v", "0"],
-        env=env, cwd=ROOT, check=True,
-    )  # fmt: skip
     until = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     started = time.perf_counter()
     with psycopg.connect(url) as conn, conn.cursor() as cursor:
@@ -749,6 +757,7 @@ def ensure(base_url: str, *, scale: float = 1.0, rebuild: bool = False, log: Any
     url = database_url(base_url, scale)
     meta = None if rebuild else cached_meta(url)
     if meta is not None and meta.get("fingerprint") == fingerprint(scale):
+        migrate(url)
         log(
             f"history: cached {urlparse(url).path.lstrip('/')} ({meta['counts']['pods_pod']:,} Pods, "
             f"{meta['counts']['pods_attempt']:,} attempt rows, generated in {meta['generated_seconds']:.0f}s)"

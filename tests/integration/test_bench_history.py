@@ -136,3 +136,16 @@ def test_namespaces_and_freshness_read_without_scanning_every_pod_say_the_same(
         )
     Cluster.objects.create(name="no-pods")
     assert [e["name"] for e in cluster_freshness()] == sorted(history.CLUSTERS)
+
+
+def test_a_cached_history_gets_the_migrations_added_since(monkeypatch) -> None:
+    # A new app's tables (a sign-in lockout, grants) must exist in a history kept from before it: the
+    # cached database is reused only after `migrate` (its own tables depend on pods' migrations alone).
+    migrated: list[str] = []
+    meta = {"fingerprint": history.fingerprint(1.0), "counts": {"pods_pod": 1, "pods_attempt": 1},
+            "generated_seconds": 1}  # fmt: skip
+    monkeypatch.setattr(history, "cached_meta", lambda url: meta)
+    monkeypatch.setattr(history, "migrate", migrated.append)
+    monkeypatch.setattr(history, "build", lambda *a, **k: pytest.fail("a cached history was rebuilt"))
+    url, found = history.ensure("postgres://postgres@127.0.0.1:5432/initscope", log=lambda text: None)
+    assert found is meta and migrated == [url]

@@ -147,7 +147,9 @@ def _client() -> Any:
     from django.test import Client
 
     # a superuser: the pages as an operator sees them (every cluster, no grant to read)
-    user, _ = get_user_model().objects.get_or_create(username="bench-b4", defaults={"is_superuser": True})
+    # (updated, not only created: a history kept from before access control holds this user as a plain one,
+    # who would see no Pod at all and make every page look fast)
+    user, _ = get_user_model().objects.update_or_create(username="bench-b4", defaults={"is_superuser": True})
     client = Client(SERVER_NAME="localhost")
     client.force_login(user)
     return client

@@ -94,6 +94,12 @@ def _filtered(report: str, filters: ReportFilters, period: Period) -> QuerySet[A
     qs = qs.filter(filters.scope.q() if has_namespace else filters.scope.whole_clusters_q())
     if filters.cluster:
         qs = qs.filter(cluster__name=filters.cluster)
+    return keyed(qs, filters)
+
+
+def keyed(qs: QuerySet[Any], filters: ReportFilters) -> QuerySet[Any]:
+    """Stored rows keyed like the init-containers report (rollups, report samples) narrowed by the
+    filters' namespace, workload and container."""
     if filters.namespace:
         qs = qs.filter(namespace=filters.namespace)
     if filters.workload:

@@ -35,7 +35,7 @@ from pods.models import Cluster, ReportSample, ReportSampleCover, RollupMark
 from pods.reports import hourly, queries
 from pods.reports import samples as s
 from pods.reports.period import Period
-from pods.reports.rollups import _workload_q
+from pods.reports.rollups import keyed
 
 # The samples' layout and rules; stored rows of another version are not read (the rollup task computes
 # them again: `rollup_build.cover_samples`).
@@ -242,13 +242,7 @@ def _stored(
     qs = ReportSample.objects.filter(
         Q(span_hours=hourly.DAY_HOURS, hour__in=days) | Q(span_hours=1, hour__in=hours), cluster_id=cluster_id
     )
-    qs = qs.filter(filters.scope.q())
-    if filters.namespace:
-        qs = qs.filter(namespace=filters.namespace)
-    if filters.workload:
-        qs = qs.filter(_workload_q(filters.workload))
-    if filters.container:
-        qs = qs.filter(container=filters.container)
+    qs = keyed(qs.filter(filters.scope.q()), filters)
     joined = {name: _Joined(name) for name in ("durations", "pods", "pulls", "waits", "present")}
     grouped = qs.order_by().values(*KEY_FIELDS).annotate(
         n_attempts=Sum("attempts"), n_finished=Sum("finished"), n_failed=Sum("failed"),

@@ -1,13 +1,14 @@
 """The probes: `/healthz` (the process answers) and `/readyz` (it can serve: the database and Redis answer and
 every migration is applied; 503 otherwise). `/readyz?verbose` adds each watched cluster's freshness, read
-from what the watchers stored (`pods.selectors.clusters.cluster_freshness`); it never decides readiness,
-since a stale watch is no reason to take the pages out of service.
+from what the watchers stored (`pods.selectors.clusters.cluster_freshness`), and for a cluster split into
+namespace groups each group's (the cluster is `stale` as soon as one group is); it never decides
+readiness, since a stale watch is no reason to take the pages out of service.
 
-No sign-in, and nothing sensitive: check names, `ok`/`failed`, cluster names, `live`/`stale` and a time;
-never an error text, a host name or a namespace. `ProbeMiddleware` (near the top of MIDDLEWARE) answers
-them before the host check and the HTTPS redirect, because the kubelet calls them by the Pod's IP over
-plain HTTP; the URL patterns (dashboard/urls.py, `login_not_required`) keep them reachable for tests and
-tools that resolve URLs.
+No sign-in, and nothing sensitive: check names, `ok`/`failed`, cluster and group names, `live`/`stale` and
+a time; never an error text, a host name or a namespace. `ProbeMiddleware` (near the top of MIDDLEWARE)
+answers them before the host check and the HTTPS redirect, because the kubelet calls them by the Pod's IP
+over plain HTTP; the URL patterns (dashboard/urls.py, `login_not_required`) keep them reachable for tests
+and tools that resolve URLs.
 """
 
 from __future__ import annotations
@@ -75,11 +76,19 @@ def _run(name: str, check: Callable[[], bool | None]) -> str:
 
 def _freshness() -> list[dict[str, Any]]:
     """Each watched cluster: `live` or `stale` (the pages' rule, `cluster_freshness`) and the time its data
-    is known up to; recordings (no watch) are left out, and so are the reasons (they name namespaces)."""
+    is known up to, with the same for each of its namespace groups (`groups`, empty when it is watched
+    whole); recordings (no watch) are left out, and so are the reasons (they name namespaces)."""
     from pods.selectors.clusters import FRESH_RECORDED, cluster_freshness
 
     return [
-        {"name": e["name"], "state": e["state"], "known_at": e["known_at"]}
+        {
+            "name": e["name"],
+            "state": e["state"],
+            "known_at": e["known_at"],
+            "groups": [
+                {"name": g["name"], "state": g["state"], "known_at": g["known_at"]} for g in e["groups"]
+            ],
+        }
         for e in cluster_freshness()
         if e["state"] != FRESH_RECORDED
     ]

@@ -71,6 +71,25 @@ class WatchCursor(models.Model):
         return f"{self.cluster_id}/{self.resource}@{self.resource_version}"
 
 
+class WatchGroup(models.Model):
+    """The watch of one namespace group of a split cluster (INITSCOPE_CLUSTER_NAMESPACE_GROUPS): the same
+    health as a whole cluster's on the Cluster row (lock holder, heartbeat, back-off), kept per group; its
+    streams are the cluster's WatchCursors of the group's namespaces, and its Pods the cluster's."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="watch_groups")
+    name = models.CharField(max_length=63)
+    watch_holder = models.CharField(max_length=200, blank=True, default="")
+    watch_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    watch_failures = models.IntegerField(default=0)
+    watch_retry_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "name"], name="watch_group_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.cluster_id}/{self.name}"
+
+
 class Pod(models.Model):
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="pods")
     uid = models.CharField(max_length=64)

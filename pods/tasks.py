@@ -1,10 +1,11 @@
 """Celery tasks: thin wrappers over `pods.watch.schedule` (the steps live in `pods.watch`).
 
-- `watch_cluster(cluster_name)` (queue `watch`): one bounded watch window under the cluster's lock, then
-  it re-enqueues itself (after a back-off when the API refused or could not be reached).
+- `watch_cluster(cluster_name, group="")` (queue `watch`): one bounded watch window under the cluster's
+  lock (the namespace group's, for a cluster split by INITSCOPE_CLUSTER_NAMESPACE_GROUPS), then it
+  re-enqueues itself (after a back-off when the API refused or could not be reached).
 - `ensure_watchers()` (beat, every INITSCOPE_ENSURE_WATCHERS_SECONDS): starts the watch of every
-  configured cluster whose lock is free, so a cluster whose watcher died is picked up within one lock
-  time to live plus one beat interval.
+  configured cluster (every group of a split one) whose lock is free, so a unit whose watcher died is
+  picked up within one lock time to live plus one beat interval.
 - `maintain_history()` (beat, every INITSCOPE_PRUNE_EVERY_SECONDS): partitions ahead, retention
   (`pods.history.retention.maintain`).
 - `rollup_hours()` (beat, every INITSCOPE_ROLLUP_EVERY_SECONDS): recompute the hourly rollups of the hours
@@ -21,7 +22,7 @@ from celery import shared_task
 from celery.signals import worker_ready, worker_shutting_down
 from django.conf import settings
 
-from pods import watch
+from pods import kube, watch
 from pods.history.retention import maintain as history_maintain
 from pods.ingest import tune_gc_for_ingest
 from pods.reports import rollup_build
@@ -38,25 +39,32 @@ _gc_tuned = False
 # acks_late is off on purpose: the lock and beat make the watch durable; a redelivered copy of a killed
 # run would only find the lock taken.
 @shared_task(name="pods.tasks.watch_cluster", acks_late=False, ignore_result=True)
-def watch_cluster(cluster_name: str) -> str:
-    """Watch one cluster for one window, then run again; returns the outcome's reason."""
+def watch_cluster(cluster_name: str, group: str = "") -> str:
+    """Watch one cluster (one namespace group of it, if given) for one window, then run again; returns the
+    outcome's reason."""
     global _gc_tuned
     if not _gc_tuned:
         tune_gc_for_ingest()
         _gc_tuned = True
-    watch.release_enqueue(cluster_name)
-    outcome = watch.watch_cluster_once(cluster_name)
-    log.info("watch of %s ended: %s %s", cluster_name, outcome.reason, outcome.message)
+    watch.release_enqueue(cluster_name, group=group)
+    outcome = watch.watch_cluster_once(cluster_name, group=group)
+    key = kube.watch_key(cluster_name, group)
+    log.info("watch of %s ended: %s %s", key, outcome.reason, outcome.message)
     if outcome.requeue:
-        enqueue_watch(cluster_name, countdown=outcome.countdown)
+        enqueue_watch(cluster_name, group=group, countdown=outcome.countdown)
     return outcome.reason
 
 
 @shared_task(name="pods.tasks.ensure_watchers", ignore_result=True)
 def ensure_watchers() -> list[str]:
-    """Enqueue `watch_cluster` for every configured cluster that has no running watch."""
-    names = watch.register_clusters()
-    started = [name for name in watch.clusters_to_start(names) if enqueue_watch(name)]
+    """Enqueue `watch_cluster` for every configured cluster (every namespace group of a split one) that
+    has no running watch; returns the units started (`cluster` or `cluster/group`)."""
+    units = watch.register_clusters()
+    started = [
+        kube.watch_key(name, group)
+        for name, group in watch.clusters_to_start(units)
+        if enqueue_watch(name, group=group)
+    ]
     if started:
         log.info("started the watch of %s", ", ".join(started))
     return started
@@ -98,16 +106,19 @@ def maintain_history() -> list[str]:
     return [str(step) for step in history_maintain().steps]
 
 
-def enqueue_watch(cluster_name: str, *, countdown: float = 0.0) -> bool:
-    """Queue one watch run unless one was queued moments ago (True when queued).
+def enqueue_watch(cluster_name: str, *, group: str = "", countdown: float = 0.0) -> bool:
+    """Queue one watch run of the cluster (of its namespace group `group`, if given) unless one was
+    queued moments ago (True when queued).
 
     The guard lives only as long as the watch lock: a run lost with a killed worker's prefetched
     message is replaced as soon as beat finds the cluster unwatched.
     """
     ttl = countdown + settings.INITSCOPE_WATCH_LOCK_SECONDS
-    if not watch.claim_enqueue(cluster_name, ttl=ttl):
+    if not watch.claim_enqueue(cluster_name, ttl=ttl, group=group):
         return False
-    watch_cluster.apply_async((cluster_name,), countdown=countdown or None)
+    # A whole cluster's message keeps its one argument: a worker of the previous version can run it.
+    args = (cluster_name, group) if group else (cluster_name,)
+    watch_cluster.apply_async(args, countdown=countdown or None)
     return True
 
 

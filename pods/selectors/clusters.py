@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, Max, OuterRef
 
 from access.scope import EVERYTHING, Scope
 from pods import kube
-from pods.models import Attempt, Cluster, Pod, WatchCursor
+from pods.models import Attempt, Cluster, Pod, WatchCursor, WatchGroup
 from pods.timeline.times import format_duration
 
 # How often a running watch proves itself alive (its heartbeat on the Cluster row); a heartbeat older than
@@ -34,8 +34,18 @@ def watch_cursors(*, cluster: Cluster) -> dict[tuple[str, str], str]:
     return {(resource, namespace): rv for resource, namespace, rv in rows}
 
 
-def cluster_watch_failures(*, name: str) -> int:
-    """How many watch runs of cluster `name` failed in a row (0 for an unknown cluster)."""
+def stream_listed_at(*, cluster: Cluster, resource: str, namespace: str = "") -> datetime | None:
+    """When the newest complete list of one of a cluster's streams was taken (None: never)."""
+    rows = WatchCursor.objects.filter(cluster=cluster, resource=resource, namespace=namespace)
+    return rows.values_list("listed_at", flat=True).first()
+
+
+def cluster_watch_failures(*, name: str, group: str = "") -> int:
+    """How many watch runs of cluster `name` (of its namespace group `group`, if given) failed in a row
+    (0 for an unknown cluster or group)."""
+    if group:
+        qs = WatchGroup.objects.filter(cluster__name=name, name=group)
+        return qs.values_list("watch_failures", flat=True).first() or 0
     return Cluster.objects.filter(name=name).values_list("watch_failures", flat=True).first() or 0
 
 
@@ -43,6 +53,18 @@ def clusters_backing_off(*, names: Iterable[str], now: datetime) -> set[str]:
     """Those of `names` whose watch waits out a back-off at `now`."""
     qs = Cluster.objects.filter(name__in=list(names), watch_retry_at__gt=now)
     return set(qs.values_list("name", flat=True))
+
+
+def units_backing_off(*, units: Iterable[tuple[str, str]], now: datetime) -> set[tuple[str, str]]:
+    """Those of the watch units `(cluster, group)` (group "": the whole cluster) waiting out a back-off."""
+    units = list(units)
+    waiting = {(name, "") for name in clusters_backing_off(names={c for c, g in units if not g}, now=now)}
+    waiting |= set(
+        WatchGroup.objects.filter(
+            cluster__name__in={c for c, g in units if g}, watch_retry_at__gt=now
+        ).values_list("cluster__name", "name")
+    )
+    return {unit for unit in units if unit in waiting}
 
 
 def attempts_missing_log_tail(
@@ -98,6 +120,9 @@ def cluster_health(*, now: datetime | None = None, scope: Scope = EVERYTHING) ->
     count its Pods that are not deleted, and the stuck ones among them (`_pod_counts`; recordings
     are `recorded_clusters`, not these rows). `stale`,
     `stale_reason` and `known_at` are the staleness rule's verdict (`_freshness`), the pages' too.
+    `groups`: a cluster split into namespace groups (INITSCOPE_CLUSTER_NAMESPACE_GROUPS) has one row per
+    group with the same watch fields (state, holder, heartbeat, failures, back-off, streams, staleness),
+    and its own row sums them up (`_split_row`); empty for a cluster watched whole.
     `scope`: only the clusters it has a grant on, their Pods counted in its namespaces only.
     """
     now = now or datetime.now(UTC)
@@ -106,10 +131,13 @@ def cluster_health(*, now: datetime | None = None, scope: Scope = EVERYTHING) ->
     for row in rows:
         row["pods"], row["stuck"] = counts.get(row["name"], (0, 0))
         if not scope.everything:  # the namespaces watched one by one: only those in scope are named
-            row["namespaces"] = [n for n in row["namespaces"] if scope.allows(row["name"], n)]
-            row["streams"] = [
-                s for s in row["streams"] if not s["namespace"] or scope.allows(row["name"], s["namespace"])
-            ]
+            for part in (row, *row["groups"]):
+                part["namespaces"] = [n for n in part["namespaces"] if scope.allows(row["name"], n)]
+                part["streams"] = [
+                    s
+                    for s in part["streams"]
+                    if not s["namespace"] or scope.allows(row["name"], s["namespace"])
+                ]
     return rows
 
 
@@ -161,6 +189,9 @@ def cluster_freshness(
     Each entry: `name`, `state` (`live`, `stale` or `recorded`), `reason` (why it is stale), `error` (the
     newest stream error, untrusted text) and `known_at`: for a stale cluster the time up to which its data
     is known (None when a stream never succeeded), for a recording the end of its data (`observed_until`).
+    `groups`: for a cluster split into namespace groups, each group's `name`, `state` (`live` or `stale`),
+    `reason` and `known_at`; the cluster is stale as soon as one group is (part of its data is not
+    current), and known up to its stalest group's time.
     The rule itself is `_freshness` (through `cluster_health`'s rows); a cluster that is neither watched
     nor configured is a recording.
     """
@@ -177,14 +208,20 @@ def cluster_freshness(
         if name in health:
             row = health[name]
             state = FRESH_STALE if row["stale"] else FRESH_LIVE
+            groups = [
+                {"name": g["name"], "state": FRESH_STALE if g["stale"] else FRESH_LIVE,
+                 "reason": g["stale_reason"], "known_at": g["known_at"]}
+                for g in row["groups"]
+            ]  # fmt: skip
             entries.append(
                 {"name": name, "state": state, "reason": row["stale_reason"],
-                 "error": row["last_error"] if row["stale"] else "", "known_at": row["known_at"]}
+                 "error": row["last_error"] if row["stale"] else "", "known_at": row["known_at"],
+                 "groups": groups}
             )  # fmt: skip
         else:
             entries.append(
                 {"name": name, "state": FRESH_RECORDED, "reason": "", "error": "",
-                 "known_at": recorded[name].observed_until}
+                 "known_at": recorded[name].observed_until, "groups": []}
             )  # fmt: skip
     return entries
 
@@ -216,14 +253,77 @@ def _health_rows(*, now: datetime, names: set[str] | None = None) -> list[dict[s
     cursors: dict[str, list[WatchCursor]] = {}
     for cursor in WatchCursor.objects.filter(cluster__name__in=list(clusters)).select_related("cluster"):
         cursors.setdefault(cursor.cluster.name, []).append(cursor)
+    split = [name for name, config in configured.items() if config.groups and name in clusters]
+    groups: dict[str, dict[str, WatchGroup]] = {}
+    for group in WatchGroup.objects.filter(cluster__name__in=split).select_related("cluster"):
+        groups.setdefault(group.cluster.name, {})[group.name] = group
     fresh = max(float(settings.INITSCOPE_WATCH_LOCK_SECONDS), 3 * HEARTBEAT_SECONDS)
     stale_after = stale_after_seconds()
     rows = []
     for name in sorted(clusters):
-        row = _health_row(clusters[name], configured.get(name), cursors.get(name, []), now=now, fresh=fresh)
-        row |= _freshness(row, alive=bool(row.pop("_alive")), stale_after=stale_after)
+        config = configured.get(name)
+        if config is not None and config.groups:
+            row = _split_row(
+                clusters[name], config, cursors.get(name, []), groups.get(name, {}),
+                now=now, fresh=fresh, stale_after=stale_after,
+            )  # fmt: skip
+        else:
+            namespaces = config.namespaces if config is not None else None
+            row = _health_row(clusters[name], namespaces, cursors.get(name, []), now=now, fresh=fresh)
+            row |= _freshness(row, alive=bool(row.pop("_alive")), stale_after=stale_after)
+            row["groups"] = []
         rows.append(row)
     return rows
+
+
+# A split cluster's state when its groups' states differ: the worst one, unless some group is watched
+# (then `degraded`: part of the cluster is watched, part is not).
+_STATE_ORDER = ["error", "backing-off", "stopped", "degraded", "watching"]
+
+
+def _split_row(
+    cluster: Cluster,
+    config: kube.ClusterConfig,
+    cursors: list[WatchCursor],
+    groups: Mapping[str, WatchGroup],
+    *,
+    now: datetime,
+    fresh: float,
+    stale_after: float,
+) -> dict[str, Any]:
+    """The health of a cluster split into namespace groups: one row per group (its own heartbeat, holder,
+    back-off and the streams of its namespaces, judged by `_health_row` and `_freshness` as a whole
+    cluster is), and the cluster's row over every stream with the groups' watch fields summed up: the
+    state (`_STATE_ORDER`), every holder, the oldest heartbeat, the most failures, the latest retry; stale
+    when any group is (the reasons name the groups), known up to the stalest group's time."""
+    group_rows = []
+    for group in config.groups:
+        watch = groups.get(group.name) or WatchGroup(name=group.name)
+        part = _health_row(watch, group.namespaces, cursors, now=now, fresh=fresh, name=group.name)
+        part |= _freshness(part, alive=bool(part.pop("_alive")), stale_after=stale_after)
+        del part["configured"]
+        group_rows.append(part)
+    row = _health_row(cluster, config.namespaces, cursors, now=now, fresh=fresh)
+    del row["_alive"]
+    states = {part["state"] for part in group_rows}
+    worst = min(states, key=_STATE_ORDER.index)
+    if len(states) > 1 and states & {"watching", "degraded"}:
+        worst = "degraded"
+    heartbeats = [part["heartbeat_at"] for part in group_rows]
+    known = [part["known_at"] for part in group_rows]
+    stale = [part for part in group_rows if part["stale"]]
+    row |= {
+        "state": worst,
+        "holder": ", ".join(part["holder"] for part in group_rows if part["holder"]),
+        "heartbeat_at": min(heartbeats) if all(heartbeats) else None,
+        "failures": max(part["failures"] for part in group_rows),
+        "retry_at": max((part["retry_at"] for part in group_rows if part["retry_at"]), default=None),
+        "stale": bool(stale),
+        "stale_reason": "; ".join(f"group {part['name']}: {part['stale_reason']}" for part in stale),
+        "known_at": min(known) if all(known) else None,
+        "groups": group_rows,
+    }
+    return row
 
 
 def _freshness(row: Mapping[str, Any], *, alive: bool, stale_after: float) -> dict[str, Any]:
@@ -257,26 +357,29 @@ def _stream_name(stream: Mapping[str, Any]) -> str:
 
 
 def _health_row(
-    cluster: Cluster,
-    config: kube.ClusterConfig | None,
+    watch: Cluster | WatchGroup,
+    namespaces: tuple[str, ...] | None,
     cursors: list[WatchCursor],
     *,
     now: datetime,
     fresh: float,
+    name: str = "",
 ) -> dict[str, Any]:
-    if config is not None:  # streams of an older namespace filter are no longer this cluster's health
-        scopes = set(config.namespaces) or {""}
+    """The health of one watch unit: a cluster watched whole (`watch` its Cluster row) or a namespace
+    group (its WatchGroup row), over the cursors of `namespaces` (() = all; None: not configured)."""
+    if namespaces is not None:  # streams of an older namespace filter are no longer this unit's health
+        scopes = set(namespaces) or {""}
         cursors = [c for c in cursors if c.namespace in scopes]
     streams = [_stream_row(c, now) for c in sorted(cursors, key=lambda c: (c.resource, c.namespace))]
     errors = [c for c in cursors if _failing(c)]
     with_error = [c for c in cursors if c.last_error_at]
     newest_error = max(with_error, key=lambda c: c.last_error_at or now, default=None)
-    heartbeat = cluster.watch_heartbeat_at
+    heartbeat = watch.watch_heartbeat_at
     alive = heartbeat is not None and (now - heartbeat).total_seconds() < fresh
     oks = [c.last_ok_at for c in cursors if c.last_ok_at]
     events = [c.last_event_at for c in cursors if c.last_event_at]
     state = "stopped"
-    if config is None and not alive:
+    if namespaces is None and not alive:
         state = "not-configured"  # no one watches it: errors of an earlier configuration are history
     elif errors and alive and len(errors) < len(cursors):
         state = "degraded"  # one namespace (or stream) fails; the others are watched
@@ -284,22 +387,22 @@ def _health_row(
         state = "error"
     elif alive:
         state = "watching"
-    if state != "not-configured" and cluster.watch_retry_at and cluster.watch_retry_at > now:
+    if state != "not-configured" and watch.watch_retry_at and watch.watch_retry_at > now:
         state = "backing-off" if not errors else "error"
     return {
-        "name": cluster.name,
-        "configured": config is not None,
-        "namespaces": list(config.namespaces) if config else [],
+        "name": name or watch.name,
+        "configured": namespaces is not None,
+        "namespaces": list(namespaces or ()),
         "state": state,
-        "holder": cluster.watch_holder if alive else "",
+        "holder": watch.watch_holder if alive else "",
         "heartbeat_at": heartbeat,
         "last_event_at": max(events, default=None),
         "last_ok_at": max(oks, default=None),
         "lag_seconds": round((now - min(oks)).total_seconds(), 1) if oks else None,
         "last_error": newest_error.last_error if newest_error else "",
         "last_error_at": newest_error.last_error_at if newest_error else None,
-        "failures": cluster.watch_failures,
-        "retry_at": cluster.watch_retry_at,
+        "failures": watch.watch_failures,
+        "retry_at": watch.watch_retry_at,
         "streams": streams,
         "_alive": alive,
     }

@@ -1,15 +1,16 @@
 """The cluster lock: one active watcher per cluster across all workers.
 
-A `redis.lock.Lock` on `initscope:watch:<cluster>` whose token is the holder's id (host:pid:random, so
-an operator can tell who holds it): `acquire()` takes it only when free; `renew_if_due()` resets its time
-to live (only while this holder still owns it) once a third of it has passed and says False once
-someone else holds it (lock lost: stop at once); a holder that dies stops renewing and the key expires,
-so another worker takes over within `ttl` seconds. A holder known to be gone is not waited for: when the
-holder id names this host and a pid that is no longer alive, or this host and pid with another process's
-instance id (a restarted container whose process got the same pid), `acquire()` frees the lock (only if it
-is still that holder's) and takes it at once, so a restarted worker resumes watching without waiting out
-the old run's time to live. Without Redis (all-in-one mode) the same contract is kept in this process
-(`LocalLock`).
+A `redis.lock.Lock` on `initscope:watch:<cluster>` (`initscope:watch:<cluster>/<group>` for a namespace
+group of a split cluster: each group is its own unit of work) whose token is the holder's id
+(host:pid:random, so an operator can tell who holds it): `acquire()` takes it only when free;
+`renew_if_due()` resets its time to live (only while this holder still owns it) once a third of it has
+passed and says False once someone else holds it (lock lost: stop at once); a holder that dies stops
+renewing and the key expires, so another worker takes over within `ttl` seconds. A holder known to be gone
+is not waited for: when the holder id names this host and a pid that is no longer alive, or this host and
+pid with another process's instance id (a restarted container whose process got the same pid), `acquire()`
+frees the lock (only if it is still that holder's) and takes it at once, so a restarted worker resumes
+watching without waiting out the old run's time to live. Without Redis (all-in-one mode) the same contract
+is kept in this process (`LocalLock`).
 
 Also the Redis client the watcher shares (`redis_client`), used by the beat-side enqueue guard.
 """
@@ -27,6 +28,8 @@ from typing import Protocol
 import redis
 from django.conf import settings
 from redis.exceptions import LockError
+
+from pods.kube import watch_key
 
 # This process's instance id: tells a restarted process from its predecessor when both got the same pid.
 INSTANCE_ID = uuid.uuid4().hex[:8]
@@ -76,8 +79,8 @@ class _Lock(Protocol):
 class ClusterLock:
     """One watcher per cluster; see the module docstring."""
 
-    def __init__(self, cluster: str, *, ttl: float, holder_id: str | None = None) -> None:
-        self.key = f"initscope:watch:{cluster}"
+    def __init__(self, cluster: str, *, ttl: float, holder_id: str | None = None, group: str = "") -> None:
+        self.key = f"initscope:watch:{watch_key(cluster, group)}"
         self.ttl = ttl
         self.holder_id = holder_id or new_holder_id()
         self.redis = redis_client()

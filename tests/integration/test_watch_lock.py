@@ -95,9 +95,10 @@ def test_beat_starts_only_clusters_that_are_neither_watched_nor_backing_off(redi
     redis_settings.INITSCOPE_CLUSTERS = ["free", "held", "failing"]
     assert watch.ClusterLock("held", ttl=5).acquire()
     Cluster.objects.create(name="failing", watch_retry_at=datetime.now(UTC) + timedelta(seconds=30))
-    assert watch.clusters_to_start(["free", "held", "failing"]) == ["free"], "a read: marks nothing"
+    units = [("free", ""), ("held", ""), ("failing", "")]
+    assert watch.clusters_to_start(units) == [("free", "")], "a read: marks nothing"
     assert not Cluster.objects.filter(name__in=["free", "held"]).exists()
-    assert watch.register_clusters() == ["free", "held", "failing"]
+    assert watch.register_clusters() == units
     assert set(Cluster.objects.filter(watched=True).values_list("name", flat=True)) == {
         "free",
         "held",

@@ -26,6 +26,30 @@ class WatchStreamSerializer(Closed):
     last_error_at = Time()
 
 
+class WatchGroupSerializer(Closed):
+    """One namespace group of a cluster split by INITSCOPE_CLUSTER_NAMESPACE_GROUPS: its own watch."""
+
+    name = serializers.CharField(help_text="The group's name.")
+    namespaces = serializers.ListField(child=serializers.CharField(), help_text="The group's namespaces.")
+    state = serializers.ChoiceField(
+        choices=["watching", "degraded", "backing-off", "error", "stopped"],
+        help_text="The group's watch, judged as a whole cluster's `state` is.",
+    )
+    holder = Text("The worker holding the group's watch lock.")
+    heartbeat_at = Time()
+    last_event_at = Time()
+    last_ok_at = Time()
+    lag_seconds = serializers.FloatField(allow_null=True)
+    last_error = Text("The group's newest stream error.")
+    last_error_at = Time()
+    failures = serializers.IntegerField()
+    retry_at = Time()
+    stale = serializers.BooleanField(help_text="The group's data is not current (the cluster's rule).")
+    stale_reason = Text()
+    known_at = Time()
+    streams = WatchStreamSerializer(many=True)
+
+
 class ClusterHealthSerializer(Closed):
     name = serializers.CharField()
     configured = serializers.BooleanField(help_text="In INITSCOPE_CLUSTERS (else: watched once, not now).")
@@ -68,6 +92,13 @@ class ClusterHealthSerializer(Closed):
         "The data is known up to here: the stalest stream's last success (null if one never had one)."
     )
     streams = WatchStreamSerializer(many=True)
+    groups = WatchGroupSerializer(
+        many=True,
+        help_text="A cluster split into namespace groups (INITSCOPE_CLUSTER_NAMESPACE_GROUPS): each group's "
+        "own watch. The cluster's `state` is the groups' when they agree, else the worst, or `degraded` "
+        "while some group is watched; it is `stale` when any group is, `holder` lists every group's "
+        "holder, `heartbeat_at` is the oldest, `failures` the most. Empty for a cluster watched whole.",
+    )
 
 
 class ClusterListSerializer(Closed):

@@ -3,6 +3,8 @@
 The same rows as the clusters page (`selectors.cluster_health`): state, Pod and stuck counts, and the
 whole newest error (never cut; one line, control characters shown as `?`); then each recording
 (`selectors.recorded_clusters`: state `recorded`, its counts, the end of its data as LAST EVENT).
+A cluster split into namespace groups (INITSCOPE_CLUSTER_NAMESPACE_GROUPS) has a line per group: its
+state, last event, lag, and `live` or `stale` with the reason (the cluster is stale when a group is).
 """
 
 from __future__ import annotations
@@ -52,6 +54,13 @@ class Command(BaseCommand):
                 f"{row['name']:<24} {row['state']:<15} {row['pods']:>5} {row['stuck']:>5} "
                 f"{format_time(row['last_event_at']) or '-':<21} {lag:>8}  {_one_line(row['last_error'])}"
             )
+            for group in row["groups"]:  # each namespace group's own watch and freshness
+                lag = format_duration(group["lag_seconds"]) if group["lag_seconds"] is not None else "-"
+                fresh = f"stale: {group['stale_reason']}" if group["stale"] else "live"
+                self.stdout.write(
+                    f"  {'group ' + group['name']:<22} {group['state']:<15} {'':>5} {'':>5} "
+                    f"{format_time(group['last_event_at']) or '-':<21} {lag:>8}  {_one_line(fresh)}"
+                )
             for stream in row["streams"]:  # each failing stream on its own line (a denied namespace)
                 if stream["state"] == "error":
                     where = f"{stream['resource']} in {stream['namespace'] or 'all namespaces'}"

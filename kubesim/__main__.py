@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
+import time
 
 from .scenarios import builtin_names
 from .sim import KubeSim
@@ -38,6 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, help="stop after this many simulated seconds")
     p.add_argument("--pods-per-second", type=float, default=50.0, help="churn: Pods created per second")
     p.add_argument("--init-containers", type=int, default=3, help="churn: init containers per Pod")
+    p.add_argument("--pods", type=int, default=150_000, help="large: settled Pods in all")
+    p.add_argument("--replicas", type=int, default=100, help="large: Pods per Deployment")
+    p.add_argument("--nodes", type=int, default=3, help="nodes of the cluster")
     p.add_argument("--history-size", type=int, default=10_000, help="watch history per resource")
     p.add_argument("--bookmark-interval", type=float, default=60.0, help="seconds between BOOKMARKs")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -48,6 +53,8 @@ async def amain(args: argparse.Namespace) -> None:
     options = {}
     if args.scenario == "churn":
         options = {"pods_per_second": args.pods_per_second, "init_containers": args.init_containers}
+    elif args.scenario == "large":
+        options = {"pods": args.pods, "replicas": args.replicas}
     tls = args.tls or (bool(args.kubeconfig) and not args.plain_http)
     sim = KubeSim(
         args.scenario,
@@ -61,13 +68,21 @@ async def amain(args: argparse.Namespace) -> None:
         scenario_options=options,
         history_size=args.history_size,
         bookmark_interval=args.bookmark_interval,
+        nodes=args.nodes,
     )
+    began = time.monotonic()
     url = await sim.start()
+    setup_seconds = time.monotonic() - began
+    # What start-up built (a large scenario's Pods) lives until the end: keep it out of every later
+    # collection, which would otherwise walk millions of objects again and again.
+    gc.collect()
+    gc.freeze()
     if args.kubeconfig:
         sim.write_kubeconfig(args.kubeconfig, args.context)
     print(
         f"kubesim serving {url} scenario={sim.scenario.name} speed={args.speed}"
-        + (f" kubeconfig={args.kubeconfig}" if args.kubeconfig else f" token={sim.token}"),
+        + (f" kubeconfig={args.kubeconfig}" if args.kubeconfig else f" token={sim.token}")
+        + f" pods={len(sim.store.objects['pods'])} setup={setup_seconds:.1f}s",
         flush=True,
     )
     stop = asyncio.Event()

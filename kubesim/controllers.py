@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -80,6 +81,9 @@ class WorkloadSpec:
     #: Pod creation is refused (``{"kind": quota|webhook|pod-security|serviceaccount,
     #: "resolve_after": s}``): FailedCreate Warning Events on the workload, retried with back-off
     create_failure: dict | None = None
+    #: Deployment: the Pods are stored as they stand once started, without the scheduler, the kubelet or
+    #: Events (kubesim.bulk: benchmarks of large clusters)
+    settled: bool = False
 
     def template(self) -> dict:
         return {
@@ -109,6 +113,13 @@ class Controllers:
         self.owners: dict[str, Owner] = {}
         self.deployments: dict[tuple[str, str], dict] = {}
         sim.store.subscribe("pods", self._on_pod)
+        #: stores a ReplicaSet's Pods as they stand once started (``settled`` workloads; the assembly sets
+        #: it: kubesim.bulk.settle_replicas)
+        self.settle: Callable[[Owner, int], None] = self._no_settling
+
+    @staticmethod
+    def _no_settling(owner: Owner, count: int) -> None:
+        raise ValueError("settled workloads need kubesim.bulk (a KubeSim)")
 
     # ------------------------------------------------------------ helpers
     def _meta(
@@ -307,8 +318,11 @@ class Controllers:
             f"Scaled up replica set {rs['metadata']['name']} from 0 to {w.replicas}",
             "deployment-controller",
         )
-        for _ in range(w.replicas):
-            self._pod(owner, None, {"pod-template-hash": pth})
+        if w.settled:
+            self.settle(owner, w.replicas)
+        else:
+            for _ in range(w.replicas):
+                self._pod(owner, None, {"pod-template-hash": pth})
         if old is not None:
             old.active = False
             self._event(

@@ -24,7 +24,7 @@ from .events import EventRecorder
 from .faults import Faults
 from .logs import LogBook
 from .logs import render as render_log
-from .objects import admit_pod, namespace_obj
+from .objects import admit_pod, namespace_obj, node_obj
 from .store import BadRequest, NotFound, Store
 from .truth import GroundTruth
 from .util import Ids, rfc3339
@@ -144,6 +144,14 @@ class Cluster:
         if not isinstance(self.clock, ManualClock):
             raise TypeError("advance() needs a ManualClock")
         return self.clock.advance(seconds)
+
+    def setup_nodes(self) -> None:
+        """Create the cluster's ``node_count`` Nodes (``kubesim-node-N``) and their kubelet-side state."""
+        now = self.clock.now()
+        for i in range(self.node_count):
+            name = f"kubesim-node-{i + 1}"
+            self.store.create("nodes", node_obj(name, str(int(self.node_cpu)), "16Gi", self.ids, now, i))
+            self.nodes[name] = NodeState(name, i, f"172.18.0.{i + 2}")
 
     def ensure_namespace(self, name: str) -> None:
         if self.store.get("namespaces", "", name) is None:

@@ -9,6 +9,7 @@ atomically on the event loop. JSON accepted by :meth:`Faults.apply` (any subset)
      "error_burst": {"count": 3, "code": 503},   # next N API requests fail
      "latency": 0.2,                      # seconds added before every API response
      "stall_next_watches": 1,             # next N watches send nothing at all
+     "stall_next_lists": 1,               # next N lists never answer (until the client gives up)
      "malformed_next_watches": 1,         # next N watches get a broken JSON line first
      "bookmarks": false,                  # suppress BOOKMARK events
      "restart": true,                     # restart the HTTP server on the same port (state kept)
@@ -29,12 +30,27 @@ class Faults:
     error_code: int = 500
     latency: float = 0.0
     stall_next_watches: int = 0
+    stall_next_lists: int = 0
     malformed_next_watches: int = 0
     bookmarks: bool = True
+
+    def __post_init__(self) -> None:
+        # Test-only, from Python (not a switch of the admin endpoint, not in `state()`): raw lines the next
+        # watch of a resource ("pods", "events") writes first, byte for byte, however hostile: the
+        # watcher's robustness tests (`inject_watch_lines`).
+        self.injected: dict[str, list[bytes]] = {}
+
+    def inject_watch_lines(self, resource: str, lines: list[bytes]) -> None:
+        """Have the next watch of `resource` send `lines` (no newline of their own) before anything else."""
+        self.injected.setdefault(resource, []).extend(lines)
+
+    def take_injected(self, resource: str) -> list[bytes]:
+        return self.injected.pop(resource, [])
 
     def reset(self) -> None:
         for k, v in asdict(Faults()).items():
             setattr(self, k, v)
+        self.injected.clear()
 
     def apply(self, data: dict) -> bool:
         """Apply a JSON fault request; returns True when a server restart was requested."""

@@ -27,6 +27,8 @@ class Scheduler:
         sim.store.subscribe("pods", self._on_change)
 
     def _on_change(self, change: Change) -> None:
+        if change.type == "ADDED" and change.obj["status"].get("startTime"):
+            return  # stored as it stands once started (kubesim.bulk): neither scheduler nor kubelet runs it
         if change.type == "ADDED" and not change.obj["spec"].get("nodeName"):
             md = change.obj["metadata"]
             self.sim.clock.call_later(self.delay, self.try_schedule, md["namespace"], md["name"], md["uid"])

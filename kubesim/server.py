@@ -388,6 +388,9 @@ class ApiServer:
         if verb == "watch":
             return await self._watch(request, res, ns)
         if verb == "list":
+            if self.sim.faults.take("stall_next_lists"):
+                await self._stall(request, time.monotonic() + 3600)
+                raise ApiError("the list stalled (kubesim injected fault) and its client went away")
             return self._list(request, res, ns)
         if verb == "get" and sub == "log":
             return await self._log(request, ns or "default", name)  # type: ignore[arg-type]
@@ -588,6 +591,8 @@ class ApiServer:
         try:
             if faults.take("malformed_next_watches"):
                 await response.write(b'{"type":"MODIFIED","object":{"kind":"Pod","apiVersion":"v1","metad\n')
+            for line in faults.take_injected(res.name):  # test-only raw lines (Faults.inject_watch_lines)
+                await response.write(line + b"\n")
             first = [True]
             if send_initial:
                 items = list(watcher.queue)

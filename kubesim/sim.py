@@ -28,11 +28,11 @@ from pathlib import Path
 
 import yaml
 
+from .bulk import settle_replicas
 from .clock import Clock
 from .controllers import Controllers, NodeLifecycle, VolumeClaims
-from .core import DEFAULT_USER, Cluster, NodeState
+from .core import DEFAULT_USER, Cluster
 from .kubelet import Kubelet
-from .objects import node_obj
 from .scenarios import load_scenario
 from .scheduler import Scheduler
 
@@ -65,6 +65,7 @@ class KubeSim(Cluster):
         self.kubelet = Kubelet(self, status_interval=status_interval)
         self.scheduler = Scheduler(self)
         self.controllers = Controllers(self)
+        self.controllers.settle = lambda owner, count: settle_replicas(self, owner, count)
         self.volumes = VolumeClaims(self)
         self.node_lifecycle = NodeLifecycle(self)
         self.scenario = load_scenario(scenario or "healthy", **(scenario_options or {}))
@@ -136,13 +137,9 @@ class KubeSim(Cluster):
         self.truth.close()
 
     def _setup_cluster(self) -> None:
-        now = self.clock.now()
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.ensure_namespace(ns)
-        for i in range(self.node_count):
-            name = f"kubesim-node-{i + 1}"
-            self.store.create("nodes", node_obj(name, str(int(self.node_cpu)), "16Gi", self.ids, now, i))
-            self.nodes[name] = NodeState(name, i, f"172.18.0.{i + 2}")
+        self.setup_nodes()
 
     # ------------------------------------------------------------ kubeconfig
     def kubeconfig(self, context: str = "kubesim") -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .builtin import BUILTIN, churn, demo
+from .builtin import BUILTIN, churn, demo, large
 from .model import Scenario, parse_pod_behavior, parse_workload, scenario_from_dict
 
 __all__ = [
@@ -29,12 +29,12 @@ __all__ = [
 
 
 def builtin_names() -> list[str]:
-    return sorted([*BUILTIN, "demo", "churn"])
+    return sorted([*BUILTIN, "demo", "churn", "large"])
 
 
 def load_scenario(spec, **options) -> Scenario:
-    """Resolve a scenario (see module docstring). ``options`` go to ``churn``/``demo``
-    (``pods_per_second``, ``init_containers``)."""
+    """Resolve a scenario (see module docstring). ``options`` go to ``churn`` (``pods_per_second``,
+    ``init_containers``) and ``large`` (``pods``, ``replicas``, ``namespaces``)."""
     if isinstance(spec, Scenario):
         return spec
     if isinstance(spec, dict):
@@ -44,6 +44,8 @@ def load_scenario(spec, **options) -> Scenario:
         return churn(**options)
     if text == "demo":
         return demo()
+    if text == "large":
+        return large(**options)
     if text in BUILTIN:
         return scenario_from_dict(BUILTIN[text], text)
     path = Path(text)

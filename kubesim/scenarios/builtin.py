@@ -692,3 +692,24 @@ def churn(
         sim.clock.call_at(start + tick, generate, start + tick)
 
     return Scenario(name="churn", namespaces=[namespace], drivers=[driver])
+
+
+def large(pods: int = 150_000, replicas: int = 100, namespaces: int = 10) -> Scenario:
+    """``pods`` settled Pods (``kubesim.bulk``: stored Running and Ready, as they stand once started, with
+    no kubelet, scheduler or Events behind them) in Deployments of ``replicas``, spread over
+    ``namespaces`` namespaces ``large-N``: the ``healthy`` scenario's Pod (two init containers and an
+    app, about 4.8 KB of JSON each) at a large cluster's scale, for list benchmarks."""
+    template = BUILTIN["healthy"]["workloads"][0]
+    names = [f"large-{i}" for i in range(max(1, namespaces))]
+    workloads = []
+    for i, start in enumerate(range(0, max(0, pods), max(1, replicas))):
+        workloads.append(
+            {
+                **template,
+                "name": f"web-{i:05d}",
+                "namespace": names[i % len(names)],
+                "replicas": min(replicas, pods - start),
+                "settled": True,
+            }
+        )
+    return scenario_from_dict({"namespaces": names, "workloads": workloads}, "large")

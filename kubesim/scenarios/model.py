@@ -21,6 +21,7 @@ WORKLOAD_OPTIONS = (  # WorkloadSpec fields a scenario may set as they are
     "backoff_limit",
     "ttl_after_finished",
     "create_failure",
+    "settled",
 )
 WORKLOAD_KEYS = {
     "kind",

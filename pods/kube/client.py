@@ -8,6 +8,8 @@ and `EventsV1Api` models reject the null `eventTime` of kubelet events).
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any, Literal, overload
 
@@ -31,6 +33,8 @@ RESOURCES = {
     "cronjobs": "/apis/batch/v1",
 }
 CONNECT_TIMEOUT = 10.0
+# The longest watch line read (`INITSCOPE_MAX_LINE_BYTES`); a longer one is skipped (`OversizedLine`).
+MAX_LINE_BYTES = 64 * 1024 * 1024
 REQUEST_TIMEOUT = 60.0
 
 Query = list[tuple[str, Any]]  # named here: inside KubeClient, `list` is the method
@@ -46,15 +50,17 @@ def resource_path(resource: str, namespace: str = "", name: str = "") -> str:
 class WatchStream:
     """The lines of one watch response; iterate for raw `bytes` lines, `close()` from any thread.
 
-    Each line is the JSON of one `pods.timeline.raw.RawWatchEvent` (decoding is the watcher's step).
+    Each line is the JSON of one `pods.timeline.raw.RawWatchEvent` (decoding is the watcher's step); a line
+    longer than `max_line_bytes` comes as an `OversizedLine` (`split_lines`).
     """
 
-    def __init__(self, response: Any) -> None:
+    def __init__(self, response: Any, max_line_bytes: int = MAX_LINE_BYTES) -> None:
         self._response = response
+        self.max_line_bytes = max_line_bytes
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            yield from split_lines(self._response.stream(65536, decode_content=True))
+            yield from split_lines(self._response.stream(65536, decode_content=True), self.max_line_bytes)
         except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             raise ConnectionFailed(f"watch stream broke: {exc}") from exc
         finally:
@@ -73,29 +79,73 @@ class WatchStream:
             self._response.close()
 
 
-def split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """Re-frame a byte stream into newline-separated lines (chunk borders fall anywhere)."""
-    pending = b""
+class OversizedLine(bytes):
+    """A watch line longer than the limit, read past: its first bytes (for the log) and its `size`."""
+
+    size: int
+
+    def __new__(cls, head: bytes, size: int) -> OversizedLine:
+        line = super().__new__(cls, head)
+        line.size = size
+        return line
+
+
+def split_lines(chunks: Iterator[bytes], max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """Re-frame a byte stream into newline-separated lines (chunk borders fall anywhere).
+
+    A line longer than `max_line_bytes` is not gathered: it comes out as an `OversizedLine` (its first 200
+    bytes and its size) once its end is read, so memory stays about `max_line_bytes` whatever the stream
+    sends."""
+    parts: list[bytes] = []  # the pieces of the line being read
+    size = 0
+    skipped: OversizedLine | None = None  # the head of an over-long line being read past
     for chunk in chunks:
-        pending += chunk
-        if b"\n" not in chunk:
-            continue
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            if line.strip():
-                yield line
-    if pending.strip():
-        yield pending
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            piece = chunk[start:end]
+            start = end + 1
+            if skipped is not None:
+                yield OversizedLine(skipped, skipped.size + len(piece))
+                skipped = None
+            elif size + len(piece) > max_line_bytes:
+                yield OversizedLine((b"".join(parts) + piece)[:200], size + len(piece))
+            else:
+                line = b"".join(parts) + piece if parts else piece
+                if line.strip():
+                    yield line
+            parts, size = [], 0
+        rest = chunk[start:]
+        if skipped is not None:
+            skipped.size += len(rest)
+        elif size + len(rest) > max_line_bytes:
+            skipped = OversizedLine((b"".join(parts) + rest)[:200], size + len(rest))
+            parts, size = [], 0
+        elif rest:
+            parts.append(rest)
+            size += len(rest)
+    if skipped is not None:
+        yield skipped
+    elif parts and (line := b"".join(parts)).strip():
+        yield line
 
 
 class KubeClient:
     """One cluster's API, raw JSON in and out. Raises `ApiError` or `ConnectionFailed`, nothing else."""
 
-    def __init__(self, api_client: Any, name: str = "", *, request_timeout: float = REQUEST_TIMEOUT) -> None:
+    def __init__(
+        self,
+        api_client: Any,
+        name: str = "",
+        *,
+        request_timeout: float = REQUEST_TIMEOUT,
+        max_line_bytes: int = MAX_LINE_BYTES,
+    ) -> None:
         self.api = api_client
         self.name = name
-        # Read timeout of the non-watch GETs (list, get, pod_log); a watcher keeps it below a third of its
-        # lock's time to live, so one stuck request cannot outlast the lock.
+        self.max_line_bytes = max_line_bytes  # the longest watch line read (`split_lines`)
+        # The whole deadline of each non-watch GET (list, get, pod_log): connecting, waiting and reading the
+        # body, no retries. A watcher keeps it at a third of its lock's time to live, so one stuck request
+        # cannot outlast the lock.
         self.request_timeout = request_timeout
 
     @overload
@@ -117,7 +167,8 @@ class KubeClient:
         query: Query = [("limit", limit)]
         if continue_token:
             query.append(("continue", continue_token))
-        return orjson.loads(self._get(resource_path(resource, namespace), query, self.request_timeout))
+        path = resource_path(resource, namespace)
+        return _json(path, self._get(path, query, self.request_timeout))
 
     def watch(
         self, resource: str, *, namespace: str = "", resource_version: str = "", timeout_seconds: int = 300
@@ -132,12 +183,12 @@ class KubeClient:
             query.append(("resourceVersion", resource_version))
         # The read timeout outlives the server's timeout a little: silence beyond it is a dead connection.
         response = self._request(resource_path(resource, namespace), query, timeout_seconds + 15)
-        return WatchStream(response)
+        return WatchStream(response, self.max_line_bytes)
 
     def get(self, resource: str, *, namespace: str, name: str, timeout: float | None = None) -> RawObject:
         """One object as raw JSON (ApiError 404 when it is gone)."""
         path = resource_path(resource, namespace, name)
-        return orjson.loads(self._get(path, [], self.request_timeout if timeout is None else timeout))
+        return _json(path, self._get(path, [], self.request_timeout if timeout is None else timeout))
 
     def pod_log(
         self,
@@ -165,15 +216,30 @@ class KubeClient:
         return body.decode("utf-8", errors="replace")
 
     def _get(self, path: str, query: Query, timeout: float) -> bytes:
-        response = self._request(path, query, timeout)
+        """The whole body of one GET within `timeout` seconds in all: connecting, the answer and every byte
+        of the body (a server that trickles its body is cut off at the deadline, not at each read's)."""
+        deadline = time.monotonic() + timeout
+        response = self._request(path, query, timeout, total=True)
+        cutoff = Cutoff(response, max(deadline - time.monotonic(), 0.0))
         try:
-            return response.data
+            data = response.data
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise ConnectionFailed(f"GET {path}: {exc}") from exc
         finally:
+            if cutoff.stop():  # the connection was shut mid-read: never hand it back to the pool
+                with contextlib.suppress(Exception):
+                    response.close()
             response.release_conn()
+        if cutoff.fired:
+            raise ConnectionFailed(f"GET {path}: no complete answer within {timeout:g}s")
+        return data
 
-    def _request(self, path: str, query: Query, read_timeout: float) -> Any:
+    def _request(self, path: str, query: Query, read_timeout: float, *, total: bool = False) -> Any:
+        """Send one GET and wait for its answer's headers. `total`: `read_timeout` bounds the connect and
+        the wait together (a non-watch call's deadline); else it bounds each read (a watch's silence)."""
+        timeout: float | tuple[float, float] = (
+            read_timeout if total else (min(CONNECT_TIMEOUT, read_timeout), read_timeout)
+        )
         try:
             return self.api.call_api(
                 path,
@@ -182,12 +248,48 @@ class KubeClient:
                 header_params={"Accept": "application/json"},
                 auth_settings=["BearerToken"],
                 _preload_content=False,
-                _request_timeout=(min(CONNECT_TIMEOUT, read_timeout), read_timeout),
+                _request_timeout=timeout,
             )
         except ApiException as exc:
             raise api_error(exc.status or 0, exc.reason or "", exc.body) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise ConnectionFailed(f"GET {path}: {exc}") from exc
+
+
+def _json(path: str, body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:  # a body cut short by a proxy or a dropped connection
+        raise ConnectionFailed(f"GET {path}: the answer is not JSON: {exc}") from exc
+
+
+class Cutoff:
+    """Shuts a response's socket down `seconds` from now unless `stop()` comes first: a read blocked on it
+    then ends at once (urllib3's read timeout bounds each read, not the whole body)."""
+
+    def __init__(self, response: Any, seconds: float) -> None:
+        self.response = response
+        self.fired = False
+        self._guard = threading.Lock()
+        self._timer: threading.Timer | None = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._guard:
+            if self._timer is None:
+                return
+            self.fired = True
+        with contextlib.suppress(Exception):
+            self.response.shutdown()
+
+    def stop(self) -> bool:
+        """Disarm it; True when it fired (the socket may be shut)."""
+        with self._guard:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        return self.fired
 
 
 def api_error(code: int, reason: str, body: bytes | str | None) -> ApiError:

@@ -293,6 +293,15 @@ def pods_named(*, name: str, namespace: str = "", cluster: str = "", limit: int 
     return list(qs.order_by(Coalesce("created_at", "updated_at").desc(), "uid")[:limit])
 
 
+def pods_stored_versions(*, cluster: Cluster, namespaces: list[str] | None = None) -> dict[str, str]:
+    """uid -> stored resourceVersion (of the newest object written) of every Pod `cluster` holds as seen
+    and not deleted (of `namespaces` only, when given): what a relist compares its items with."""
+    rows = Pod.objects.filter(cluster=cluster, seen=True, deleted_at__isnull=True)
+    if namespaces is not None:
+        rows = rows.filter(namespace__in=namespaces)
+    return dict(rows.values_list("uid", "resource_version").iterator(chunk_size=10_000))
+
+
 def attempt_with_log_tail(*, pod: Pod, container: str) -> Attempt | None:
     """The newest stored attempt of `container` of `pod` that kept a log tail, or None."""
     qs = Attempt.objects.filter(pod=pod, container__name=container).exclude(log_tail="")

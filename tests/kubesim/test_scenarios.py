@@ -348,3 +348,46 @@ async def test_churn_keeps_store_bounded(make_sim):
     assert len(sim.store.objects["pods"]) < 150
     assert len(sim.truth.deletions()) > 400
     assert {a["kind"] for a in sim.truth.attempts()} == {"init", "app"}
+
+
+async def test_large_stores_settled_pods_in_bulk(make_sim):
+    """`large`: Deployments whose Pods are stored as the kubelet reports them once started, each with its
+    own identity; nothing runs them afterwards, and a deleted one is replaced through the normal path."""
+    sim = await make_sim("large", scenario_options={"pods": 250, "replicas": 100}, nodes=4)
+    pods = list(sim.store.objects["pods"].values())
+    assert len(pods) == 250
+    assert (
+        sorted(len(rs["metadata"]["name"]) > 0 for rs in sim.store.objects["replicasets"].values())
+        == [True] * 3
+    )
+    owners = {p["metadata"]["ownerReferences"][0]["uid"] for p in pods}
+    assert owners == {rs["metadata"]["uid"] for rs in sim.store.objects["replicasets"].values()}
+    assert {pod_status_text(p, sim.clock.now()) for p in pods} == {("1/1", "Running", "0")}
+    for key in ("uid", "name"):
+        assert len({p["metadata"][key] for p in pods}) == 250
+    assert len({p["status"]["podIP"] for p in pods}) == 250
+    ids = [
+        s["containerID"]
+        for p in pods
+        for s in p["status"]["initContainerStatuses"] + p["status"]["containerStatuses"]
+    ]
+    assert len(set(ids)) == len(ids) == 750
+    first = pods[0]["status"]["initContainerStatuses"][0]
+    assert first["state"]["terminated"]["containerID"] == first["containerID"], (
+        "its state names its own container"
+    )
+    assert {p["spec"]["nodeName"] for p in pods} <= set(sim.nodes)
+    assert all(p["status"]["hostIP"] == sim.nodes[p["spec"]["nodeName"]].ip for p in pods)
+    rv = sim.store.rv
+    sim.advance(120)
+    assert sim.store.rv == rv, "neither scheduler nor kubelet touches a settled Pod"
+    gone = pods[0]["metadata"]
+    sim.delete_pod(gone["namespace"], gone["name"], 0)
+    sim.advance(60)
+    replaced = [
+        p
+        for p in sim.store.objects["pods"].values()
+        if p["metadata"]["ownerReferences"][0]["uid"] == gone["ownerReferences"][0]["uid"]
+    ]
+    assert len(replaced) == 100 and gone["uid"] not in {p["metadata"]["uid"] for p in replaced}
+    assert all(pod_status_text(p, sim.clock.now())[1] == "Running" for p in replaced)

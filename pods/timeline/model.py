@@ -438,6 +438,9 @@ class PodState:
     # What `kubectl describe` shows beyond the timeline (requests, limits, probes, volumes, Pod IP, QoS,
     # scheduling constraints), as plain JSON types: `describe.spec_facts` of the newest object.
     spec_facts: dict[str, Any] = field(default_factory=dict)
+    # Not stored (orjson leaves out fields whose name starts with "_", and so does `to_dict`): what
+    # `spec_facts` was last read from, so that an unchanged spec is not read again (fold._fold_spec_facts).
+    _spec_key: bytes = field(default=b"", compare=False, repr=False)
 
     @property
     def terminal(self) -> bool:
@@ -456,6 +459,8 @@ class PodState:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in _pod_fields():
+            if f.name.startswith("_"):
+                continue
             value = getattr(self, f.name)
             if isinstance(value, datetime):
                 out[f.name] = format_time(value)

@@ -19,9 +19,9 @@ def handed_on(monkeypatch) -> list:
     """Every WatchItem the watcher hands to ingest (then ingested for real)."""
     captured: list = []
 
-    def capture(*, cluster, items) -> IngestResult:
+    def capture(*, cluster, items, kept=None) -> IngestResult:
         captured.extend(items)
-        return ingest_batch(cluster=cluster, items=items)
+        return ingest_batch(cluster=cluster, items=items, kept=kept)
 
     monkeypatch.setattr(batch, "ingest_batch", capture)
     return captured

@@ -4,7 +4,7 @@
 // server-rendered rows for the same query string, coalesced to at most one fetch per REFRESH_GAP_MS so
 // bursts stay cheap. Everything from a message is written with textContent (the status colour is the
 // server's `tone`); fragments come from the server, autoescaped.
-import { coalesce, connectLive, fetchFragment } from "./live.js";
+import { coalesce, connectLive, fetchFragment, patchStatus } from "./live.js";
 import { localizeTimes } from "./time.js";
 
 const REFRESH_GAP_MS = 500;
@@ -25,12 +25,7 @@ export function filtersOf(search) {
 /** Patch one row in place from a change summary; true when rows or counts may move (refetch needed). */
 export function patchRow(row, pod) {
   const cell = (field) => row.querySelector(`[data-field="${field}"]`);
-  const status = cell("status");
-  const statusChanged = Boolean(status) && status.textContent.trim() !== (pod.status || "—");
-  if (statusChanged) {
-    status.textContent = pod.status || "—";
-    status.className = `status tone-${pod.tone || "wait"}`;
-  }
+  const statusChanged = patchStatus(cell("status"), pod);
   const ready = cell("ready");
   if (ready && pod.ready && ready.textContent !== pod.ready) ready.textContent = pod.ready;
   const restarts = cell("restarts");
@@ -57,11 +52,16 @@ function patchSince(cell, pod) {
   cell.replaceChildren(span);
 }
 
-function flash(row) {
-  row.classList.remove("is-changed");
-  void row.offsetWidth; // restart the highlight animation
-  row.classList.add("is-changed");
-  setTimeout(() => row.classList.remove("is-changed"), FLASH_MS);
+/** Restart the highlight of `rows` with one layout for all of them: a layout forced per row, after each
+ * row's patch, costs a layout of the whole table each (seconds a frame at 500 rows and 200 updates/s). */
+export function flash(rows) {
+  if (!rows.length) return;
+  for (const row of rows) row.classList.remove("is-changed");
+  void rows[0].offsetWidth; // the one layout that restarts the animation
+  for (const row of rows) row.classList.add("is-changed");
+  setTimeout(() => {
+    for (const row of rows) row.classList.remove("is-changed");
+  }, FLASH_MS);
 }
 
 /** Where the focus is inside `root`, as something that survives a swap (row id and control class). */
@@ -99,8 +99,14 @@ export class LiveList {
     return (this.root?.dataset.uids || "").split(" ").filter(Boolean);
   }
 
-  subscribe() {
-    this.socket?.send({ type: "subscribe", filters: filtersOf(location.search), uids: this.uids() });
+  /** Tell the socket what the page shows; after a reload only when that changed (under churn the rows are
+   * re-fetched twice a second, and the server limits the messages a socket may send a minute). */
+  subscribe({ always = true } = {}) {
+    const message = { type: "subscribe", filters: filtersOf(location.search), uids: this.uids() };
+    const key = JSON.stringify([message.filters, [...message.uids].sort()]); // the rows' order is no matter
+    if (!always && key === this.subscribed) return;
+    this.subscribed = key;
+    this.socket?.send(message);
   }
 
   start() {
@@ -119,13 +125,17 @@ export class LiveList {
   }
 
   receive(pods) {
-    for (const pod of pods) this.pending.set(pod.uid, pod);
+    for (const pod of pods) {
+      this.pending.set(pod.uid, pod);
+      this.arrived?.set(pod.uid, pod);
+    }
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
   }
 
   flush() {
     this.frame = 0;
     let reorder = false;
+    const patched = [];
     for (const pod of this.pending.values()) {
       const row = document.getElementById(`pod-${pod.uid}`);
       if (!row) {
@@ -133,20 +143,34 @@ export class LiveList {
         continue;
       }
       if (patchRow(row, pod)) reorder = true;
-      flash(row);
+      patched.push(row);
     }
     this.pending.clear();
+    flash(patched);
     if (reorder) this.refresh();
   }
 
   async reload() {
-    const fresh = await fetchFragment(`${this.fragmentUrl}${location.search}`);
+    const arrived = new Map(); // changes that come while the fragment is on its way
+    this.arrived = arrived;
+    let fresh;
+    try {
+      fresh = await fetchFragment(`${this.fragmentUrl}${location.search}`);
+    } finally {
+      if (this.arrived === arrived) this.arrived = null;
+    }
     const root = this.root;
     if (!fresh || !root || fresh.id !== "pod-list-live") return;
     const focused = focusKey(root);
     localizeTimes(fresh);
+    // The fragment may have been rendered before those changes: they are patched in again, so a row never
+    // steps back to an older status (the refetch they asked for settles the order).
+    if (arrived.size) {
+      const rows = new Map([...fresh.querySelectorAll("tr[data-uid]")].map((row) => [row.dataset.uid, row]));
+      for (const pod of arrived.values()) if (rows.has(pod.uid)) patchRow(rows.get(pod.uid), pod);
+    }
     root.replaceWith(fresh);
     restoreFocus(fresh, focused);
-    this.subscribe();
+    this.subscribe({ always: false });
   }
 }

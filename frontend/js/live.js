@@ -321,6 +321,26 @@ export function coalesce(task, minGapMs, now = () => performance.now()) {
   return request;
 }
 
+const TONE = /^[a-z][a-z-]{0,31}$/;
+
+/**
+ * Show a change summary's kubectl STATUS in `el` as the server decided it: its text (textContent only)
+ * and its `tone-*` class (the summary's `tone`, pods/timeline/tone.py; anything but a plain word reads as
+ * "wait"). Other classes stay. True when the text changed.
+ */
+export function patchStatus(el, pod) {
+  if (!el) return false;
+  const text = pod.status || "—";
+  const tone = `tone-${TONE.test(pod.tone || "") ? pod.tone : "wait"}`;
+  const changed = el.textContent.trim() !== text;
+  if (changed) el.textContent = text;
+  if (!el.classList.contains(tone)) {
+    for (const name of [...el.classList]) if (name.startsWith("tone-")) el.classList.remove(name);
+    el.classList.add(tone);
+  }
+  return changed;
+}
+
 /** Fetch an HTML fragment and return its first element (parsed inertly: scripts never run). */
 export async function fetchFragment(url) {
   const response = await fetch(url, {

@@ -1,9 +1,11 @@
 // The Pod page: local times, ticking durations, the waterfall (waterfall.js), live updates and logs on
-// demand (logs.js). Live: on a change message for this Pod (and on every reconnect), the server-rendered
-// fragment of the page is fetched and swapped in, keeping the zoom, the waterfall's current bar, the open
-// sections and the focus.
+// demand (logs.js). Live: a change message for this Pod patches the header at once (STATUS, its tone and
+// the phase, from the message: pod-live.js), then the server-rendered fragment of the page is fetched and
+// swapped in (also on every reconnect), keeping the zoom, the waterfall's current bar, the open sections
+// and the focus.
 import { coalesce, connectLive, dataIsCurrent, fetchFragment, startFreshness } from "./live.js";
 import { bindLogs } from "./logs.js";
+import { patchPod, summaryFor } from "./pod-live.js";
 import { localizeTimes } from "./time.js";
 import { Waterfall } from "./waterfall.js";
 
@@ -12,6 +14,7 @@ const REFRESH_GAP_MS = 250;
 
 let waterfall = null;
 let refresh = null;
+let arrived = null; // the newest change that came while a fragment was on its way
 
 function setUp(live) {
   localizeTimes(live);
@@ -21,9 +24,19 @@ function setUp(live) {
 
 /** Swap in the server's current fragment of the page, keeping zoom, open sections and focus. */
 async function reload(url) {
-  const fresh = await fetchFragment(url);
+  const waiting = { pod: null };
+  arrived = waiting;
+  let fresh;
+  try {
+    fresh = await fetchFragment(url);
+  } finally {
+    if (arrived === waiting) arrived = null;
+  }
   const current = document.getElementById("pod-live");
   if (!fresh || !current || fresh.id !== "pod-live") return;
+  // Rendered before that change, perhaps: patched in again, so the header never steps back (the refetch
+  // it asked for follows).
+  if (waiting.pod) patchPod(fresh, waiting.pod);
   const zoom = waterfall?.viewSeconds();
   const bar = waterfall?.current?.id;
   const open = new Map([...current.querySelectorAll("details[id]")].map((d) => [d.id, d.open]));
@@ -46,8 +59,12 @@ function startLive(page, freshness) {
     path,
     onHello: () => refresh(), // resynchronise on every (re)connect
     onMessage: (message) => {
-      if (message.type === "pods.changed" && (message.pods || []).some((p) => p.uid === uid)) refresh();
-      else if (message.type === "clusters.changed") freshness.check();
+      const pod = summaryFor(message, uid);
+      if (pod) {
+        patchPod(document.getElementById("pod-live"), pod);
+        if (arrived) arrived.pod = pod;
+        refresh();
+      } else if (message.type === "clusters.changed") freshness.check();
     },
   });
 }

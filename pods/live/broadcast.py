@@ -62,6 +62,23 @@ def publish_clusters_changed(cluster: str) -> None:
         log.exception("could not publish the health change of cluster %s", cluster)
 
 
+async def still_in_groups(layer, groups: list[str], channel: str) -> bool:
+    """Whether `channel` is still a member of every group in the Redis channel layer. A Redis restart
+    loses the memberships (so does channels_redis' group expiry, a day): such a socket would read on
+    and never receive again. False when Redis cannot be asked either; True for the in-process layer."""
+    if not hasattr(layer, "_group_key"):
+        return True
+    try:
+        for group in groups:
+            connection = layer.connection(layer.consistent_hash(group))
+            if await connection.zscore(layer._group_key(group), channel) is None:
+                return False
+    except Exception:  # noqa: BLE001 - Redis unreachable: the socket cannot know what it misses either
+        log.warning("could not check the channel layer's groups of %s", channel, exc_info=True)
+        return False
+    return True
+
+
 def group_for_session(session_key: str) -> str:
     """Every socket opened with a login session joins this group, so logging out can close them."""
     return f"session.{_UNSAFE.sub('_', session_key)[:80]}"

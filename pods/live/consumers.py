@@ -23,6 +23,8 @@ Messages to the browser (JSON):
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import deque
 from urllib.parse import parse_qs
@@ -42,6 +44,8 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_LARGE = 4413
 CLOSE_TOO_MANY = 4429
 RATE_WINDOW = 60.0
+CLOSE_LAYER_LOST = 4503  # the socket lost its channel-layer groups (Redis restarted): reconnect
+GROUP_CHECK_SECONDS = 30.0  # how often a socket checks it is still in its groups
 MAX_NAME = 253
 
 
@@ -71,8 +75,23 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         await self.send_json({"type": "hello", "scope": self.scope_name})
+        self.group_check = asyncio.ensure_future(self.check_groups())
+
+    async def check_groups(self) -> None:
+        """A Redis restart loses the layer's groups and this socket would never receive again, silently
+        (found by `make soak`): every GROUP_CHECK_SECONDS it checks its memberships and, when they are
+        gone, closes with 4503 so that the page reconnects (hello, joins again) and resynchronises."""
+        while await asyncio.sleep(GROUP_CHECK_SECONDS, True):
+            if not await live.still_in_groups(self.channel_layer, self.groups_joined, self.channel_name):
+                await self.close(code=CLOSE_LAYER_LOST)
+                return
 
     async def disconnect(self, code: int) -> None:
+        check = getattr(self, "group_check", None)
+        if check is not None:
+            check.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await check
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 

@@ -22,7 +22,8 @@ from pods.timeline import stuck_rule
 from pods.timeline.times import parse_time
 
 MAX_TEXT = 253
-MAX_UIDS = 500  # a page shows 50 rows; more is a confused or hostile client (the consumer closes it: 4413)
+# A list page shows 50 rows, at most 500 (`?size=`); more is a confused or hostile client (closed: 4413).
+MAX_UIDS = 500
 
 
 def _text(value: object) -> str:

@@ -153,8 +153,11 @@ class Window:
         self.queue: queue.Queue[Message] = queue.Queue(maxsize=max(10 * w.settings.flush_events, 1000))
         self.pending: list[WatchItem] = []
         self.first_pending_at = 0.0
+        self.last_pending_at = 0.0
         self.saved_at = time.monotonic()
         self.lines = 0
+        # Lines of each stream's current watch response, for positions ("watch pods line 12").
+        self.stream_lines: dict[Stream, int] = {}
 
     # -- the loop
     def run(self) -> None:
@@ -182,7 +185,11 @@ class Window:
     def _wait(self, now: float) -> float:
         wait = min(self.until - now, 0.5)
         if self.pending:
-            wait = min(wait, self.first_pending_at + self.w.settings.flush_ms / 1000 - now)
+            wait = min(
+                wait,
+                self.first_pending_at + self.w.settings.flush_ms / 1000 - now,
+                self.last_pending_at + self.w.settings.flush_idle_ms / 1000 - now,
+            )
         due = [s.restart_at for s in self.w.state.values() if s.restart_at is not None]
         if due:
             wait = min(wait, min(due) - now)
@@ -262,6 +269,7 @@ class Window:
             # recovered from an outage is current at once, not at its first event or bookmark). Its
             # failures in a row are reset only by a line, so a watch that ends at once still backs off.
             state.mark_ok()
+            self.stream_lines[stream] = 0
         elif what == "line" and isinstance(payload, bytes):
             self._line(state, payload)
         elif what == "end" and not isinstance(payload, bytes):
@@ -269,7 +277,8 @@ class Window:
 
     def _line(self, state: StreamState, line: bytes) -> None:
         self.lines += 1
-        decoded = decode_line(state.stream, line, position=f"watch {state.stream} line {self.lines}")
+        n = self.stream_lines[state.stream] = self.stream_lines.get(state.stream, 0) + 1
+        decoded = decode_line(state.stream, line, position=f"watch {state.stream} line {n}")
         if decoded.action == "skip":
             self.w.stats["skipped"] += 1
             log.warning("cluster %s, %s: skipped: %s", self.w.cluster.name, state.stream, decoded.message)
@@ -283,8 +292,9 @@ class Window:
             state.resource_version = decoded.resource_version
         if decoded.item is not None:
             state.event_at = state.ok_at
+            self.last_pending_at = time.monotonic()
             if not self.pending:
-                self.first_pending_at = time.monotonic()
+                self.first_pending_at = self.last_pending_at
             self.pending.append(decoded.item)
 
     def _abandon(self, state: StreamState, decoded: Decoded) -> None:
@@ -327,8 +337,17 @@ class Window:
             if time.monotonic() - self.saved_at >= CURSOR_SAVE_SECONDS:
                 self._save()
             return
-        age_ms = (time.monotonic() - self.first_pending_at) * 1000
-        if len(self.pending) >= self.w.settings.flush_events or age_ms >= self.w.settings.flush_ms:
+        # A batch is written when it is full, when its oldest event has waited flush_ms, or as soon as the
+        # streams have been quiet for flush_idle_ms: a lone status change goes out at once (live latency),
+        # while under load the queue never runs dry and batches grow to flush_events on their own.
+        now = time.monotonic()
+        age_ms, quiet_ms = (now - self.first_pending_at) * 1000, (now - self.last_pending_at) * 1000
+        settings_ = self.w.settings
+        if (
+            len(self.pending) >= settings_.flush_events
+            or age_ms >= settings_.flush_ms
+            or quiet_ms >= settings_.flush_idle_ms
+        ):
             self.flush()
 
     def flush(self) -> None:

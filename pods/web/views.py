@@ -19,9 +19,12 @@ from access.grants import scope_of
 from access.scope import Scope
 from pods import selectors
 from pods.kube.workloads import with_live_workload
+from pods.live.subscriptions import MAX_UIDS
 from pods.web.waterfall import waterfall_layout
 
 PAGE_SIZE = 50
+# `?size=N` shows up to this many Pods a page: the most a live overview socket may subscribe to.
+MAX_PAGE_SIZE = MAX_UIDS
 MAX_PARAM = 253  # the longest Kubernetes name; longer filter values cannot match anything
 TRUE_WORDS = ("1", "true", "on", "yes")
 
@@ -45,6 +48,15 @@ def filters_from_query(query: QueryDict, scope: Scope) -> selectors.PodFilters:
     )
 
 
+def page_size(query: QueryDict) -> int:
+    """The list's rows per page: `?size=N` (1 to MAX_PAGE_SIZE), else PAGE_SIZE."""
+    try:
+        size = int(query.get("size") or PAGE_SIZE)
+    except ValueError:
+        return PAGE_SIZE
+    return min(max(size, 1), MAX_PAGE_SIZE)
+
+
 def _active(filters: selectors.PodFilters) -> bool:
     return any(
         (
@@ -64,7 +76,9 @@ def _list_context(request: HttpRequest) -> dict:
     now = datetime.now(UTC)
     scope = scope_of(request)
     filters = filters_from_query(request.GET, scope)
-    listed = selectors.pod_list_page(filters=filters, page=request.GET.get("page"), size=PAGE_SIZE, now=now)
+    listed = selectors.pod_list_page(
+        filters=filters, page=request.GET.get("page"), size=page_size(request.GET), now=now
+    )
     clusters = selectors.cluster_names(scope=scope)
     return {
         "nav": "pods",

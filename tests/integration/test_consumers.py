@@ -61,6 +61,7 @@ async def test_a_socket_from_another_origin_is_refused():
     )
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     assert not connected
+    await communicator.disconnect()  # end the denied instance here, not in the event loop's shutdown
 
 
 async def test_the_overview_gets_what_changed_after_an_ingest():

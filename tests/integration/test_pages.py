@@ -135,6 +135,22 @@ def test_the_list_is_paginated_by_fifty_and_keeps_the_filters(logged_in_client):
     assert second.count('<tr id="pod-') == 5
 
 
+def test_the_page_size_can_be_raised_to_what_a_live_socket_may_follow(logged_in_client):
+    ingest([healthy(f"uid-{i:03d}", f"web-{i:03d}", namespace="web") for i in range(55)])
+    url = reverse("pods:list")
+    bigger = logged_in_client.get(url, {"namespace": "web", "size": 60}).content.decode()
+    assert bigger.count('<tr id="pod-') == 55
+    assert "Page 1 of" not in bigger
+    smaller = logged_in_client.get(url, {"namespace": "web", "size": 20}).content.decode()
+    assert smaller.count('<tr id="pod-') == 20
+    assert 'href="?namespace=web&amp;size=20&amp;page=2"' in smaller
+    fragment = logged_in_client.get(reverse("pods:list-fragment"), {"size": 20}).content.decode()
+    assert fragment.count('<tr id="pod-') == 20
+    for odd in ("0", "-3", "many"):
+        page = logged_in_client.get(url, {"namespace": "web", "size": odd}).content.decode()
+        assert page.count('<tr id="pod-') == (1 if odd != "many" else 50)
+
+
 # --- the Pod page ------------------------------------------------------------------------------------
 
 

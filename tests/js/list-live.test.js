@@ -147,3 +147,73 @@ test("the Failed filter is live too, and READY is patched in place", () => {
   patchRow(row, { uid: "u1", status: "Running", ready: "1/1", restarts: 0, step: "running" });
   assert.equal(row.querySelector('[data-field="ready"]').textContent, "1/1");
 });
+
+test("a change that arrives while the rows are fetched is patched into them: a row never steps back", async () => {
+  const row = ROW.replace('<tr id="pod-u1">', '<tr id="pod-u1" data-uid="u1">');
+  page(LIST(row));
+  const list = new LiveList("/fragments/pods/", { connect: () => ({ send() {} }) });
+  list.socket = list.connect();
+  let answer;
+  const served = fakeFetch(LIST(row)); // rendered before the change: still Init:0/1
+  globalThis.fetch = (url, options) =>
+    new Promise((resolve) => (answer = () => resolve(served(url, options))));
+  const reloading = list.reload();
+  list.receive([summary({ status: "Init:Error", tone: "bad" })]);
+  answer();
+  await reloading;
+  const status = document.querySelector("#pod-u1 [data-field=status]");
+  assert.equal(status.textContent, "Init:Error");
+  assert.ok(status.classList.contains("tone-bad"));
+  cancelAnimationFrame(list.frame);
+  // A change that came before the fetch started is the fragment's to show.
+  globalThis.fetch = fakeFetch(LIST(row));
+  await list.reload();
+  assert.equal(document.querySelector("#pod-u1 [data-field=status]").textContent, "Init:0/1");
+});
+
+test("a reload subscribes again only when the rows shown changed", async () => {
+  page(LIST(ROW));
+  const sent = [];
+  const list = new LiveList("/fragments/pods/", { connect: () => ({ send: (m) => sent.push(m) }) });
+  list.socket = list.connect();
+  list.subscribe(); // on the server's hello: always
+  globalThis.fetch = fakeFetch(LIST(ROW));
+  await list.reload();
+  assert.equal(sent.length, 1);
+  globalThis.fetch = fakeFetch(LIST(ROW.replaceAll("u1", "u2") + ROW, "u2 u1"));
+  await list.reload();
+  assert.equal(sent.length, 2);
+  assert.deepEqual(sent[1].uids, ["u2", "u1"]);
+  globalThis.fetch = fakeFetch(LIST(ROW + ROW.replaceAll("u1", "u2"), "u1 u2"));
+  await list.reload(); // the same rows in another order: the socket filters on the set
+  assert.equal(sent.length, 2);
+  list.subscribe(); // a reconnect's hello subscribes the new socket even with the same rows
+  assert.equal(sent.length, 3);
+});
+
+test("a frame's changes flash every patched row with one forced layout, not one per row", () => {
+  const rows = ["u1", "u2", "u3"].map((uid) => ROW.replaceAll("u1", uid)).join("");
+  page(LIST(rows, "u1 u2 u3"));
+  const list = new LiveList("/fragments/pods/", { gapMs: 0 });
+  list.refresh = () => {};
+  const owner = [HTMLElement.prototype, Element.prototype].find((p) =>
+    Object.getOwnPropertyDescriptor(p, "offsetWidth"),
+  );
+  const original = Object.getOwnPropertyDescriptor(owner, "offsetWidth");
+  let layouts = 0;
+  Object.defineProperty(owner, "offsetWidth", {
+    configurable: true,
+    get() {
+      layouts++;
+      return original.get.call(this);
+    },
+  });
+  try {
+    for (const uid of ["u1", "u2", "u3"]) list.pending.set(uid, summary({ uid, restarts: 2 }));
+    list.flush();
+  } finally {
+    Object.defineProperty(owner, "offsetWidth", original);
+  }
+  assert.equal(layouts, 1);
+  assert.equal(document.querySelectorAll("tr.is-changed").length, 3);
+});

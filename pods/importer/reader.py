@@ -39,8 +39,15 @@ pretty output) is rejected as truncated and reading restarts at that line; a lin
 in column 0 closes the current top-level object whatever the brace count says. Inside an object opened by
 a lone `{` line (pretty output), indented lines are taken without brace counting (fast path).
 
+Hostile input (docs/watching.md "Hostile and odd input"): a line longer than `max_line_bytes` is
+rejected at its position (`line of N bytes skipped`) and read past in pieces, never held whole; JSON
+orjson refuses (NaN, Infinity, numbers past a double, invalid UTF-8, lone surrogates, nesting deeper than
+1024 levels) is "invalid JSON" at its line. Every reason is one line, quoting at most a short piece of
+the input.
+
 `metadata.managedFields` is dropped from every Pod and Event (large and useless to us) unless
-`keep_managed_fields=True`. Nothing else in the objects is changed.
+`keep_managed_fields=True`. A U+0000 in a string (`\\u0000`: PostgreSQL text cannot hold it) becomes
+U+FFFD. Nothing else in the objects is changed.
 """
 
 from __future__ import annotations
@@ -48,12 +55,13 @@ from __future__ import annotations
 import gzip
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal, cast
 
 import orjson
 
+from pods.timeline.parse import without_nul
 from pods.timeline.raw import RawPod, RawPodOrEvent
 from pods.timeline.watch_events import classify, is_watch_event, not_pod_or_event, object_kind
 
@@ -61,6 +69,10 @@ RecordKind = Literal["pod", "event"]
 
 #: Default cap for one JSON object (a whole `kubectl get -o json` List is one object).
 DEFAULT_MAX_OBJECT_BYTES = 512 * 1024 * 1024
+#: Default cap for one line (`INITSCOPE_MAX_LINE_BYTES`): a longer line is rejected and skipped in pieces,
+#: never read into memory whole.
+DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+_SKIP_PIECE = 1 << 20
 
 _LIST_ITEM_KIND = {"PodList": "Pod", "EventList": "Event"}
 # A JSON string (never spans a line in valid JSON) or a brace. Strings are matched so braces inside them
@@ -122,15 +134,19 @@ def iter_records(
     bookmarks: bool = False,
     keep_managed_fields: bool = False,
     max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> Iterator[Item]:
     """Yield `Record`s and `Rejected`s from `stream` (see the module docstring for the contract).
 
     The stream is gunzipped when `source` ends with `.gz` or the data starts with the gzip magic bytes
-    (only checked when the stream supports `peek`).
+    (only checked when the stream supports `peek`). A line longer than `max_line_bytes` is rejected at its
+    position and skipped, at most `max_line_bytes` of it held at once (an object it belongs to is
+    rejected too).
     """
-    lines: Iterable[bytes] = stream
+    readable: BinaryIO = stream
     if source.endswith(".gz") or _peek_is_gzip(stream):
-        lines = gzip.GzipFile(fileobj=stream, mode="rb")
+        readable = cast(BinaryIO, gzip.GzipFile(fileobj=stream, mode="rb"))
+    lines = _bounded_lines(readable, max_line_bytes)
     classifier = _Classifier(source, bookmarks=bookmarks, keep_managed_fields=keep_managed_fields)
     scanner = _Scanner(source, max_object_bytes)
     loads = orjson.loads
@@ -138,6 +154,14 @@ def iter_records(
     lineno = 0
     for line in lines:
         lineno += 1
+        if isinstance(line, int):  # the size of a line longer than the limit, skipped
+            yield Rejected(
+                f"{source}:line {lineno}",
+                f"line of {line:,} bytes skipped: longer than the limit of {max_line_bytes:,} bytes "
+                "(INITSCOPE_MAX_LINE_BYTES)",
+            )
+            scanner.drop()
+            continue
         # Fast path: one compact object per line (JSON lines, kubectl --output-watch-events).
         if scanner.idle and line[:1] == b"{":
             try:
@@ -145,7 +169,7 @@ def iter_records(
             except orjson.JSONDecodeError:
                 pass
             else:
-                yield from classify(obj, lineno)
+                yield from classify(without_nul(obj) if b"\\u0000" in line else obj, lineno)
                 continue
         for start_line, chunk in scanner.feed(line, lineno):
             if isinstance(chunk, Rejected):
@@ -156,10 +180,31 @@ def iter_records(
             except orjson.JSONDecodeError as exc:
                 yield Rejected(f"{source}:line {start_line}", f"invalid JSON: {exc}")
                 continue
-            yield from classify(obj, start_line)
+            yield from classify(without_nul(obj) if b"\\u0000" in chunk else obj, start_line)
     rest = scanner.finish()
     if rest is not None:
         yield rest
+
+
+def _bounded_lines(stream: BinaryIO, max_bytes: int) -> Iterator[bytes | int]:
+    """The lines of `stream` (with their newline); for a line longer than `max_bytes`, its size instead,
+    read past in pieces (memory stays about `max_bytes`, whatever the line's length). A plain iterable
+    of lines (no `readline`) is held to the same limit, line by line."""
+    readline = getattr(stream, "readline", None)
+    if readline is None:
+        for line in stream:
+            yield line if len(line.rstrip(b"\n")) <= max_bytes else len(line.rstrip(b"\n"))
+        return
+    while line := readline(max_bytes + 1):
+        if len(line) <= max_bytes or line[max_bytes:] == b"\n":
+            yield line
+            continue
+        size = len(line)
+        del line
+        while (piece := readline(_SKIP_PIECE)) and piece[-1:] != b"\n":
+            size += len(piece)
+        size += len(piece.rstrip(b"\n"))
+        yield size
 
 
 def _peek_is_gzip(stream: BinaryIO) -> bool:
@@ -223,6 +268,12 @@ class _Scanner:
 
     def _rejected(self, line: int, reason: str) -> Rejected:
         return Rejected(f"{self.source}:line {line}", reason)
+
+    def drop(self) -> None:
+        """A line of the open object was skipped (too long): the object is reported as too large at its
+        end, whatever the rest of it holds."""
+        if self.depth:
+            self.overflow, self.parts = True, []
 
     def finish(self) -> Rejected | None:
         """Report an object left open at the end of the input (truncated file), if any."""
@@ -361,6 +412,7 @@ class _Classifier:
 
 
 __all__ = [
+    "DEFAULT_MAX_LINE_BYTES",
     "DEFAULT_MAX_OBJECT_BYTES",
     "Item",
     "Record",

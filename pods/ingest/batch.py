@@ -1,7 +1,8 @@
 """Writes: fold a batch of watch items into stored timelines, in one transaction, idempotently.
 
 The flow for one batch: parse identities (malformed objects are rejected with a reason, the rest goes
-on) -> load the stored `PodState` of every Pod the batch touches (one query) -> fold the items in order
+on) -> load the stored `PodState` of every Pod the batch touches (one query; a watcher keeps those it
+wrote, `pod_states`) -> fold the items in order
 with the pure engine (`pods.timeline`) -> write only what changed with set-based upserts on natural keys
 (cluster+uid, pod+container name, container+generation+number, cluster+event uid) -> after commit, publish
 the batch's changed Pods as one change message (pods.live) and, with traces on, queue the trace of each Pod
@@ -14,12 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import cast
 
 from django.db import transaction
 from django.db.models import Q
 
-from pods.ingest.items import IngestResult, WatchItem
+from pods.ingest.items import IngestResult, WatchItem, failure_text, ingest_apart, isolatable
+from pods.ingest.pod_states import PodStates
 from pods.ingest.related import write_related
 from pods.ingest.rollup_marks import mark_hours
 from pods.ingest.rows import fingerprints, load_states, write_events, write_pods
@@ -57,9 +60,17 @@ def cluster_get_or_create(*, name: str) -> Cluster:
 
 
 def ingest_batch(
-    *, cluster: Cluster, items: Sequence[WatchItem], now: datetime | None = None
+    *,
+    cluster: Cluster,
+    items: Sequence[WatchItem],
+    now: datetime | None = None,
+    kept: PodStates | None = None,
 ) -> IngestResult:
-    """Fold `items` (in order) into the stored timelines of `cluster` in one transaction."""
+    """Fold `items` (in order) into the stored timelines of `cluster` in one transaction.
+
+    `kept`: the states the caller, the only writer of the cluster (its watch lock), keeps between batches
+    (`pods.ingest.pod_states`): the batch folds into those instead of reading them back, and puts back what
+    it wrote once it has committed."""
     now = now or datetime.now(UTC)
     result = IngestResult()
     related: list[_Related] = []
@@ -67,8 +78,30 @@ def ingest_batch(
     if not parsed and not related:
         return result
     uids = {uid for uid, _, _ in parsed}
+    try:
+        return _ingest(cluster, parsed, related, uids, result, now, kept)
+    except BaseException as exc:
+        if kept is not None:
+            kept.clear()  # a failed write: whatever it was folding from, read it all back next time
+        if not isolatable(exc, items):
+            raise
+        failed = exc
+    # One object the database refused (or the fold broke on) must not lose the others: split the batch.
+    return ingest_apart(partial(ingest_batch, cluster=cluster, now=now, kept=kept), items, failed)
+
+
+def _ingest(
+    cluster: Cluster,
+    parsed: list[_Parsed],
+    related: list[_Related],
+    uids: set[str],
+    result: IngestResult,
+    now: datetime,
+    kept: PodStates | None,
+) -> IngestResult:
     with transaction.atomic():
-        states = load_states(cluster, uids)
+        states = kept.take(uids) if kept is not None else {}
+        states.update(load_states(cluster, uids - states.keys()))
         # What each stored container looked like before folding (the fold mutates states in place).
         before = {uid: fingerprints(state) for uid, state in states.items()}
         workload_before = {uid: (state.owner, state.created_at) for uid, state in states.items()}
@@ -80,7 +113,7 @@ def ingest_batch(
                 changed = _fold(states, uid, item, parsed_as)
             except Exception as exc:  # noqa: BLE001 - one bad object must not lose the batch
                 log.exception("could not fold %s", item.position or uid)
-                result.rejected.append((item.position, f"internal error while folding: {exc!r}"))
+                result.rejected.append((item.position, f"internal error while folding: {failure_text(exc)}"))
                 continue
             if changed:
                 result.pods_changed.add(uid)
@@ -97,6 +130,8 @@ def ingest_batch(
             mark_hours(cluster, changed_states.values(), before, now)
             data_times += [state.last_seen_at for state in changed_states.values()]
             publish_after_commit(cluster.name, summaries)
+            if kept is not None:
+                transaction.on_commit(partial(kept.keep, changed_states))
             if startups is not None:
                 startups.after_fold(changed_states)
         _advance_observed_until(cluster, data_times)

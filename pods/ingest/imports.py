@@ -52,7 +52,12 @@ Progress = Callable[[ImportReport, str], None]
 def _items(paths: Iterable[str], report: ImportReport) -> Iterator[WatchItem]:
     for path in paths:
         # The reader gunzips by itself (a `.gz` name or gzip's magic bytes).
-        records = iter_records(sys.stdin.buffer, source="stdin") if path == "-" else open_records(path)
+        limit = settings.INITSCOPE_MAX_LINE_BYTES
+        records = (
+            iter_records(sys.stdin.buffer, source="stdin", max_line_bytes=limit)
+            if path == "-"
+            else open_records(path, max_line_bytes=limit)
+        )
         for record in records:
             if isinstance(record, Rejected):
                 report.rejected.append((record.position, record.reason))

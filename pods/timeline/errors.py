@@ -11,4 +11,25 @@ class MalformedObject(ValueError):
     """
 
 
-__all__ = ["MalformedObject"]
+def shown(value: object, limit: int = 60) -> str:
+    """An untrusted value as it may appear in a one-line reason: a string cut to `limit` characters (with
+    "…") and its control characters escaped, a number or a boolean as JSON writes it, null, and an object
+    or an array as `{…}` / `[…]`: never its whole repr, which may be megabytes long or nested past
+    Python's recursion limit."""
+    if isinstance(value, str):
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in value[:limit])
+        return text + "…" if len(value) > limit else text
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)[:limit]
+    if isinstance(value, dict):
+        return "{…}"
+    if isinstance(value, list | tuple):
+        return "[…]"
+    return type(value).__name__
+
+
+__all__ = ["MalformedObject", "shown"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
-from .errors import MalformedObject
+from .errors import MalformedObject, shown
 from .model import EventRecord
 from .raw import RawEvent
 from .times import parse_time
@@ -29,17 +29,48 @@ def as_str(value: object) -> str:
     return value if type(value) is str else ""
 
 
+_INT64 = 1 << 63
+
+
 def as_int(value: object) -> int | None:
-    """An int from an int, an integral float or a decimal string ("3"); None otherwise (bools too)."""
+    """An int from an int, an integral float or a decimal string ("3"); None otherwise (bools too), and
+    None past the API's 64-bit range (no integer field of a Pod or an Event holds more)."""
     if type(value) is int:
-        return value
+        return value if -_INT64 <= value < _INT64 else None
     if type(value) is float:
-        return int(value) if value.is_integer() else None
+        return int(value) if value.is_integer() and -_INT64 <= value < _INT64 else None
     if type(value) is str:
         text = value.strip()
         if text[1:].isdigit() and text[0] in "+-" or text.isdigit():
             return int(text) if len(text) < 20 else None
     return None
+
+
+def without_nul(value: Any) -> Any:
+    """`value` (decoded JSON, changed in place) with every U+0000 in its strings, keys too, replaced by
+    U+FFFD. The API may send one (a termination message is whatever the container wrote, escaped
+    `\\u0000`); PostgreSQL text cannot hold it. Readers call this only when the raw bytes contain
+    `\\u0000` (cheap to test). Iterative: any depth orjson accepts."""
+    if type(value) is str:
+        return value.replace("\x00", "\ufffd")
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if type(node) is dict:
+            for key in [k for k in node if "\x00" in k]:
+                node[key.replace("\x00", "\ufffd")] = node.pop(key)
+            entries: Any = node.items()
+        elif type(node) is list:
+            entries = enumerate(node)
+        else:
+            continue
+        for key, child in list(entries):
+            if type(child) is str:
+                if "\x00" in child:
+                    node[key] = child.replace("\x00", "\ufffd")
+            elif type(child) is dict or type(child) is list:
+                stack.append(child)
+    return value
 
 
 def _describe(value: object) -> str:
@@ -52,7 +83,7 @@ def pod_identity(raw: object) -> tuple[str, str, str, str]:
         raise MalformedObject(f"a Pod must be a JSON object, got {_describe(raw)}")
     kind = raw.get("kind")
     if kind is not None and kind != "Pod":
-        raise MalformedObject(f"expected kind Pod, got {str(kind)[:60]!r}")
+        raise MalformedObject(f"expected kind Pod, got {shown(kind)!r}")
     meta = raw.get("metadata")
     if type(meta) is not dict:
         raise MalformedObject("Pod has no metadata")
@@ -147,7 +178,7 @@ def event_record(raw: object) -> EventRecord:
     raw = cast(RawEvent, raw)  # read as an Event from here on; every field is still checked
     kind = raw.get("kind")
     if kind is not None and kind != "Event":
-        raise MalformedObject(f"expected kind Event, got {str(kind)[:60]!r}")
+        raise MalformedObject(f"expected kind Event, got {shown(kind)!r}")
     meta = as_dict(raw.get("metadata"))
     uid = meta.get("uid")
     if type(uid) is not str or not uid:
@@ -201,4 +232,5 @@ __all__ = [
     "container_of_field_path",
     "event_record",
     "pod_identity",
+    "without_nul",
 ]

@@ -53,11 +53,11 @@ def _parse(value: str) -> datetime | None:
         text = text[:-1] + "+00:00"
     try:
         dt = datetime.fromisoformat(text)
-    except ValueError:
+        if dt.tzinfo is None:  # RFC 3339 requires an offset; a bare time is taken as UTC
+            return dt.replace(tzinfo=UTC)
+        return dt.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset past year 1 or 9999 in UTC
         return None
-    if dt.tzinfo is None:  # RFC 3339 requires an offset; a bare time is taken as UTC
-        return dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
 
 
 def format_time(dt: datetime | None) -> str | None:

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .errors import shown
+
 OBJECT_TYPES = frozenset({"ADDED", "MODIFIED", "DELETED"})
 EVENT_API_VERSIONS = frozenset({"v1", "events.k8s.io/v1", "events.k8s.io/v1beta1"})
 
@@ -43,7 +45,8 @@ class WatchEvent:
     @property
     def resource_version(self) -> str:
         meta = self.object.get("metadata")
-        return str((meta.get("resourceVersion") if isinstance(meta, dict) else "") or "")
+        rv = meta.get("resourceVersion") if isinstance(meta, dict) else ""
+        return rv if type(rv) is str else str(rv) if type(rv) is int else ""  # never a list's whole repr
 
     @property
     def code(self) -> Any:
@@ -70,7 +73,7 @@ def classify(event: Mapping[str, Any], *, resource: ObjectKind | None = None) ->
     if type_ == "ERROR":
         return WatchEvent("error", type_, obj, status_text(raw))
     if type_ not in OBJECT_TYPES:
-        return WatchEvent("unknown", str(type_), obj, f"unknown watch event type {type_!r}")
+        return WatchEvent("unknown", str(type_), obj, f"unknown watch event type {shown(type_)!r}")
     if not isinstance(raw, dict):
         return WatchEvent("unknown", type_, obj, f"{type_} watch event without an object")
     kind = resource or object_kind(obj)
@@ -91,7 +94,7 @@ def object_kind(obj: Mapping[str, Any], *, by_shape: bool = False) -> ObjectKind
     api = obj.get("apiVersion", "v1")
     if kind == "Pod" and api == "v1":
         return "pod"
-    if kind == "Event" and api in EVENT_API_VERSIONS:
+    if kind == "Event" and isinstance(api, str) and api in EVENT_API_VERSIONS:  # a list is unhashable
         return "event"
     return None
 
@@ -101,25 +104,25 @@ def not_pod_or_event(obj: Mapping[str, Any]) -> str:
     kind = obj.get("kind")
     api = obj.get("apiVersion", "v1")
     if kind in ("Pod", "Event"):
-        return f"unsupported apiVersion {api} for {kind}"
+        return f"unsupported apiVersion {shown(api)} for {kind}"
     if kind is None or kind == "":
         return "object has no kind"
     if kind == "Status":
         return f"Status object: {status_text(obj)}"
     if isinstance(kind, str) and kind.endswith("List"):
-        return f"{kind} without items"
-    return f"unsupported kind {kind}"
+        return f"{shown(kind)} without items"
+    return f"unsupported kind {shown(kind)}"
 
 
 def status_text(status: Any) -> str:
     """The human part of a metav1.Status (message, else reason, else code)."""
     if not isinstance(status, dict):
         return "no Status object"
-    message = status.get("message") or status.get("reason") or ""
-    code = status.get("code")
-    if code and message:
+    message = shown(status.get("message") or status.get("reason") or "", 300)
+    code = shown(status.get("code"))
+    if status.get("code") and message:
         return f"{message} (code {code})"
-    return str(message or (f"code {code}" if code else "no message"))
+    return message or (f"code {code}" if status.get("code") else "no message")
 
 
 __all__ = [

@@ -270,3 +270,45 @@ def test_odd_input_is_tolerated():
     assert facts["containers"][0]["requests"] == {} and facts["containers"][0]["limits"] == {}
     spec_document(facts)
     assert spec_document({})["known"] is False
+
+
+def test_the_facts_follow_every_object_when_only_the_status_or_the_spec_changes():
+    """`spec_facts` is read again only when its inputs changed (fold._fold_spec_facts): a fold from the
+    previous object's state ends with the facts of the newest object, whatever changed in between, and the
+    record of what they were read from is never stored."""
+    first = pod(rv=1)
+    state, _ = apply_pod(None, first)
+    assert state.spec_facts == spec_facts(first)
+
+    status_only = pod(rv=2, phase="Running")  # the same spec: the facts stand
+    state, _ = apply_pod(state, status_only)
+    assert state.spec_facts == spec_facts(status_only)
+
+    ip = pod(rv=3, phase="Running")
+    ip["status"]["podIP"] = "10.1.2.3"  # outside the spec, yet a describe fact
+    state, changed = apply_pod(state, ip)
+    assert changed and state.spec_facts["pod_ip"] == "10.1.2.3"
+
+    toleration = pod(rv=4, phase="Running")
+    toleration["status"]["podIP"] = "10.1.2.3"
+    toleration["spec"]["tolerations"] = [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    state, changed = apply_pod(state, toleration)
+    assert changed and state.spec_facts == spec_facts(toleration)
+
+    stored = encode_state(state)
+    assert b"_spec_key" not in stored and "_spec_key" not in state.to_dict()
+    again = decode_state(stored)
+    assert again == state  # what the facts were read from is not part of the state
+    again, changed = apply_pod(again, toleration)  # read back (no record): read again, same facts
+    assert not changed and again.spec_facts == spec_facts(toleration)
+
+
+def test_an_object_that_is_not_plain_json_is_still_read():
+    huge = pod(rv=1)
+    huge["spec"]["priority"] = 2**70  # orjson cannot write it: no record, the facts are read every time
+    state, _ = apply_pod(None, huge)
+    assert state.spec_facts == spec_facts(huge)
+    again = pod(rv=2)
+    again["spec"]["priority"] = 2**70 + 1
+    state, _ = apply_pod(state, again)
+    assert state.spec_facts == spec_facts(again)

@@ -54,6 +54,34 @@ def pytest_collection_modifyitems(
             )
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the 5-minute soak (tests/soak/test_soak_short.py) in the background when it is selected and
+    other tests are too, so that it runs beside them; its test collects the result."""
+    soak_items = [i for i in session.items if i.nodeid.startswith("tests/soak/test_soak_short.py")]
+    if not soak_items or len(soak_items) == len(session.items) or session.config.option.collectonly:
+        return
+    import tempfile
+    from pathlib import Path
+
+    from tests.soak import test_soak_short
+
+    tmp_dir = Path(tempfile.mkdtemp(prefix="initscope-soak-short-"))
+    session.config.stash[test_soak_short.STARTED] = (test_soak_short.start(tmp_dir), tmp_dir)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A run stopped early (Ctrl-C, -x) must not leave the background soak behind."""
+    from tests.soak import test_soak_short
+
+    started = config.stash.get(test_soak_short.STARTED, None)
+    if started is not None and started[0].poll() is None:
+        started[0].terminate()
+        try:
+            started[0].wait(timeout=60)
+        except Exception:
+            started[0].kill()
+
+
 @pytest.fixture
 def cluster(db):
     from pods.models import Cluster

@@ -255,6 +255,25 @@ def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def worker_args(
+    name: str, *, pool: str, queues: str, concurrency: int, beat: bool, state_dir: Path
+) -> list[str]:
+    """The command line of a `celery -A dashboard worker` named `name` (`-B`: with beat embedded)."""
+    args = [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "-Q", queues, f"--pool={pool}",
+            "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"]  # fmt: skip
+    if pool != "solo":
+        args.append(f"--concurrency={concurrency}")
+    if beat:
+        args += ["-B", "-s", str(state_dir / f"beat-{name}")]
+    return args
+
+
+def beat_args(name: str, *, state_dir: Path) -> list[str]:
+    """The command line of a separate `celery -A dashboard beat` (its schedule file in `state_dir`)."""
+    return [sys.executable, "-m", "celery", "-A", "dashboard", "beat", "-s", str(state_dir / f"beat-{name}"),
+            "-l", "INFO"]  # fmt: skip
+
+
 @pytest.fixture
 def celery_worker(request, transactional_db, redis_clean) -> Iterator[Callable[..., WorkerProcess]]:
     """Factory: `celery_worker(env=sim.env, pool="solo", beat=False, name="w1", queues="watch,default")`.
@@ -275,20 +294,13 @@ def celery_worker(request, transactional_db, redis_clean) -> Iterator[Callable[.
         wait: bool = True,
     ) -> WorkerProcess:
         name = name or f"w{len(workers) + 1}"
-        args = [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "-Q", queues, f"--pool={pool}",
-                "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"]  # fmt: skip
-        if pool != "solo":
-            args.append(f"--concurrency={concurrency}")
-        if beat:
-            args += ["-B", "-s", str(tmp / f"beat-{name}")]
+        args = worker_args(name, pool=pool, queues=queues, concurrency=concurrency, beat=beat, state_dir=tmp)
         worker = WorkerProcess(name, args, worker_env(env), tmp / f"{name}.log")
         workers.append(worker)
         return worker.start(wait=wait)
 
     def start_beat(*, env: dict[str, str] | None = None, name: str = "beat") -> WorkerProcess:
-        args = [sys.executable, "-m", "celery", "-A", "dashboard", "beat", "-s", str(tmp / f"beat-{name}"),
-                "-l", "INFO"]  # fmt: skip
-        beat = WorkerProcess(name, args, worker_env(env), tmp / f"{name}.log")
+        beat = WorkerProcess(name, beat_args(name, state_dir=tmp), worker_env(env), tmp / f"{name}.log")
         workers.append(beat)
         return beat.start()
 
@@ -350,6 +362,45 @@ def unknown_attempts(cluster: str) -> dict:
         "pod__uid", "container__name", "number", "count"
     )
     return Counter((u, c, n) for u, c, first, count in rows for n in range(first, first + count))
+
+
+def unseen_endings(cluster: str, missing: dict) -> dict:
+    """The attempts of `missing` (truth attempts not stored finished) whose end no watcher could have seen:
+    their Pod went away while no watch ran and was closed by a relist (its last updates compacted away, a
+    410), the attempt ended after the watcher last received the Pod, and it is stored as started (known,
+    no end). Such an attempt is kept as the API last showed it, not lost. Same keys as `missing`."""
+    from collections import Counter
+
+    from pods.models import Attempt, Pod
+    from pods.timeline import parse_time
+    from pods.timeline.codec import decode_state
+
+    uids = {u for u, *_ in missing}
+    if not uids:
+        return Counter()
+    pods = {
+        uid: (observed_at, decode_state(state).vanished_at)
+        for uid, observed_at, state in Pod.objects.filter(cluster__name=cluster, uid__in=uids).values_list(
+            "uid", "observed_at", "state"
+        )
+    }
+    open_rows = set(
+        Attempt.objects.filter(
+            pod__cluster__name=cluster, pod__uid__in=uids, known=True, finished_at__isnull=True
+        ).values_list("pod__uid", "container__name", "number")
+    )
+    out: Counter = Counter()
+    for key, times in missing.items():
+        uid, container, number, *_, end = key
+        observed_at, vanished_at = pods.get(uid, (None, None))
+        if (
+            vanished_at is not None
+            and observed_at is not None
+            and parse_time(end) > observed_at
+            and (uid, container, number) in open_rows
+        ):
+            out[key] = times
+    return out
 
 
 def deleted_pods(cluster: str) -> set[str]:

@@ -432,7 +432,7 @@ def _before_ranked(h: History) -> str:
 # ------------------------------------------------------------------------------------------------ main
 
 
-def run(
+def measure(
     *, explain_to: str = "", only: list[str] | None = None, log: Callable[[str], None] | None = None
 ) -> dict[str, Any]:
     log = log or (lambda text: print(text, file=sys.stderr, flush=True))
@@ -492,28 +492,75 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     _setup()
     only = [name for name in args.only.split(",") if name]
-    sys.stdout.write(orjson.dumps(run(explain_to=args.explain, only=only)).decode() + "\n")
+    sys.stdout.write(orjson.dumps(measure(explain_to=args.explain, only=only)).decode() + "\n")
 
 
-def report(result: dict) -> None:
-    """The figures as `python -m bench` prints them."""
-    data = result["data"]
-    print(
-        f"\nB4 queries over a large history: {data['pods']:,} Pods, {data['attempts']:,} attempt rows "
-        f"(scale {data['scale']:g}; generated in {data['generated_seconds']:.0f}s, cached)"
-    )
-    print(f"  {'':52} {'median':>9} {'cold':>9} {'target':>8}  {'baseline (median)':>17}  ratio")
+def figures(result: dict[str, Any]) -> list[Any]:
+    """The measured figures as `bench.figures.Figure`s: the median of the warm runs against the target,
+    the baseline's median beside it; the cold runs in the details."""
+    from bench.figures import Figure
+
+    found = []
     for name, f in result["figures"].items():
         if "skipped" in f:
-            print(f"  {LABELS[name]:52} skipped: {f['skipped']}")
             continue
-        verdict = "meets" if f["meets"] else "MISSES"
-        print(
-            f"  {LABELS[name]:52} {f['median_ms']:>7.1f}ms {f['cold_ms']:>7.1f}ms "
-            f"{'<' + format(f['target_ms'], '.0f'):>6}ms  {f['baseline_ms']:>15.1f}ms  "
-            f"{f['speedup'] or 0:>5.1f}x  {verdict}"
+        found.append(
+            Figure(
+                f"B4 {LABELS[name]}",
+                f["median_ms"],
+                "ms",
+                f["target_ms"],
+                "lower",
+                baseline=f["baseline_ms"],
+                baseline_label=BASELINES[name],
+                details={
+                    "cold_ms": f["cold_ms"],
+                    "baseline_cold_ms": f["baseline_cold_ms"],
+                    "runs": f["runs"],
+                },
+            )
         )
-    print("  baselines: " + "; ".join(f"{k}: {v}" for k, v in BASELINES.items()))
+    return found
+
+
+def run(ctx: Any) -> Any:
+    """`python -m bench B4`: the history made or reused (`bench.history.ensure`, in this process), then
+    `python -m bench.b4` in a fresh process against it."""
+    import subprocess
+
+    import orjson
+
+    from bench import history
+    from bench.figures import Result
+
+    base = ctx.env.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/initscope")
+    url, _ = history.ensure(base, scale=ctx.args.scale, rebuild=ctx.args.rebuild)
+    args = [sys.executable, "-m", "bench.b4"]
+    plans = Path(ctx.root) / "var" / "bench" / "b4-plans.md"
+    if ctx.args.explain:
+        args += ["--explain", str(plans)]
+    out = subprocess.run(
+        args, env=dict(ctx.env, DATABASE_URL=url), cwd=ctx.root, stdout=subprocess.PIPE, text=True
+    )
+    if out.returncode != 0:
+        raise RuntimeError("python -m bench.b4 failed (its output is above)")
+    result = orjson.loads(out.stdout.strip().splitlines()[-1])
+    data = result["data"]
+    print(
+        f"B4 history: {data['pods']:,} Pods, {data['attempts']:,} attempt rows (scale {data['scale']:g}; "
+        f"generated in {data['generated_seconds']:.0f}s, cached)"
+    )
+    skipped = {name: f["skipped"] for name, f in result["figures"].items() if "skipped" in f}
+    for name, why in skipped.items():
+        print(f"  {LABELS[name]}: skipped ({why})")
+    if ctx.args.explain:
+        print(f"  plans: {plans}")
+    return Result(
+        "B4",
+        "queries over a large history",
+        figures(result),
+        details={"data": data, **({"skipped": skipped} if skipped else {})},
+    )
 
 
 if __name__ == "__main__":

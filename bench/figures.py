@@ -12,6 +12,7 @@ when lower is better, value/baseline when higher is better).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -78,6 +79,91 @@ class Result:
             "figures": [f.as_json() for f in self.figures],
             **({"details": self.details} if self.details else {}),
         }
+
+
+def number(value: float) -> str:
+    """A figure's value as the table prints it: thousands grouped, fewer decimals as it grows."""
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:,.1f}"
+    return f"{value:,.2f}"
+
+
+def with_unit(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    return f"{number(value)} {unit}".strip()
+
+
+def target_text(figure: Mapping[str, Any]) -> str:
+    """`< 100 ms`, `>= 10,000 events/s`, or `-` (reported, no target); from `Figure.as_json()`."""
+    if figure.get("target") is None:
+        return "-"
+    sign = ">=" if figure.get("better") == "higher" else "<"
+    return f"{sign} {with_unit(figure['target'], figure.get('unit', ''))}"
+
+
+def verdict(met: bool | None) -> str:
+    return {True: "met", False: "MISSED", None: "-"}[met]
+
+
+TABLE_COLUMNS = ("figure", "value", "target", "verdict", "baseline", "ratio", "baseline is")
+
+
+def errors(result: Mapping[str, Any]) -> list[str]:
+    """What could not be measured: `{"error": ...}` (the whole benchmark), or a result's
+    `details["errors"]` (parts of it; its other figures stand)."""
+    if "error" in result:
+        return [str(result["error"])]
+    return [str(e) for e in result.get("details", {}).get("errors", [])]
+
+
+def table_rows(results: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, ...]]:
+    """One row per figure of every result (`Result.as_json()`, or `{"error": ...}` for a benchmark that
+    could not run), in the order given; an ERROR row for each part that could not be measured."""
+    rows: list[tuple[str, ...]] = []
+    for key, result in results.items():
+        failed = [(key, "not measured", "", "ERROR", "", "", e.splitlines()[0]) for e in errors(result)]
+        if "error" in result:
+            rows += failed
+            continue
+        for f in result.get("figures", []):
+            ratio = f.get("ratio")
+            rows.append(
+                (
+                    f["name"],
+                    with_unit(f["value"], f["unit"]),
+                    target_text(f),
+                    verdict(f.get("met")),
+                    with_unit(f.get("baseline"), f["unit"]) if f.get("baseline") is not None else "-",
+                    "-" if ratio is None else f"{ratio:,.1f}x",
+                    f.get("baseline_label", ""),
+                )
+            )
+        rows += failed
+    return rows
+
+
+def format_table(
+    rows: Iterable[tuple[str, ...]],
+    columns: tuple[str, ...] = TABLE_COLUMNS,
+    right: tuple[int, ...] = (1, 2, 4, 5),
+) -> str:
+    """Plain-text columns (those in `right` right-aligned); the last column is free text."""
+    rows = [columns, *rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns) - 1)]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row[:-1], widths, strict=True))
+        ]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
 
 
 @dataclass

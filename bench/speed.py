@@ -1,23 +1,23 @@
-"""`python -m bench.speed`: the two speed figures that used to be asserted in unit tests (tests assert
-behaviour; speed is measured here), printed as one JSON line for `python -m bench`.
+"""`python -m bench speed`: the importer's record reader over 100,000 compact watch lines (a figure once
+asserted in a unit test: tests assert behaviour, speed is measured here). Best of three runs, in a process of
+its own; baseline in the same process: the standard library's `json.loads` of each line (the plain way to
+read JSON lines); `orjson.loads` of each line alone (parsing, nothing else: the reader's ceiling) is in the
+details.
 
-- reader: the importer's record reader over 100,000 compact watch lines (was: at least 100,000 lines/s);
-- waterfall: the layout of a Pod of 20 init containers with 50 attempts each (was: under 250 ms).
+(The waterfall's layout, the other figure this module had, is part of B5 now: `bench/b5.py`.)
 """
 
 from __future__ import annotations
 
 import io
+import json
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 
 import orjson
 
 READER_LINES = 100_000
 READER_TARGET = 100_000  # lines/s
-WATERFALL_TARGET_MS = 250.0
-T0 = datetime(2025, 6, 1, 10, 0, 0, tzinfo=UTC)
 
 
 def _best_of(runs: int, fn) -> float:
@@ -47,67 +47,44 @@ def reader() -> dict:
     counted = []
     seconds = _best_of(3, lambda: counted.append(sum(1 for _ in iter_records(io.BytesIO(data)))))
     assert counted[-1] == READER_LINES, counted[-1]
-    return {"lines": READER_LINES, "lines_per_second": READER_LINES / seconds}
-
-
-def _at(seconds: float) -> str:
-    return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
-
-
-def _document(containers: int, attempts: int) -> dict:
-    """A timeline document (the shape of `timeline_document`): every init container crash-looped."""
-
-    def attempt(n: int, start: float) -> dict:
-        return {
-            "number": n, "generation": 0, "started_at": _at(start), "finished_at": _at(start + 5),
-            "exit_code": 1, "reason": "Error", "message": "", "signal": None, "known": True,
-        }  # fmt: skip
-
+    plain = _best_of(3, lambda: [json.loads(line) for line in io.BytesIO(data)])
+    ceiling = _best_of(3, lambda: [orjson.loads(line) for line in io.BytesIO(data)])
     return {
-        "cluster": "bench", "uid": "u-1", "namespace": "shop", "name": "api-7d9f",
-        "owner": {"kind": "Deployment", "name": "api"}, "node": "node-1", "restart_policy": "Always",
-        "phase": "Failed", "status": "Init:Error", "restarts": containers * (attempts - 1),
-        "created_at": _at(0), "scheduled_at": _at(1), "initialized_at": None, "ready_at": None,
-        "deleted_at": None, "stuck": False, "diagnosis": None, "step": None, "events": [],
-        "containers": [
-            {
-                "name": f"c{i}", "kind": "init", "index": i, "image": f"acme/c{i}:1",
-                "restart_count": attempts - 1, "state": "terminated", "state_reason": "Error", "pull": None,
-                "attempts": [attempt(n, i * 1000 + n * 20) for n in range(attempts)],
-            }
-            for i in range(containers)
-        ],
-    }  # fmt: skip
-
-
-def waterfall() -> dict:
-    from pods.web.waterfall import waterfall_layout
-
-    doc = _document(20, 50)
-    now = T0 + timedelta(days=1)
-    layouts = []
-    seconds = _best_of(5, lambda: layouts.append(waterfall_layout(doc, now=now)))
-    assert layouts[-1].attempt_count == 1000, layouts[-1].attempt_count
-    return {"attempts": 1000, "ms": seconds * 1000}
+        "lines": READER_LINES,
+        "lines_per_second": READER_LINES / seconds,
+        "json_lines_per_second": READER_LINES / plain,
+        "orjson_lines_per_second": READER_LINES / ceiling,
+    }
 
 
 def main() -> None:
-    print(orjson.dumps({"reader": reader(), "waterfall": waterfall()}).decode())
+    print(orjson.dumps({"reader": reader()}).decode())
 
 
-def report(result: dict) -> None:
-    """The figures as `python -m bench` prints them."""
-    r, w = result["reader"], result["waterfall"]
-    reader_verdict = "meets" if r["lines_per_second"] >= READER_TARGET else "MISSES"
-    waterfall_verdict = "meets" if w["ms"] < WATERFALL_TARGET_MS else "MISSES"
-    print("\nSpeed of two pure steps (best of several runs)")
-    print(
-        f"  importer reader   {r['lines']:>9,} compact lines  {r['lines_per_second']:>9,.0f} lines/s   "
-        f"target >= {READER_TARGET:,}/s: {reader_verdict}"
+def run(ctx):
+    """`python -m bench speed`: the reader in a child process, as a `Result`."""
+    import subprocess
+
+    from bench.figures import Figure, Result
+
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.speed"], env=ctx.env, cwd=ctx.root, capture_output=True, text=True
     )
-    print(
-        f"  waterfall layout  {w['attempts']:>9,} attempts       {w['ms']:>9.1f} ms        "
-        f"target < {WATERFALL_TARGET_MS:.0f} ms: {waterfall_verdict}"
+    if out.returncode != 0:
+        raise RuntimeError(f"python -m bench.speed failed:\n{out.stderr[-3000:]}")
+    r = orjson.loads(out.stdout.strip().splitlines()[-1])["reader"]
+    figure = Figure(
+        "importer reader",
+        r["lines_per_second"],
+        "lines/s",
+        READER_TARGET,
+        "higher",
+        baseline=r["json_lines_per_second"],
+        baseline_label="json.loads of each line (standard library)",
+        details={"orjson_alone_lines_per_second": round(r["orjson_lines_per_second"])},
+    )
+    return Result(
+        "speed", "the importer's record reader, 100,000 compact lines, best of 3", [figure], details=r
     )
 
 

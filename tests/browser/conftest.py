@@ -199,6 +199,7 @@ def server_url(kubesim, tmp_path_factory) -> Iterator[str]:
             "INITSCOPE_CLUSTERS": CLUSTER,
             "INITSCOPE_VAR_DIR": str(var),
             "INITSCOPE_ENSURE_WATCHERS_SECONDS": "2",
+            "INITSCOPE_ALERT_EVALUATE_SECONDS": "2",  # test_alerts_browser.py waits for it (default 30 s)
             "INITSCOPE_FLUSH_MS": "50",
             "PYTHONUNBUFFERED": "1",
             "DATABASE_CONN_MAX_AGE": "0",

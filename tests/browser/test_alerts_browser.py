@@ -16,8 +16,9 @@ def test_the_alerts_page_lists_an_alert_and_links_to_its_pod(page, server_url):
         alerts = page.request.get(f"{server_url}/api/v1/alerts?status=open").json()["results"]
         return [a for a in alerts if a["pod"] and a["pod"]["name"] == "api-crashloop"]
 
-    # beat evaluates every 30 s; `migrate` reaches the default rule's 3 attempts as the scenario starts
-    (alert,) = wait_for(crash_alert, 45, interval=1.0, message="the default rules' alert for `api-crashloop`")
+    # beat evaluates every 2 s here (conftest.py); `migrate` reached the default rule's 3 attempts as the
+    # scenario played
+    (alert,) = wait_for(crash_alert, 45, interval=0.5, message="the default rules' alert for `api-crashloop`")
     assert (alert["cluster"], alert["cause"], alert["container"]) == (CLUSTER, "crash-loop", "migrate")
     page.goto(f"{server_url}/alerts/")
     expect(page.locator('nav.topnav a[aria-current="page"]')).to_have_text("Alerts")

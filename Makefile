@@ -16,7 +16,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/initscope
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock demo test unit lint bench migrate clean
+.PHONY: help setup lock demo test unit lint bench soak fuzz migrate clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -76,6 +76,19 @@ lint: setup ## ruff, the import contracts and biome (the front end)
 
 bench: setup ## Run the benchmarks and print figures against DESIGN.md's targets
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench $(BENCH_ARGS)
+
+# The endurance run: its own Redis and PostgreSQL (restarted on purpose), table and JSON in var/soak/.
+SOAK_MINUTES ?= 60
+SOAK_SEED ?= 1
+soak: setup ## An hour of churn through kill -9, Redis/PostgreSQL restarts and faults, checked against kubesim
+	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	  $(PY) -m tests.soak.runner --minutes $(SOAK_MINUTES) --seed $(SOAK_SEED)
+
+# Hostile input at full size (`make test` runs a few thousand objects); FUZZ_REPORT=FILE keeps a tally.
+FUZZ_OBJECTS ?= 100000
+fuzz: setup ## 100,000 generated and mutated Pod/Event objects through import_watch and a kubesim watch
+	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) FUZZ_OBJECTS=$(FUZZ_OBJECTS) \
+	  FUZZ_WATCH_EXAMPLES=20 $(PY) -m pytest tests/fuzz -p no:cacheprovider $(PYTEST_ARGS)
 
 migrate: setup ## Apply database migrations
 	$(PY) manage.py migrate

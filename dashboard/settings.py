@@ -138,8 +138,27 @@ WHITENOISE_USE_FINDERS = True
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialBackoff
+
+    # Found by `make soak`: the layer waits for messages with a blocking read of 5 s (BZPOPMIN), so the
+    # socket's read timeout must be longer (redis-py 8's default, 5 s, failed every socket quiet for 5 s);
+    # after a Redis restart the pooled connections are dead, so a command reconnects and runs again
+    # (redis-py's asyncio default is no retry: new sockets failed to join their groups and hung). The
+    # restart also loses the groups: open sockets notice it and close (pods/live/consumers.py).
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "retry": Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=5),
+                    }
+                ]
+            },
+        }
     }
 else:
     # In-process only; thread-safe so the embedded worker of `manage.py serve` can publish (see layers.py).
@@ -148,6 +167,8 @@ else:
 # Celery: with REDIS_URL, a real broker shared by web, worker and beat; without it, the all-in-one mode
 # runs tasks in-process (the memory transport only works inside one process).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport with the fix that keeps a worker alive through a Redis restart (broker.py).
+CELERY_BROKER_TRANSPORT = "dashboard.broker:Transport" if REDIS_URL else None
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -271,6 +292,9 @@ INITSCOPE_WS_MESSAGES_PER_MINUTE = env_int("INITSCOPE_WS_MESSAGES_PER_MINUTE", 1
 # Initscope itself.
 INITSCOPE_STUCK_THRESHOLD = timedelta(seconds=env_int("INITSCOPE_STUCK_THRESHOLD_SECONDS", 300, minimum=1))
 INITSCOPE_INGEST_BATCH_SIZE = env_int("INITSCOPE_INGEST_BATCH_SIZE", 2000, minimum=1)
+# The longest line a recording (`import_watch`) or a watch stream may hold; a longer one is rejected at its
+# position and read past without being held in memory (docs/watching.md "Hostile and odd input").
+INITSCOPE_MAX_LINE_BYTES = env_int("INITSCOPE_MAX_LINE_BYTES", 64 * 1024 * 1024, minimum=1024)
 # The all-in-one demo (`manage.py serve --demo`): the `demo` user's password and kubesim's clock speed.
 INITSCOPE_DEMO_PASSWORD = env_str("INITSCOPE_DEMO_PASSWORD", "demo")
 INITSCOPE_DEMO_SPEED = env_float("INITSCOPE_DEMO_SPEED", 1.0, minimum=0.01)
@@ -278,16 +302,27 @@ INITSCOPE_DEMO_SPEED = env_float("INITSCOPE_DEMO_SPEED", 1.0, minimum=0.01)
 # Watchers (pods.watch, pods.tasks): clusters are kubeconfig contexts (KUBECONFIG) or `in-cluster`.
 INITSCOPE_CLUSTERS = env_list("INITSCOPE_CLUSTERS", "")
 INITSCOPE_CLUSTER_NAMESPACES = env_str("INITSCOPE_CLUSTER_NAMESPACES", "")  # "ctx-a=ns1,ns2;ctx-b=ns3"
+# A large cluster split into namespace groups, each watched on its own (lock, runs, cursors, health), so
+# several workers share it: "ctx-a=front:shop,payments|back:batch,infra" (pods.kube.config; checked at
+# startup by PodsConfig.ready: a namespace in two groups is an error).
+INITSCOPE_CLUSTER_NAMESPACE_GROUPS = env_str("INITSCOPE_CLUSTER_NAMESPACE_GROUPS", "")
 # What `celery -A dashboard worker -Q watch,default` runs with (docs/watching.md): threads, since a watch
-# window holds its thread for minutes; one per cluster plus two for the short tasks (rollups, alerts).
+# window holds its thread for minutes; one per cluster (per namespace group: each "|" of the groups adds
+# one) plus two for the short tasks (rollups, alerts).
 CELERY_WORKER_POOL = "threads"
-CELERY_WORKER_CONCURRENCY = env_int("INITSCOPE_WORKER_THREADS", len(INITSCOPE_CLUSTERS) + 2, minimum=2)
+CELERY_WORKER_CONCURRENCY = env_int(
+    "INITSCOPE_WORKER_THREADS",
+    len(INITSCOPE_CLUSTERS) + INITSCOPE_CLUSTER_NAMESPACE_GROUPS.count("|") + 2,
+    minimum=2,
+)
 INITSCOPE_WATCH_WINDOW_SECONDS = env_int("INITSCOPE_WATCH_WINDOW_SECONDS", 300, minimum=5)
 INITSCOPE_WATCH_LOCK_SECONDS = env_int("INITSCOPE_WATCH_LOCK_SECONDS", 30, minimum=3)
 INITSCOPE_WATCH_BACKOFF_MAX_SECONDS = env_int("INITSCOPE_WATCH_BACKOFF_MAX_SECONDS", 30, minimum=1)
 INITSCOPE_LIST_PAGE_SIZE = env_int("INITSCOPE_LIST_PAGE_SIZE", 500, minimum=1)
 INITSCOPE_FLUSH_EVENTS = env_int("INITSCOPE_FLUSH_EVENTS", 500, minimum=1)
 INITSCOPE_FLUSH_MS = env_int("INITSCOPE_FLUSH_MS", 200, minimum=1)
+# ...or as soon as the streams have been quiet this long (pods.watch.window: live latency when calm).
+INITSCOPE_FLUSH_IDLE_MS = env_int("INITSCOPE_FLUSH_IDLE_MS", 10, minimum=0)
 INITSCOPE_CAPTURE_LOGS = env_bool("INITSCOPE_CAPTURE_LOGS", True)
 INITSCOPE_ENSURE_WATCHERS_SECONDS = env_int("INITSCOPE_ENSURE_WATCHERS_SECONDS", 15, minimum=1)
 # A watched cluster whose streams have not heard from the API server for this long shows as stale.

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import os
 
-from .client import KubeClient, WatchStream, resource_path, split_lines
+from django.conf import settings
+
+from .client import KubeClient, OversizedLine, WatchStream, resource_path, split_lines
 from .config import (
     IN_CLUSTER,
     ClusterConfig,
+    NamespaceGroup,
     api_client,
+    check_configuration,
     cluster_config,
     configured_clusters,
     kubeconfig_contexts,
+    parse_namespace_groups,
     parse_namespaces,
+    watch_key,
+    watch_units,
 )
 from .errors import ApiError, ConnectionFailed, KubeError
 from .owners import OwnerResolver
@@ -50,7 +57,7 @@ def client_for(name: str) -> KubeClient:
     Raises KubeError when the kubeconfig has no such context or cannot be loaded.
     """
     try:
-        return KubeClient(api_client(name), name=name)
+        return KubeClient(api_client(name), name=name, max_line_bytes=settings.INITSCOPE_MAX_LINE_BYTES)
     except KubeError:
         raise
     except Exception as exc:  # ConfigException, OSError, YAML errors: all mean "cannot reach it"
@@ -63,15 +70,21 @@ __all__ = [
     "ClusterConfig",
     "ConnectionFailed",
     "KubeClient",
+    "OversizedLine",
     "KubeError",
+    "NamespaceGroup",
     "OwnerResolver",
     "WatchStream",
+    "check_configuration",
     "client_for",
     "cluster_config",
     "configured_clusters",
     "kubeconfig_contexts",
+    "parse_namespace_groups",
     "parse_namespaces",
     "resource_path",
     "shared_client",
     "split_lines",
+    "watch_key",
+    "watch_units",
 ]

@@ -14,10 +14,11 @@ Small named steps, each callable on its own (tests drive them with recorded stre
   window: flush every N events or T ms, resume from the newest resourceVersion when a stream ends,
   relist on 410/ERROR, reconnect with capped exponential back-off and jitter, stop on 401/403 (a 403 in
   one namespace only backs that namespace's stream off: the others are watched on).
-- `lock`: `ClusterLock`, one watcher per cluster (Redis; renewed while running, taken over once its
-  holder stops renewing; in-process without Redis).
-- `schedule`: `watch_cluster_once(name)`, what one Celery task run does (lock, one window, release,
-  when to run again); `register_clusters` / `clusters_to_start` for beat; the enqueue guard.
+- `lock`: `ClusterLock`, one watcher per cluster, or per namespace group of a split cluster (Redis;
+  renewed while running, taken over once its holder stops renewing; in-process without Redis).
+- `schedule`: `watch_cluster_once(name, group=)`, what one Celery task run does (lock, one window,
+  release, when to run again); `register_clusters` / `clusters_to_start` for beat (per unit of work:
+  a cluster, or each namespace group of a split one); the enqueue guard.
 - `state`: what they share: `WatchSettings`, `Stream`, `ClusterWatch`, `StreamState`, the back-off
   rule and the cursor bookkeeping.
 

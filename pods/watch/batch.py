@@ -28,15 +28,44 @@ def apply_batch(w: ClusterWatch, items: list[WatchItem]) -> IngestResult:
         return IngestResult()
     items = [_with_owner(w, item) for item in items]
     began = time.monotonic()
-    result = ingest_batch(cluster=w.cluster, items=items)
+    result = ingest_batch(cluster=w.cluster, items=items, kept=w.pod_states)
     _record_batch(w, items, time.monotonic() - began)
     for position, reason in result.rejected:
         log.warning("cluster %s: rejected %s: %s", w.cluster.name, position, reason)
     w.stats["objects"] += len(items)
     w.stats["batches"] += 1
     if result.pods_changed and w.capture_logs:
-        capture_log_tails(w, result.pods_changed)
+        failing = result.pods_changed & showing_failed_init(items)
+        if failing:
+            capture_log_tails(w, failing)
     return result
+
+
+def showing_failed_init(items: list[WatchItem]) -> set[str]:
+    """The uids of the Pod objects among `items` whose status shows an init container attempt that ended
+    with another exit code than 0 (its `state` or `lastState`): the only attempts whose log the kubelet
+    still keeps. A Pod without one has no log tail to capture, and its attempts are not looked up (a
+    list of 150,000 healthy Pods would otherwise pay one query per page for nothing)."""
+    uids: set[str] = set()
+    for item in items:
+        if item.kind != "pod" or not isinstance(item.object, dict):
+            continue
+        status, meta = item.object.get("status"), item.object.get("metadata")
+        statuses = status.get("initContainerStatuses") if isinstance(status, dict) else None
+        if isinstance(meta, dict) and isinstance(statuses, list) and any(map(_failed, statuses)):
+            uids.add(str(meta.get("uid") or ""))
+    return uids
+
+
+def _failed(status: object) -> bool:
+    if not isinstance(status, dict):
+        return False
+    for key in ("state", "lastState"):
+        state = status.get(key)
+        ended = state.get("terminated") if isinstance(state, dict) else None
+        if isinstance(ended, dict) and ended.get("exitCode") != 0:
+            return True
+    return False
 
 
 def _record_batch(w: ClusterWatch, items: list[WatchItem], seconds: float) -> None:
@@ -71,6 +100,7 @@ def capture_log_tails(w: ClusterWatch, uids: set[str]) -> int:
     for row in rows[:LOG_FETCHES_PER_BATCH]:
         key = (row["pod__uid"], row["container__name"], row["generation"], row["number"])
         w.logs_tried.add(key)
+        w.pod_states.forget([key[0]])  # written below, outside ingest's batches
         w.heartbeat()
         try:
             text = w.kube.pod_log(

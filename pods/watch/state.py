@@ -21,11 +21,13 @@ from django.conf import settings
 
 from pods import kube
 from pods.ingest import (
+    PodStates,
     cluster_get_or_create,
     cluster_health_changed,
-    cluster_mark_alive,
-    cluster_watch_failures_set,
     watch_cursor_save,
+    watch_failures_set,
+    watch_group_get_or_create,
+    watch_mark_alive,
     watch_stream_error_record,
 )
 from pods.kube import KubeClient, OwnerResolver
@@ -85,6 +87,7 @@ class WatchSettings:
     window_seconds: float = 300.0
     flush_events: int = 500
     flush_ms: int = 200
+    flush_idle_ms: int = 10
     page_size: int = 500
     backoff_base: float = 0.5
     backoff_max: float = 30.0
@@ -97,6 +100,7 @@ class WatchSettings:
             window_seconds=float(settings.INITSCOPE_WATCH_WINDOW_SECONDS),
             flush_events=int(settings.INITSCOPE_FLUSH_EVENTS),
             flush_ms=int(settings.INITSCOPE_FLUSH_MS),
+            flush_idle_ms=int(settings.INITSCOPE_FLUSH_IDLE_MS),
             page_size=int(settings.INITSCOPE_LIST_PAGE_SIZE),
             backoff_max=float(settings.INITSCOPE_WATCH_BACKOFF_MAX_SECONDS),
             capture_logs=bool(settings.INITSCOPE_CAPTURE_LOGS),
@@ -147,7 +151,10 @@ class StreamState:
 
 @dataclass
 class ClusterWatch:
-    """One cluster's watch in this process: the seams (`kube`, `lock`) and every stream's state."""
+    """One cluster's watch in this process: the seams (`kube`, `lock`) and every stream's state. `group`:
+    the namespace group it watches when the cluster is split (INITSCOPE_CLUSTER_NAMESPACE_GROUPS; its
+    streams are the group's namespaces, its heartbeat and failures the group's), "" for the whole cluster.
+    """
 
     cluster: Cluster
     kube: KubeClient
@@ -158,12 +165,16 @@ class ClusterWatch:
     state: dict[Stream, StreamState] = field(default_factory=dict)
     stats: Counter[str] = field(default_factory=Counter)
     logs_tried: set[LogKey] = field(default_factory=set)
+    # The states of the Pods this holder wrote, kept between batches (pods.ingest.pod_states): its life is
+    # this object's, one lock hold.
+    pod_states: PodStates = field(default_factory=PodStates)
     capture_logs: bool = True
     # Failed attempts in a row before this run (the stored Cluster.watch_failures) and the count stored now.
     failures_before: int = 0
     failures_saved: int = 0
     # The health last announced to the live pages: (failing streams, every stream connected); None: not yet.
     health_published: tuple[frozenset[Stream], bool] | None = None
+    group: str = ""
     _beat_at: float = 0.0
 
     def __post_init__(self) -> None:
@@ -176,31 +187,46 @@ class ClusterWatch:
     def heartbeat(self) -> None:
         """Renew the lock when due (raises LockLost) and mark the cluster alive every few seconds."""
         if self.lock is not None and not self.lock.renew_if_due():
-            raise LockLost(f"lost the watch lock of cluster {self.cluster.name}")
+            raise LockLost(f"lost the watch lock of cluster {self.key}")
         now = time.monotonic()
         if now - self._beat_at < HEARTBEAT_SECONDS:
             return
         self._beat_at = now
-        cluster_mark_alive(cluster=self.cluster, holder=self.lock.holder_id if self.lock else "")
+        holder = self.lock.holder_id if self.lock else ""
+        watch_mark_alive(cluster=self.cluster, group=self.group, holder=holder)
+
+    @property
+    def key(self) -> str:
+        """`cluster` or `cluster/group`: the unit this watch is, in logs and errors."""
+        return kube.watch_key(self.cluster.name, self.group)
 
 
 def cluster_watch(
-    name: str, *, settings_: WatchSettings | None = None, lock: ClusterLock | None = None
+    name: str,
+    *,
+    settings_: WatchSettings | None = None,
+    lock: ClusterLock | None = None,
+    group: str = "",
 ) -> ClusterWatch:
-    """A ClusterWatch for configured cluster `name`, with its saved cursors loaded.
+    """A ClusterWatch for configured cluster `name` (only its namespace group `group`, if given), with its
+    saved cursors loaded.
 
-    Raises kube.KubeError when the cluster is not configured or its config cannot be loaded.
+    Raises kube.KubeError when the cluster (or the group) is not configured or its config cannot be
+    loaded.
     """
     config = kube.cluster_config(name)
     if config is None:
         raise kube.KubeError(f"cluster {name!r} is not in INITSCOPE_CLUSTERS")
+    if group and config.group(group) is None:
+        raise kube.KubeError(f"cluster {name!r} has no namespace group {group!r}")
     cluster = cluster_get_or_create(name=name)
     s = settings_ or WatchSettings.from_settings()
     client = kube.client_for(name)
     # A list, owner or log GET must not block past the lock's renewal: at most a third of its life.
     client.request_timeout = min(client.request_timeout, s.lock_seconds / 3)
-    w = ClusterWatch(cluster, client, streams_for(config.namespaces), s, lock)
-    w.failures_before = w.failures_saved = cluster.watch_failures
+    w = ClusterWatch(cluster, client, streams_for(config.scopes(group)), s, lock, group=group)
+    failures = watch_group_get_or_create(cluster=cluster, group=group).watch_failures if group else None
+    w.failures_before = w.failures_saved = cluster.watch_failures if failures is None else failures
     load_cursors(w)
     return w
 
@@ -252,7 +278,7 @@ def save_health(w: ClusterWatch) -> None:
     else:
         failures = w.failures_before + max((s.failures for s in states), default=0)
     if failures != w.failures_saved:
-        cluster_watch_failures_set(cluster=w.cluster, failures=failures)
+        watch_failures_set(cluster=w.cluster, group=w.group, failures=failures)
         w.failures_saved = failures
     health = (failing, connected)
     if health != w.health_published:
@@ -290,4 +316,4 @@ def record_error(w: ClusterWatch, stream: Stream, message: str) -> None:
     state.last_error_at = state.error_at
     w.stats["errors"] += 1
     watch_stream_error_record(cluster=w.cluster, resource=stream.resource)
-    log.warning("cluster %s, %s: %s", w.cluster.name, stream, message)
+    log.warning("cluster %s, %s: %s", w.key, stream, message)

@@ -116,14 +116,17 @@ def ingested(monkeypatch) -> list[list]:
     """Every batch `apply_batch` hands to ingest; cursor saves and reconciles are faked, not stored."""
     batches: list[list] = []
 
-    def ingest_batch(*, cluster, items):
+    def ingest_batch(*, cluster, items, kept=None):
         batches.append(items)
         return IngestResult(pods_seen={i.object["metadata"]["uid"] for i in items if i.kind == "pod"})
 
     monkeypatch.setattr(batch, "ingest_batch", ingest_batch)
-    monkeypatch.setattr(listing, "pods_mark_vanished", lambda *, cluster, listed_uids, at, namespaces: set())
+    monkeypatch.setattr(listing, "pods_mark_vanished", lambda *, cluster, listed_uids, at, **kw: set())
+    # Nothing is stored: every listed Pod is folded, and no list was taken before.
+    monkeypatch.setattr(listing.selectors, "pods_stored_versions", lambda **kw: {})
+    monkeypatch.setattr(listing.selectors, "stream_listed_at", lambda **kw: None)
     monkeypatch.setattr(state, "watch_cursor_save", lambda **kw: None)
-    monkeypatch.setattr(state, "cluster_watch_failures_set", lambda **kw: None)
+    monkeypatch.setattr(state, "watch_failures_set", lambda **kw: None)
     monkeypatch.setattr(state, "cluster_health_changed", lambda **kw: None)
     monkeypatch.setattr(watch.ClusterWatch, "heartbeat", lambda self: None)
     monkeypatch.setattr(batch, "watch_batch_record", lambda **kw: None)
@@ -246,7 +249,7 @@ def test_the_watcher_stores_its_metrics(ingested, monkeypatch):
 def test_list_once_reconciles_with_every_listed_uid(ingested, monkeypatch):
     seen = {}
 
-    def mark_vanished(*, cluster, listed_uids, at, namespaces):
+    def mark_vanished(*, cluster, listed_uids, at, namespaces, listed_before):
         seen["uids"], seen["namespaces"] = listed_uids, namespaces
         return {"uid-gone"}
 
@@ -416,6 +419,7 @@ def test_a_lost_lock_stops_a_list_before_it_reconciles_or_saves(monkeypatch):
     monkeypatch.setattr(batch, "watch_batch_record", lambda **kw: None)
     vanished, saved = [], []
     monkeypatch.setattr(listing, "pods_mark_vanished", lambda **kw: vanished.append(kw) or set())
+    monkeypatch.setattr(listing.selectors, "pods_stored_versions", lambda **kw: {})
     monkeypatch.setattr(state, "watch_cursor_save", lambda **kw: saved.append(kw))
     beats = {"n": 0}
 
@@ -689,3 +693,19 @@ def test_an_event_about_a_replicaset_shares_the_pods_owner_cache():
 def test_decode_hands_on_an_event_about_a_node():
     decoded = watch.decode_line(EVENTS, line("ADDED", event_about("Node", "v1", "n1", "NodeNotReady", 5)))
     assert decoded.action == "object" and decoded.item is not None and decoded.item.kind == "event"
+
+
+def test_a_lone_change_is_flushed_once_the_streams_go_quiet(ingested, monkeypatch):
+    """A status change must not wait out flush_ms when nothing else comes: the batch goes when the streams
+    have been quiet for flush_idle_ms (live latency), before the window ends; with flush_ms alone (10 s
+    here, longer than the window) it would only be written by the window's closing flush."""
+    written_before_close: list[int] = []
+    close = watch.Window.close
+    monkeypatch.setattr(
+        watch.Window, "close", lambda self: (written_before_close.append(len(ingested)), close(self))
+    )
+    kube = FakeKube(watches={"pods": [[line("MODIFIED", pod("q", 100))]]})
+    w = make_watch(kube, flush_events=500, flush_ms=10_000, flush_idle_ms=10)
+    w.state[PODS].resource_version = "99"
+    watch.watch_window(w, seconds=0.5)
+    assert written_before_close == [1] and [len(b) for b in ingested] == [1]

@@ -3,6 +3,9 @@ sockets opened on the real ASGI application (`dashboard.asgi`) with a session co
 
 from __future__ import annotations
 
+import contextlib
+
+import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -14,6 +17,19 @@ from tests.builders import ago, cond, last, pod, rebased, running, waiting
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 HOST = (b"host", b"127.0.0.1:8000")
 TIMEOUT = 3
+OPEN: list[WebsocketCommunicator] = []  # the sockets `connect` opened in the running test
+
+
+@pytest.fixture(autouse=True)
+async def disconnect_sockets():
+    """End every socket the test opened, the ones the server closed too (import this fixture into a test
+    module that opens sockets). A consumer left running is only cancelled when the test's event loop shuts
+    down, and there its channel layer's pending Redis read can keep the loop from ever closing."""
+    yield
+    while OPEN:
+        communicator = OPEN.pop()
+        with contextlib.suppress(Exception):
+            await communicator.disconnect(timeout=TIMEOUT)
 
 
 def live_pod(
@@ -49,6 +65,7 @@ async def connect(
 ) -> WebsocketCommunicator:
     headers = [HOST, origin] + ([(b"cookie", cookie)] if cookie else [])
     communicator = WebsocketCommunicator(application, path, headers=headers)
+    OPEN.append(communicator)
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     assert connected
     return communicator

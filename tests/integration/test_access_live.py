@@ -11,7 +11,7 @@ from django.test import Client
 
 from access.models import Grant
 from pods.live import broadcast as live
-from tests.sockets import TIMEOUT, connect, hello, ingest, live_pod
+from tests.sockets import TIMEOUT, connect, disconnect_sockets, hello, ingest, live_pod  # noqa: F401 - disconnect_sockets: a fixture
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 

@@ -14,7 +14,7 @@ from django.db import connections
 from django.test import Client
 
 from dashboard.asgi import application
-from tests.sockets import HOST, TIMEOUT, connect, hello, ingest, live_pod, session_cookie
+from tests.sockets import HOST, TIMEOUT, connect, disconnect_sockets, hello, ingest, live_pod, session_cookie  # noqa: F401 - disconnect_sockets: a fixture
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 

@@ -12,7 +12,7 @@ from django.db import connections
 
 from pods.live.consumers import CLOSE_TOO_LARGE, CLOSE_TOO_MANY
 from pods.live.subscriptions import MAX_UIDS
-from tests.sockets import TIMEOUT, connect, session_cookie
+from tests.sockets import TIMEOUT, connect, disconnect_sockets, session_cookie  # noqa: F401 - disconnect_sockets: a fixture
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connections
 
-from tests.sockets import TIMEOUT, connect, hello, ingest, live_pod, session_cookie
+from tests.sockets import TIMEOUT, connect, disconnect_sockets, hello, ingest, live_pod, session_cookie  # noqa: F401 - disconnect_sockets: a fixture
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 

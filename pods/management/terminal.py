@@ -153,6 +153,8 @@ def _attempt_line(container: dict, a: dict) -> str:
         took = "start unknown"
     else:
         took = human_duration((ended - began).total_seconds()) if ended else "running"
+        if a.get("ended_unseen"):
+            took = "ended, how unknown (a later attempt followed)"
     shown = a.get("started_at") if began is not None else f"? finished {a.get('finished_at')}"
     result = "" if a.get("exit_code") is None else f" exit {a['exit_code']} {_clean(a.get('reason') or '')}"
     message = _clean(a.get("message") or "").strip().replace("\n", " ")[:100]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pods.signals.trace_model import Attributes, Span, SpanEvent, StartupEnd, span_id, trace_id
-from pods.timeline.attempts import usable_start
+from pods.timeline.attempts import ended_unseen, usable_start
 from pods.timeline.model import Attempt, ContainerState, PodState, Pull
 from pods.timeline.times import format_time, newest_time
 
@@ -241,8 +241,12 @@ class SpanBuilder:
             start = usable_start(attempt, created)
             if (start or attempt.finished_at or self.start) > self.end.at:
                 break  # began after the startup ended (a trace built again later): not part of it
-            if not attempt.known or (start is None and attempt.finished_at is None):
-                unknown.append(attempt)
+            if (
+                not attempt.known
+                or (start is None and attempt.finished_at is None)
+                or ended_unseen(container, attempt)
+            ):
+                unknown.append(attempt)  # how it ended (or when it ran) the API never showed
                 continue
             begins = start or attempt.finished_at
             assert begins is not None  # noqa: S101 - one of them is known (checked above)

@@ -350,6 +350,18 @@ def observe(container: ContainerState, obs: Observation, generation: int) -> boo
     return changed
 
 
+def ended_unseen(container: ContainerState, attempt: Attempt) -> bool:
+    """A known attempt the API last showed running, yet not its container's newest: a later attempt proves
+    it ended, but no object the watcher read showed how (a watch gap, then a relist that only shows later
+    attempts). It is not running; its end, exit code and reason are unknown, like a placeholder's."""
+    return (
+        attempt.known
+        and attempt.finished_at is None
+        and attempt.exit_code is None
+        and attempt is not container.attempts[-1]
+    )
+
+
 def latest_finished(container: ContainerState) -> Attempt | None:
     """The newest known attempt that has finished (has a finish time or an exit code)."""
     for attempt in reversed(container.attempts):

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from .attempts import latest_finished, usable_start
+from .attempts import ended_unseen, latest_finished, usable_start
 from .describe import spec_document
 from .diagnosis import backoff_of, diagnose, is_stuck
 from .event_order import event_sort_key
@@ -41,13 +41,19 @@ def _shown(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _attempt(attempt: Attempt, created_at: datetime | None) -> dict[str, Any]:
-    """An attempt with its measured start (`usable_start`: the one rule) and duration."""
+def _attempt(container: ContainerState, attempt: Attempt, created_at: datetime | None) -> dict[str, Any]:
+    """An attempt with its measured start (`usable_start`: the one rule), its duration, and whether its
+    end went unseen (`ended_unseen`: not running, how it ended unknown)."""
     start = usable_start(attempt, created_at)
     seconds = None
     if start is not None and attempt.finished_at is not None:
         seconds = max((attempt.finished_at - start).total_seconds(), 0.0)
-    return {**_shown(attempt, _ATTEMPT_FIELDS), "start_known": start is not None, "seconds": seconds}
+    return {
+        **_shown(attempt, _ATTEMPT_FIELDS),
+        "start_known": start is not None,
+        "seconds": seconds,
+        "ended_unseen": ended_unseen(container, attempt),
+    }
 
 
 def _container_facts(container: ContainerState, pod_policy: str) -> dict[str, Any]:
@@ -83,7 +89,7 @@ def _container(
         "pull": _shown(container.pull, _PULL_FIELDS) if container.pull else None,
         "waiting": [_shown(span, _WAITING_FIELDS) for span in container.waiting_spans],
         "waiting_dropped": container.waiting_dropped,
-        "attempts": [_attempt(a, created_at) for a in container.attempts],
+        "attempts": [_attempt(container, a, created_at) for a in container.attempts],
     }
 
 

@@ -103,6 +103,10 @@ class AttemptSerializer(Closed):
         help_text="How long the attempt ran (finish − start); null while it runs or when its start is "
         "unknown.",
     )
+    ended_unseen = serializers.BooleanField(
+        help_text="True for an attempt the API last showed running although later attempts of its container "
+        "followed (a watch gap hid its end): it is not running; its end, exit code and reason are unknown."
+    )
     exit_code = serializers.IntegerField(allow_null=True)
     reason = Text("`Completed`, `Error`, `OOMKilled`, ...")
     message = Text("Termination message. " + UNTRUSTED)

@@ -198,8 +198,9 @@ class ContainerLane:
         started = parse_time(a.get("started_at")) if a.get("start_known", True) else None
         finished = parse_time(a.get("finished_at"))
         start_known = started is not None
-        # a time that does not parse is none; an attempt with neither time is drawn as unknown
-        known = bool(a.get("known", True)) and (started or finished) is not None
+        # a time that does not parse is none; an attempt with neither time, or whose end went unseen
+        # (`ended_unseen`: a later attempt followed), is drawn as unknown
+        known = bool(a.get("known", True)) and not a.get("ended_unseen") and (started or finished) is not None
         outcome = attempt_outcome(
             a if known else {**a, "known": False},
             kind=self.kind,

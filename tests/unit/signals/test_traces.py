@@ -14,7 +14,9 @@ from pods.signals.traces import (
     startup_end,
     trace_id,
 )
+from pods.timeline import timeline_document
 from pods.timeline.model import (
+    Attempt,
     Diagnosis,
     Generation,
     PodState,
@@ -241,3 +243,37 @@ def test_a_startup_ends_once():
     assert not ended_now(end, end)
     assert not ended_now(end, StartupEnd(0, "deleted", at(90))), "deleting a Ready Pod ends nothing new"
     assert not ended_now(None, None)
+
+
+def test_an_attempt_last_seen_running_before_later_ones_is_marked_unknown_not_running():
+    """Attempt 1 was seen running, then a watch gap hid how it ended and attempt 2; the relist showed
+    attempt 3. Attempt 1 is not running (later attempts prove it ended) and its end is unknown: it joins
+    the run of placeholders, never a running span; the waterfall's document says the same."""
+    state = ready_pod()
+    (migrate,) = [c for c in state.containers if c.name == "migrate"]
+    migrate.attempts = [
+        done(0, 9, 10, 1, "Error"),
+        running(1, 11),
+        Attempt(generation=0, number=2, known=False),
+        done(3, 15, 18),
+    ]
+    spans = by_key(build_trace(state, cluster="prod"))
+    assert "container/migrate/attempt/0/1" not in spans
+    unknown = spans["container/migrate/unknown/0/1"]
+    assert (
+        unknown.attributes["initscope.attempt.number"],
+        unknown.attributes["initscope.attempt.last_number"],
+    ) == (
+        1,
+        2,
+    )
+    assert not any(
+        s.attributes.get("initscope.attempt.running")
+        for k, s in spans.items()
+        if k.startswith("container/migrate/")
+    )
+    document = timeline_document(state, [], cluster="prod", now=at(30), threshold=timedelta(minutes=5))
+    (shown,) = [c for c in document["containers"] if c["name"] == "migrate"]
+    assert [a["ended_unseen"] for a in shown["attempts"]] == [False, True, False, False]
+    (web,) = [c for c in document["containers"] if c["name"] == "web"]
+    assert [a["ended_unseen"] for a in web["attempts"]] == [False], "the newest attempt runs on"

@@ -28,26 +28,23 @@ import copy
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 from bench.figures import Context, Figure, Result
+from bench.serving import CHROMIUM, CHROMIUM_ARGS, answers, free_port, manage, own_database, start, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMESPACE = "probe"
 PROBE = "probe-status"
 USERNAME, PASSWORD = "bench", "bench-password-b3"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 TARGET_P50_MS, TARGET_P99_MS = 100.0, 300.0
 CHANGE_TIMEOUT_S = 3.0
 
@@ -124,30 +121,14 @@ class Stack:
     processes: list[subprocess.Popen] = field(default_factory=list)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
-def own_database(env: dict[str, str], suffix: str) -> Iterator[str]:
+def bench_database(env: dict[str, str], suffix: str) -> Iterator[str]:
     """A PostgreSQL database `<DATABASE_URL's name>_<suffix>`, created empty and dropped afterwards."""
-    import psycopg
-
-    url = urlparse(env.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/initscope"))
-    if not url.scheme.startswith("postgres"):
+    url = env.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/initscope")
+    if not urlparse(url).scheme.startswith("postgres"):
         raise SystemExit("B3/B5 need PostgreSQL: set DATABASE_URL to a postgres:// URL")
-    name = f"{url.path.lstrip('/') or 'initscope'}_{suffix}"
-    admin = urlunparse(url._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunparse(url._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_database(url, f"{urlparse(url).path.lstrip('/') or 'initscope'}_{suffix}") as database_url:
+        yield database_url
 
 
 def query(database_url: str, sql: str, *params):
@@ -178,7 +159,7 @@ def running_stack(ctx: Context, scenario: dict, *, suffix: str) -> Iterator[Stac
     logs = ROOT / "var" / "bench" / f"{suffix}-logs"
     logs.mkdir(parents=True, exist_ok=True)
     with (
-        own_database(ctx.env, suffix) as database_url,
+        bench_database(ctx.env, suffix) as database_url,
         running_kubesim(
             scenario, context=cluster, seed=3, history_size=100_000, max_events=20_000, bookmark_interval=10
         ) as ks,
@@ -200,15 +181,8 @@ def running_stack(ctx: Context, scenario: dict, *, suffix: str) -> Iterator[Stac
             "PYTHONUNBUFFERED": "1",
             "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
         }
-        manage = [sys.executable, "manage.py"]
-        subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        subprocess.run(
-            [*manage, "createsuperuser", "--noinput", "--username", USERNAME, "--email", "b@example.com"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        manage(env, "migrate", "-v0")
+        manage(env, "createsuperuser", "--noinput", "--username", USERNAME, "--email", "b@example.com")
         stack = Stack(
             url=f"http://127.0.0.1:{port}",
             cluster=cluster,
@@ -218,7 +192,7 @@ def running_stack(ctx: Context, scenario: dict, *, suffix: str) -> Iterator[Stac
             env=env,
         )
         commands = {
-            "web": [*manage, "serve", "--no-worker", "--port", str(port)],
+            "web": [sys.executable, "manage.py", "serve", "--no-worker", "--port", str(port)],
             "worker": [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "-Q", "watch,default",
                        "--loglevel", "warning"],
             "beat": [sys.executable, "-m", "celery", "-A", "dashboard", "beat", "--loglevel", "warning",
@@ -229,45 +203,17 @@ def running_stack(ctx: Context, scenario: dict, *, suffix: str) -> Iterator[Stac
         previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             for name, command in commands.items():
-                with open(logs / f"{name}.log", "w") as log:
-                    stack.processes.append(
-                        subprocess.Popen(
-                            command,
-                            cwd=ROOT,
-                            env=env,
-                            stdout=log,
-                            stderr=subprocess.STDOUT,
-                            start_new_session=True,
-                        )
-                    )
-            wait_for(lambda: _answers(f"{stack.url}/login/"), 60, "Daphne")
+                stack.processes.append(start(command, env, logs / f"{name}.log"))
+            wait_for(lambda: answers(f"{stack.url}/login/"), 60, "Daphne")
             yield stack
         finally:
             for process in reversed(stack.processes):
-                _stop(process)
+                stop(process, signal.SIGTERM, timeout=15)
             signal.signal(signal.SIGTERM, previous)
 
 
 def _terminate(signum, frame) -> None:
     raise SystemExit(128 + signum)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def launch_chromium(playwright):

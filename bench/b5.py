@@ -31,30 +31,26 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from bench.serving import CHROMIUM, CHROMIUM_ARGS, free_port, manage, start, stop, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 CLUSTER = "bench-b5"
 CONTAINERS, ATTEMPTS = 20, 50
 TARGET_MS = 100.0
 USERNAME, PASSWORD = "bench", "bench-b5-password"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 BIG_UID = "b5000000-0000-4000-8000-000000002050"
 SMALL_UID = "b5000000-0000-4000-8000-000000000101"
-SERVER_START_TIMEOUT = 60
 
 # Two moments, each "the end of a frame": an animation frame callback runs just before a frame is
 # rendered, and a message posted from inside it is delivered once that frame is done.
@@ -187,46 +183,6 @@ def write_recording(path: Path) -> None:
 # ------------------------------------------------------------------------------------------- processes
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _manage(env: dict[str, str], *args: str) -> None:
-    out = subprocess.run(
-        [sys.executable, "manage.py", *args], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"manage.py {args[0]} failed:\n{out.stdout[-2000:]}{out.stderr[-3000:]}")
-
-
-def _wait_until_serving(process: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"manage.py serve exited with {process.returncode}:\n{log.read_text()[-3000:]}"
-            )
-        try:
-            with urllib.request.urlopen(f"{url}/login/", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"manage.py serve did not answer within {SERVER_START_TIMEOUT}s")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 # ------------------------------------------------------------------------------------------------ browser
 
 
@@ -356,8 +312,8 @@ def waterfall_figures(ctx: Any) -> tuple[list[Any], dict[str, Any]]:
         recording = Path(tmp) / "waterfall.jsonl"
         write_recording(recording)
         env["INITSCOPE_VAR_DIR"] = tmp
-        _manage(env, "import_watch", "--cluster", CLUSTER, str(recording))
-        _manage(env, "createsuperuser", "--noinput", "--username", USERNAME, "--email", "bench@example.com")
+        manage(env, "import_watch", "--cluster", CLUSTER, str(recording))
+        manage(env, "createsuperuser", "--noinput", "--username", USERNAME, "--email", "bench@example.com")
         child = subprocess.run(
             [sys.executable, "-m", "bench.b5", "layout", BIG_UID, SMALL_UID],
             env=env,
@@ -369,23 +325,17 @@ def waterfall_figures(ctx: Any) -> tuple[list[Any], dict[str, Any]]:
         layout = orjson.loads(child.stdout.splitlines()[-1])
         if layout[BIG_UID]["attempts"] < CONTAINERS * ATTEMPTS:
             raise RuntimeError(f"the stored Pod has {layout[BIG_UID]['attempts']} attempts, not 1,000")
-        port = _free_port()
+        port = free_port()
         log = Path(tmp) / "serve.log"
-        with log.open("w") as out:
-            server = subprocess.Popen(
-                [sys.executable, "manage.py", "serve", "--no-worker", "--port", str(port)],
-                env=served,
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        server = start(
+            [sys.executable, "manage.py", "serve", "--no-worker", "--port", str(port)], served, log
+        )
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_serving(server, url, log)
+            wait_until_serving(server, url, log)
             samples = measure_pages(url, [BIG_UID, SMALL_UID], runs)
         finally:
-            _stop(server)
+            stop(server)
     big, small = _summary(samples[BIG_UID]), _summary(samples[SMALL_UID])
     shape = f"{CONTAINERS} containers × {ATTEMPTS} attempts"
     fixed = "the same page for a Pod of 1 container × 1 attempt"

@@ -10,32 +10,30 @@ test-artifacts/. Without chromium the suite fails in CI (CI=true) and is skipped
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 import pytest
 
-from .helpers import ARTIFACTS, CLUSTER, ROOT, wait_for
+from bench.serving import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    manage,
+    own_database,
+    start,
+    stop,
+    wait_until_serving,
+)
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .helpers import ARTIFACTS, CLUSTER, wait_for
+
 USERNAME, PASSWORD = "sre", "browser-test-password"
 XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">'
-SERVER_START_TIMEOUT = 60
 
 SCENARIO = {
     "name": "browser",
@@ -143,12 +141,6 @@ def _chromium_present() -> None:
     pytest.skip(message)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def browser_database(suffix: str = "browser") -> Iterator[str]:
     """A PostgreSQL database of its own (`test_<name>_<suffix>`), created empty and dropped afterwards.
@@ -156,21 +148,11 @@ def browser_database(suffix: str = "browser") -> Iterator[str]:
     Not pytest-django's test database: Playwright's event loop runs in this thread, so Django here could
     not touch a database while pages are open; the server and `manage.py` subprocesses own this one.
     """
-    import psycopg
-
-    url = urlparse(os.environ.get("DATABASE_URL", ""))
-    if not url.scheme.startswith("postgres"):
+    url = os.environ.get("DATABASE_URL", "")
+    if not urlparse(url).scheme.startswith("postgres"):
         pytest.skip("the browser tests need PostgreSQL (DATABASE_URL), as `make test` sets it")
-    name = f"test_{url.path.lstrip('/') or 'initscope'}_{suffix}"
-    admin = urlunparse(url._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunparse(url._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_database(url, f"test_{urlparse(url).path.lstrip('/') or 'initscope'}_{suffix}") as database_url:
+        yield database_url
 
 
 # Package scope, not session: Playwright's sync API runs an event loop in the main thread while the
@@ -205,32 +187,17 @@ def server_url(kubesim, tmp_path_factory) -> Iterator[str]:
             "DATABASE_CONN_MAX_AGE": "0",
             "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
         }
-        manage = [sys.executable, "manage.py"]
-        subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        subprocess.run(
-            [*manage, "createsuperuser", "--noinput", "--username", USERNAME, "--email", "sre@example.com"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        manage(env, "migrate", "-v0")
+        manage(env, "createsuperuser", "--noinput", "--username", USERNAME, "--email", "sre@example.com")
         log_path = ARTIFACTS / "browser-server.log"
-        with open(log_path, "w") as log:
-            process = subprocess.Popen(
-                [*manage, "serve", "--port", str(port)],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        process = start([sys.executable, "manage.py", "serve", "--port", str(port)], env, log_path)
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_serving(process, url, log_path)
+            wait_until_serving(process, url, log_path)
             _play_scenario(kubesim, database_url)
             yield url
         finally:
-            _stop(process)
+            stop(process)
 
 
 def _stored_pods(database_url: str) -> int:
@@ -247,33 +214,6 @@ def _play_scenario(kubesim, database_url: str) -> None:
     for _ in range(4):
         kubesim.advance(10)
         time.sleep(0.3)
-
-
-def _wait_until_serving(process: subprocess.Popen, url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"manage.py serve exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/login/", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(
-        f"manage.py serve did not answer within {SERVER_START_TIMEOUT}s:\n{log_path.read_text()[-3000:]}"
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Ctrl-C, as a user would; kill the process group only if it does not stop in time."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.fixture(scope="package")

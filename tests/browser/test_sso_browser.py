@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import _stop, _wait_until_serving, browser_database, free_port
+from bench.serving import free_port, stop, wait_until_serving
+
+from .conftest import browser_database
 from .helpers import ARTIFACTS, ROOT, wait_for
 
 CLIENT_ID, CLIENT_SECRET = "initscope", "secret-for-the-tests-only"
@@ -54,7 +56,7 @@ def provider(tmp_path_factory):
         assert process.poll() is None, log_path.read_text()
         yield f"http://127.0.0.1:{port}", web_port
     finally:
-        _stop(process)
+        stop(process)
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +96,10 @@ def sso_server(provider, tmp_path_factory):
             )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_serving(process, url, log_path)
+            wait_until_serving(process, url, log_path)
             yield url, database_url
         finally:
-            _stop(process)
+            stop(process)
 
 
 def _sign_in_through_the_provider(page, url: str, login: str) -> None:

@@ -33,9 +33,10 @@ async def disconnect_sockets():
 
 
 def live_pod(
-    uid: str, *, name: str = "api-1", namespace: str = "shop", rv: int = 1, crash: bool = False
+    uid: str, *, name: str = "api-1", namespace: str = "shop", rv: int = 1, crash: bool = False, age: int = 30
 ) -> dict:
-    """A Pod with one init container, started 30 s ago: running, or crash-looping (exit 1, back-off)."""
+    """A Pod with one init container, started `age` seconds ago: running, or crash-looping (exit 1,
+    back-off)."""
     failed = last(1, 0, 0, name="migrate", n=0)
     back_off = waiting(
         "migrate", "CrashLoopBackOff", "back-off 10s restarting failed container", rc=1, last=failed
@@ -51,13 +52,16 @@ def live_pod(
         init_statuses=[migrate],
         statuses=[waiting("app")],
     )
-    return rebased(obj, ago(30))
+    return rebased(obj, ago(age))
 
 
-@sync_to_async
-def ingest(cluster_name: str, *pods: dict) -> None:
+def ingest_pods(cluster_name: str, *pods: dict) -> None:
+    """Store `pods` in cluster `cluster_name` through ingest (one batch of MODIFIED events)."""
     cluster = cluster_get_or_create(name=cluster_name)
     ingest_batch(cluster=cluster, items=[WatchItem(kind="pod", type="MODIFIED", object=p) for p in pods])
+
+
+ingest = sync_to_async(ingest_pods)  # the same, awaited from a socket test
 
 
 async def connect(

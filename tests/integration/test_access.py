@@ -16,10 +16,10 @@ from access.grants import scope_for
 from access.models import Grant
 from alerts.models import Alert, Rule
 from pods import selectors
-from pods.ingest import WatchItem, cluster_get_or_create, ingest_batch
+from pods.ingest import cluster_get_or_create
 from pods.ingest.log_tails import attempt_set_log_tail
 from pods.models import Attempt
-from tests.builders import ago, cond, last, pod, rebased, waiting
+from tests.sockets import ingest_pods, live_pod
 
 pytestmark = pytest.mark.django_db
 
@@ -27,35 +27,18 @@ SHOP, PAY = "uid-shop", "uid-pay"
 
 
 def crashing(uid: str, *, name: str, namespace: str, rv: int = 1) -> dict:
-    """A Pod whose init container `migrate` failed once (exit 1) and waits in back-off."""
-    failed = last(1, 0, 0, name="migrate", n=0)
-    back_off = waiting("migrate", "CrashLoopBackOff", "back-off 10s", rc=1, last=failed)
-    obj = pod(
-        rv=rv,
-        uid=uid,
-        name=name,
-        namespace=namespace,
-        init=["migrate"],
-        conditions=[cond("PodScheduled", True, 0)],
-        init_statuses=[back_off],
-        statuses=[waiting("app")],
-    )
-    return rebased(obj, ago(120))
-
-
-def ingest(cluster: str, *pods: dict) -> None:
-    found = cluster_get_or_create(name=cluster)
-    ingest_batch(cluster=found, items=[WatchItem(kind="pod", type="MODIFIED", object=p) for p in pods])
+    """A Pod whose init container `migrate` failed once (exit 1) and waits in back-off, for 2 minutes."""
+    return live_pod(uid, name=name, namespace=namespace, rv=rv, crash=True, age=120)
 
 
 @pytest.fixture
 def teams(db, django_user_model):
-    ingest(
+    ingest_pods(
         "prod",
         crashing(SHOP, name="api-1", namespace="shop"),
         crashing(PAY, name="pay-1", namespace="payments"),
     )
-    ingest("other", crashing("uid-other", name="web-1", namespace="shop"))
+    ingest_pods("other", crashing("uid-other", name="web-1", namespace="shop"))
     prod = cluster_get_or_create(name="prod")
     for uid in (SHOP, PAY):
         for a in Attempt.objects.filter(pod__uid=uid, container__name="migrate"):
@@ -290,7 +273,7 @@ def test_a_user_without_grants_sees_nothing_and_is_told_why(teams, client, djang
 
 
 def test_glob_patterns_and_group_grants(teams, client, django_user_model):
-    ingest(
+    ingest_pods(
         "prod",
         crashing("uid-a1", name="a1", namespace="team-a-web"),
         crashing("uid-a2", name="a2", namespace="team-a-db"),

@@ -647,6 +647,27 @@ def start_error_pod(rv: int, rc: int, finished: float, message: str = "back-off 
     )
 
 
+def crash_looping_pod(rv: int, rc: int, uid: str = UID, name: str = NAME) -> dict:
+    """`migrate` (the only init container shown) in CrashLoopBackOff at restart count `rc`, its last run
+    exit 1 at 10–12 s; `app` waiting in PodInitializing."""
+    return pod(
+        rv=rv,
+        uid=uid,
+        name=name,
+        conditions=pending_conditions(),
+        init_statuses=[
+            waiting(
+                "migrate",
+                "CrashLoopBackOff",
+                "back-off 10s",
+                rc=rc,
+                last=last(1, 10, 12, name="migrate", n=rc),
+            )
+        ],
+        statuses=[waiting("app", "PodInitializing")],
+    )
+
+
 def migrate_crash_looping(rv: int, rc: int, finished: float) -> dict:
     """`db` done, `migrate` in CrashLoopBackOff at restart count `rc`, its last run ending at `finished`."""
     return pod(

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pods.ingest.imports import import_paths
-from tests.fuzz.helpers import stored
+from tests.stored import stored
 from tests.strategies import FuzzLine, fuzz_lines
 
 pytestmark = pytest.mark.django_db

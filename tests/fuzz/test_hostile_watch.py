@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from pods import watch
 from pods.ingest import cluster_get_or_create, ingest_batch
 from pods.watch import decode
-from tests.fuzz.helpers import stored
 from tests.services import settings_for_cluster
+from tests.stored import stored
 from tests.strategies import FuzzLine, fuzz_lines
 
 pytestmark = [pytest.mark.integration]

@@ -22,7 +22,7 @@ from pods.ingest import (
 )
 from pods.models import Attempt, Container, Event, Pod
 from pods.timeline import Owner
-from tests.builders import UID, event, last, pending_conditions, pod, running, waiting
+from tests.builders import UID, crash_looping_pod, event, pending_conditions, pod, running
 from tests.strategies import json_any, pod_objects
 
 pytestmark = pytest.mark.django_db
@@ -92,26 +92,11 @@ def test_malformed_objects_are_rejected_with_a_reason_and_the_rest_lands(garbage
     assert Pod.objects.filter(cluster=cluster, uid=UID).exists()
 
 
-def _crashing_pod(rv: int, rc: int) -> dict:
-    return pod(
-        rv=rv,
-        conditions=pending_conditions(),
-        init_statuses=[
-            waiting(
-                "migrate",
-                "CrashLoopBackOff",
-                "back-off 10s",
-                rc=rc,
-                last=last(1, 10, 12, name="migrate", n=rc),
-            )
-        ],
-        statuses=[waiting("app", "PodInitializing")],
-    )
-
-
 def test_a_relist_that_no_longer_shows_a_pod_closes_its_timeline():
     cluster = _fresh_cluster()
-    ingest_batch(cluster=cluster, items=[WatchItem(kind="pod", type="ADDED", object=_crashing_pod(10, 1))])
+    ingest_batch(
+        cluster=cluster, items=[WatchItem(kind="pod", type="ADDED", object=crash_looping_pod(10, 1))]
+    )
     at = datetime(2030, 1, 1, tzinfo=UTC)
     assert pods_mark_vanished(cluster=cluster, listed_uids={UID}, at=at) == set()
     assert pods_mark_vanished(cluster=cluster, listed_uids=set(), at=at) == {UID}
@@ -127,7 +112,7 @@ def test_a_relist_that_no_longer_shows_a_pod_closes_its_timeline():
 
 def test_an_owner_resolved_by_the_watcher_wins_over_the_guess():
     cluster = _fresh_cluster()
-    obj = _crashing_pod(10, 1)
+    obj = crash_looping_pod(10, 1)
     ingest_batch(
         cluster=cluster, items=[WatchItem(kind="pod", object=obj, owner=Owner("CronJob", "nightly"))]
     )
@@ -142,7 +127,7 @@ def test_an_owner_resolved_by_the_watcher_wins_over_the_guess():
 
 def test_a_captured_log_tail_is_kept_with_its_attempt_in_rows_and_document():
     cluster = _fresh_cluster()
-    ingest_batch(cluster=cluster, items=[WatchItem(kind="pod", object=_crashing_pod(10, 1))])
+    ingest_batch(cluster=cluster, items=[WatchItem(kind="pod", object=crash_looping_pod(10, 1))])
     attempt = Attempt.objects.get(pod__cluster=cluster, container__name="migrate", number=1)
     text = 'ERROR: relation "orders" does not exist\n<script>alert(1)</script>'
     assert attempt_set_log_tail(
@@ -173,7 +158,7 @@ def test_events_before_their_pod_and_replayed_events_never_regress():
     ingest_batch(cluster=cluster, items=[WatchItem(kind="event", object=backoff)])
     ingest_batch(cluster=cluster, items=[WatchItem(kind="event", object=older)])
     assert Event.objects.get(cluster=cluster).count == 3
-    ingest_batch(cluster=cluster, items=[WatchItem(kind="pod", object=_crashing_pod(10, 1))])
+    ingest_batch(cluster=cluster, items=[WatchItem(kind="pod", object=crash_looping_pod(10, 1))])
     stored = Pod.objects.get(cluster=cluster, uid=UID)
     assert stored.seen and stored.name
     assert selectors.pod_document(stored)["events"][0]["count"] == 3
@@ -184,7 +169,7 @@ def test_a_running_attempt_is_updated_in_place_when_it_ends():
     first = pod(rv=5, conditions=pending_conditions(), init_statuses=[running("migrate", 10)])
     ingest_batch(cluster=cluster, items=[WatchItem(kind="pod", object=first)])
     assert Attempt.objects.get(pod__cluster=cluster).finished_at is None
-    later = _crashing_pod(6, 1)
+    later = crash_looping_pod(6, 1)
     ingest_batch(cluster=cluster, items=[WatchItem(kind="pod", object=later)])
     assert Attempt.objects.filter(pod__cluster=cluster, container__name="migrate").count() >= 1
     assert _no_duplicate_attempts(cluster)

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from bench.stream import generate
 from pods.ingest import PodStates, WatchItem, cluster_get_or_create, ingest_batch
 from pods.ingest import batch as ingest_batch_module
-from pods.models import Attempt, Container, ImagePull, Pod
+from pods.models import Pod
 from pods.timeline.codec import decode_state
-from tests.builders import UID, last, pending_conditions, pod, waiting
+from tests.builders import UID, crash_looping_pod
+from tests.stored import stored
 from tests.strategies import pod_objects
 
 pytestmark = pytest.mark.django_db
@@ -24,45 +25,6 @@ _clusters = itertools.count()
 
 def _fresh_cluster():
     return cluster_get_or_create(name=f"kept-{next(_clusters)}")
-
-
-def _stored(cluster) -> dict:
-    """Every stored fact of the cluster's Pods, without row ids and write times."""
-    pods = {}
-    for uid, status, step, failed, rv, state in Pod.objects.filter(cluster=cluster).values_list(
-        "uid", "status", "step", "failed", "resource_version", "state"
-    ):
-        pods[uid] = (status, step, failed, rv, decode_state(state) if state else None)
-    return {
-        "pods": pods,
-        "containers": sorted(
-            Container.objects.filter(pod__cluster=cluster).values_list(
-                "pod__uid", "name", "kind", "index", "image", "restart_count", "state", "state_reason"
-            )
-        ),
-        "attempts": sorted(
-            Attempt.objects.filter(pod__cluster=cluster).values_list(
-                "pod__uid",
-                "container__name",
-                "generation",
-                "number",
-                "pod_created_at",
-                "known",
-                "count",
-                "started_at",
-                "finished_at",
-                "exit_code",
-                "reason",
-                "message",
-                "log_tail",
-            )
-        ),  # fmt: skip
-        "pulls": sorted(
-            ImagePull.objects.filter(container__pod__cluster=cluster).values_list(
-                "container__pod__uid", "container__name", "image", "started_at", "finished_at"
-            )
-        ),
-    }
 
 
 def _ingest(capture, cluster, items, kept=None):
@@ -87,7 +49,7 @@ def test_folding_into_kept_states_stores_what_reading_them_back_stores(
         _ingest(django_capture_on_commit_callbacks, read_back, items)
     assert kept.hits > 0  # the Pods of later batches were folded from kept states
     assert len(kept) > 0
-    assert _stored(with_kept) == _stored(read_back)
+    assert stored(with_kept.name) == stored(read_back.name)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -100,31 +62,17 @@ def test_any_sequence_of_pod_objects_stores_the_same_with_kept_states(
         item = WatchItem(kind="pod", type="DELETED" if deleted else "MODIFIED", object=o)
         _ingest(django_capture_on_commit_callbacks, with_kept, [item], kept)
         _ingest(django_capture_on_commit_callbacks, read_back, [item])
-    assert _stored(with_kept) == _stored(read_back)
-
-
-def _crashing(rv: int, rc: int, uid: str = UID) -> dict:
-    return pod(
-        rv=rv,
-        uid=uid,
-        name=f"api-{uid}",
-        conditions=pending_conditions(),
-        init_statuses=[
-            waiting(
-                "migrate",
-                "CrashLoopBackOff",
-                "back-off 10s",
-                rc=rc,
-                last=last(1, 10, 12, name="migrate", n=rc),
-            )
-        ],
-        statuses=[waiting("app", "PodInitializing")],
-    )
+    assert stored(with_kept.name) == stored(read_back.name)
 
 
 def test_kept_is_what_the_last_committed_batch_wrote(django_capture_on_commit_callbacks):
     cluster, kept = _fresh_cluster(), PodStates()
-    _ingest(django_capture_on_commit_callbacks, cluster, [WatchItem("pod", _crashing(10, 1), "ADDED")], kept)
+    _ingest(
+        django_capture_on_commit_callbacks,
+        cluster,
+        [WatchItem("pod", crash_looping_pod(10, 1), "ADDED")],
+        kept,
+    )
     assert UID in kept
     stored = decode_state(Pod.objects.get(cluster=cluster, uid=UID).state)
     assert kept.take({UID}) == {UID: stored}
@@ -134,13 +82,19 @@ def test_kept_is_what_the_last_committed_batch_wrote(django_capture_on_commit_ca
     # The same object again changes nothing and writes nothing: not put back (its stored row keeps the
     # resourceVersion it had), read back next time.
     _ingest(
-        django_capture_on_commit_callbacks, cluster, [WatchItem("pod", _crashing(10, 1), "MODIFIED")], kept
+        django_capture_on_commit_callbacks,
+        cluster,
+        [WatchItem("pod", crash_looping_pod(10, 1), "MODIFIED")],
+        kept,
     )
     assert UID not in kept
 
     # A deleted Pod is not kept (nothing follows a deletion).
     _ingest(
-        django_capture_on_commit_callbacks, cluster, [WatchItem("pod", _crashing(11, 2), "DELETED")], kept
+        django_capture_on_commit_callbacks,
+        cluster,
+        [WatchItem("pod", crash_looping_pod(11, 2), "DELETED")],
+        kept,
     )
     assert UID not in kept
     assert Pod.objects.get(cluster=cluster, uid=UID).deleted_at is not None
@@ -150,15 +104,20 @@ def test_a_batch_that_fails_keeps_nothing_and_the_next_reads_back_what_was_store
     monkeypatch, django_capture_on_commit_callbacks
 ):
     cluster, kept = _fresh_cluster(), PodStates()
-    _ingest(django_capture_on_commit_callbacks, cluster, [WatchItem("pod", _crashing(10, 1), "ADDED")], kept)
     _ingest(
         django_capture_on_commit_callbacks,
         cluster,
-        [WatchItem("pod", _crashing(10, 1, "other"), "ADDED")],
+        [WatchItem("pod", crash_looping_pod(10, 1), "ADDED")],
+        kept,
+    )
+    _ingest(
+        django_capture_on_commit_callbacks,
+        cluster,
+        [WatchItem("pod", crash_looping_pod(10, 1, "other", name="api-other"), "ADDED")],
         kept,
     )
     assert UID in kept and "other" in kept
-    stored_before = _stored(cluster)
+    stored_before = stored(cluster.name)
 
     def fail(*args, **kwargs):
         raise OperationalError("the database went away")  # not an object's fault: the batch fails
@@ -168,24 +127,28 @@ def test_a_batch_that_fails_keeps_nothing_and_the_next_reads_back_what_was_store
         _ingest(
             django_capture_on_commit_callbacks,
             cluster,
-            [WatchItem("pod", _crashing(12, 3), "MODIFIED")],
+            [WatchItem("pod", crash_looping_pod(12, 3), "MODIFIED")],
             kept,
         )
     # The failed batch had folded the Pod's state in memory: none of it may be folded into again, and
     # nothing else is trusted either.
     assert len(kept) == 0
-    assert _stored(cluster) == stored_before
+    assert stored(cluster.name) == stored_before
     monkeypatch.undo()
 
     read_back = _fresh_cluster()
-    _ingest(django_capture_on_commit_callbacks, read_back, [WatchItem("pod", _crashing(10, 1, "other"))])
+    _ingest(
+        django_capture_on_commit_callbacks,
+        read_back,
+        [WatchItem("pod", crash_looping_pod(10, 1, "other", name="api-other"))],
+    )
     for target, states in ((cluster, kept), (read_back, None)):
         for rv, rc in ((10, 1), (12, 3), (13, 4)):
             _ingest(
                 django_capture_on_commit_callbacks,
                 target,
-                [WatchItem("pod", _crashing(rv, rc), "MODIFIED")],
+                [WatchItem("pod", crash_looping_pod(rv, rc), "MODIFIED")],
                 states,
             )
     assert kept.hits > 0
-    assert _stored(cluster) == _stored(read_back)
+    assert stored(cluster.name) == stored(read_back.name)

@@ -1,8 +1,10 @@
-"""What the hostile-input tests compare: a cluster's stored Pods in every table."""
+"""A cluster's stored Pods in every table, without row ids and write times: what tests compare when two
+ways of storing the same objects must give the same rows (hostile input against clean input, states kept
+between batches against states read back)."""
 
 from __future__ import annotations
 
-from pods.models import Attempt, Container, Event, Pod
+from pods.models import Attempt, Container, Event, ImagePull, Pod
 from pods.timeline.codec import decode_state
 
 
@@ -28,6 +30,7 @@ def stored(cluster: str, uids: set[str] | None = None) -> dict:
                 "container__name",
                 "generation",
                 "number",
+                "pod_created_at",
                 "known",
                 "count",
                 "exit_code",
@@ -36,7 +39,13 @@ def stored(cluster: str, uids: set[str] | None = None) -> dict:
                 "started_at",
                 "finished_at",
                 "signal",
+                "log_tail",
             )  # fmt: skip
+        ),
+        "pulls": sorted(
+            ImagePull.objects.filter(container__pod__in=pods).values_list(
+                "container__pod__uid", "container__name", "image", "started_at", "finished_at"
+            )
         ),
         "events": sorted(
             Event.objects.filter(cluster__name=cluster, pod_uid__in=pod_uids).values_list(

@@ -8,6 +8,7 @@ committed, so a crash replays a little (ingest is idempotent) and never skips.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -66,6 +67,13 @@ class Stream:
     def kind(self) -> str:
         return "pod" if self.resource == "pods" else "event"
 
+    @property
+    def bookmarked(self) -> bool:
+        """Whether the API server sends this stream's watches bookmarks. Pods are watched from the watch
+        cache, which sends one about once a minute; Events are served from etcd and never get one
+        (docs/kubernetes.md, "Observed on a real kube-apiserver")."""
+        return self.resource == "pods"
+
     def __str__(self) -> str:
         return f"{self.resource} in {self.namespace}" if self.namespace else self.resource
 
@@ -93,6 +101,7 @@ class WatchSettings:
     backoff_max: float = 30.0
     capture_logs: bool = True
     lock_seconds: float = 30.0
+    stale_after_seconds: float = 120.0
 
     @classmethod
     def from_settings(cls) -> WatchSettings:
@@ -105,7 +114,19 @@ class WatchSettings:
             backoff_max=float(settings.INITSCOPE_WATCH_BACKOFF_MAX_SECONDS),
             capture_logs=bool(settings.INITSCOPE_CAPTURE_LOGS),
             lock_seconds=float(settings.INITSCOPE_WATCH_LOCK_SECONDS),
+            stale_after_seconds=float(settings.INITSCOPE_STALE_AFTER_SECONDS),
         )
+
+    def watch_seconds(self, stream: Stream, remaining: float) -> int:
+        """The `timeoutSeconds` of a watch opened with `remaining` seconds of the window left. A stream
+        that gets no bookmarks (Events) hears nothing from the API server while nothing happens, so its
+        watch asks to end after half of the stale bound: its clean end is the word that keeps a quiet but
+        healthy stream from counting as lagging (`pods.selectors.clusters`), and a connection that died
+        without a word is replaced as soon."""
+        seconds = max(1, math.ceil(remaining))
+        if not stream.bookmarked:
+            seconds = min(seconds, max(1, math.floor(self.stale_after_seconds / 2)))
+        return seconds
 
 
 def backoff_delay(

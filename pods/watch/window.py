@@ -12,7 +12,6 @@ off and retries while the others are watched on.
 from __future__ import annotations
 
 import logging
-import math
 import queue
 import threading
 import time
@@ -209,7 +208,8 @@ class Window:
                 continue
             state.generation += 1
             state.restart_at = None
-            state.reader = Reader(self.w, state, max(1, math.ceil(self.until - now)), self.queue)
+            seconds = self.w.settings.watch_seconds(state.stream, self.until - now)
+            state.reader = Reader(self.w, state, seconds, self.queue)
             state.reader.start()
 
     def _relist(self, state: StreamState) -> bool:

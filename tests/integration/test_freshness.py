@@ -305,3 +305,31 @@ def test_a_recorded_pod_page_says_recorded_and_counts_back_from_the_end_of_the_r
     assert "before the recording ended" in html and " ago)" not in html
     listing = logged_in_client.get("/?cluster=samples").content.decode()
     assert 'data-freshness="recorded"' in listing and "<strong>Recorded</strong>: data up to" in listing
+
+
+@pytest.mark.integration
+def test_a_quiet_event_stream_hears_from_the_api_server_within_the_stale_bound(
+    kubesim_cluster, transactional_db
+):
+    """An Event watch gets no bookmarks (etcd serves it), so on a quiet cluster it hears nothing while its
+    watch is open: it asks for a watch that ends after half the stale bound, and each clean end is word
+    from the API server. Without it a healthy, quiet namespace made its cluster stale two minutes into
+    every watch window."""
+    from pods import watch
+    from tests.services import settings_for_cluster
+
+    sim = kubesim_cluster({"workloads": []}, name="quiet-events")
+    with settings_for_cluster(sim, REDIS_URL="", INITSCOPE_STALE_AFTER_SECONDS=6):
+        w = watch.cluster_watch(sim.name)
+        assert w.settings.watch_seconds(watch.Stream("events"), 300) == 3
+        assert w.settings.watch_seconds(watch.Stream("pods"), 300) == 300
+        assert w.settings.watch_seconds(watch.Stream("events"), 1.5) == 2
+        watch.watch_window(w, seconds=10)
+        ended = _now()
+    events = WatchCursor.objects.get(cluster__name=sim.name, resource="events")
+    pods = WatchCursor.objects.get(cluster__name=sim.name, resource="pods")
+    assert events.listed_at is not None and events.last_ok_at is not None
+    # Listed at the start of the window, then heard from at each end of its 3-second watches.
+    assert (ended - events.last_ok_at).total_seconds() < 4.5, (events.listed_at, events.last_ok_at, ended)
+    assert events.last_ok_at - events.listed_at > timedelta(seconds=5)
+    assert events.last_error == "" and pods.last_error == ""

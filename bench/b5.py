@@ -13,22 +13,26 @@ load in a new tab of one signed-in browser context (static files cached, as for 
 
 What "drawn" measures, on the browser's own clock (Navigation Timing, origin = navigation start): from
 `responseStart` (the page's first byte in the browser; the server's time before it is a figure of its own)
-to the end of the first frame rendered after the page's scripts ran. The waterfall is server-rendered SVG;
-`pod.js` (a module script, run before DOMContentLoaded) sets it up (`Waterfall.init`: labels placed and
-hidden where they do not fit, ticks drawn for the chart's width, the roving tab stop); at
-DOMContentLoaded the benchmark asks for an animation frame, and inside it posts a message to itself: the
-message arrives once that frame (style, layout and paint of every bar) is done. So the figure covers the
-HTML's transfer and parsing, the scripts, and style, layout and paint of all bars and labels.
+to the end of the first frame whose DOM holds the whole waterfall (`MEASURE_SCRIPT`: checked at every
+frame while the page parses). The waterfall is server-rendered SVG, one element per bar
+(`pods/web/waterfall/markup.py`), so that frame has the style, layout and paint of every bar. "Ready" is
+the same to the first frame after DOMContentLoaded: `pod.js` (a module script) has set the chart up
+(`Waterfall.init`: labels placed and hidden where they do not fit, ticks drawn for the chart's width, the
+roving tab stop) and localised the page's times.
 
-Also reported: the server's time for the page (`responseStart - requestStart`: the stored rows read, the
-timeline document, the layout, the template), and the Python layout alone (`waterfall_layout` on the
-stored Pod's document, best of 5, in a process of its own).
+Also reported: the main thread's CPU time over the same interval (`main_thread_cpu`: `TRACED_RUNS` more
+loads of each Pod, traced, not among the measured ones; split into parse, style, layout, paint and script),
+which on a shared machine tells the page's own work from chromium's wait for a core; the server's time for
+the page (`responseStart - requestStart`: the stored rows read, the timeline document, the layout, the
+markup), and the Python layout alone (`waterfall_layout` on the stored Pod's document, best of 5, in a
+process of its own).
 
     python -m bench B5 [--b5-runs N]      (`python -m bench.b5 layout UID...` is the layout's child step)
 """
 
 from __future__ import annotations
 
+import collections
 import os
 import secrets
 import statistics
@@ -57,7 +61,9 @@ SMALL_UID = "b5000000-0000-4000-8000-000000000101"
 # - bars: the first frame whose DOM holds the whole waterfall (checked at every frame while the page
 #   parses; `.wf-foot` follows the chart's last bar);
 # - ready: the first frame after DOMContentLoaded (the module scripts, `pod.js`, have run).
+# The mark `b5-anchor` ties the page's clock to a trace's (`main_thread_cpu`).
 MEASURE_SCRIPT = """
+performance.mark("b5-anchor");
 window.__b5 = new Promise((resolve) => {
   const seen = {};
   const afterFrame = (name) => {
@@ -95,8 +101,25 @@ READ_TIMINGS = """async () => {
     segments: chart ? chart.querySelectorAll(".wf-seg").length : 0,
     elements: chart ? chart.querySelectorAll("*").length : 0,
     scripted_chart: ticks.length > 0 && ticks.every((t) => t.hasAttribute("text-anchor")),
+    anchor: performance.getEntriesByName("b5-anchor")[0].startTime,
   };
 }"""
+TRACED_RUNS = 3  # loads of each Pod traced after the measured ones, for the main thread's CPU time
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing"]
+# Trace events by the kind of work they are (the outermost of them is counted).
+WORK = {
+    "ParseHTML": "parse",
+    "UpdateLayoutTree": "style",
+    "Layout": "layout",
+    "PrePaint": "paint",
+    "Paint": "paint",
+    "Layerize": "paint",
+    "v8.evaluateModule": "script",
+    "EvaluateScript": "script",
+    "FunctionCall": "script",
+    "FireAnimationFrame": "script",
+    "RunMicrotasks": "script",
+}
 
 
 # ------------------------------------------------------------------------------------------ recording
@@ -187,10 +210,13 @@ def write_recording(path: Path) -> None:
 
 
 def measure_pages(url: str, uids: list[str], runs: int) -> dict[str, list[dict]]:
-    """Each Pod page loaded once unmeasured, then `runs` times measured, the Pods alternating."""
+    """Each Pod page loaded once unmeasured, then `runs` times measured, the Pods alternating; then
+    `TRACED_RUNS` loads of each traced (not among the measured: tracing slows the browser) for the main
+    thread's CPU time (`cpu` in their samples, under `traced`)."""
     from playwright.sync_api import sync_playwright
 
     samples: dict[str, list[dict]] = {uid: [] for uid in uids}
+    samples.update({f"traced:{uid}": [] for uid in uids})
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -204,15 +230,20 @@ def measure_pages(url: str, uids: list[str], runs: int) -> dict[str, list[dict]]
             page.close()
             context.add_init_script(MEASURE_SCRIPT)
             context.route("**/static/**", static_from_memory({}))
-            for n in range(runs + 1):
+            for n in range(runs + 1 + TRACED_RUNS):
+                traced = n > runs
                 for uid in uids:
                     tab = context.new_page()
                     errors: list[str] = []
                     tab.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+                    if traced:
+                        browser.start_tracing(page=tab, categories=TRACE_CATEGORIES)
                     response = tab.goto(f"{url}/pods/{uid}/", wait_until="domcontentloaded")
                     if response is None or response.status != 200:
                         raise RuntimeError(f"/pods/{uid}/ answered {response and response.status}")
                     timings = tab.evaluate(READ_TIMINGS)
+                    if traced:
+                        timings["cpu"] = main_thread_cpu(orjson.loads(browser.stop_tracing()), timings)
                     tab.close()
                     if errors:
                         raise RuntimeError(f"/pods/{uid}/: script errors: {errors}")
@@ -221,10 +252,42 @@ def measure_pages(url: str, uids: list[str], runs: int) -> dict[str, list[dict]]
                     if not timings["scripted_chart"]:
                         raise RuntimeError(f"/pods/{uid}/: the waterfall's script did not set the chart up")
                     if n:
-                        samples[uid].append(timings)
+                        samples[f"traced:{uid}" if traced else uid].append(timings)
         finally:
             browser.close()
     return samples
+
+
+def main_thread_cpu(trace: dict, timings: dict) -> dict[str, float]:
+    """The page's main thread's CPU time (thread time, not wall clock: on a loaded machine the wall clock
+    also counts the time chromium waited for a core) from `responseStart` to the `bars` frame (`drawn`)
+    and to the `ready` one, and the part to `drawn` of each kind of work (`WORK`). The page's clock is
+    tied to the trace's by the mark `b5-anchor`."""
+    events = trace["traceEvents"]
+    anchor = next(e for e in reversed(events) if e.get("name") == "b5-anchor")
+    pid, tid = anchor["pid"], anchor["tid"]
+    origin = anchor["ts"] - timings["anchor"] * 1000  # µs
+    start = origin + timings["responseStart"] * 1000
+    ends = {"drawn": origin + timings["bars"] * 1000, "ready": origin + timings["ready"] * 1000}
+    main = sorted(
+        (e for e in events if e.get("pid") == pid and e.get("tid") == tid and e.get("ph") == "X"),
+        key=lambda e: e["ts"],
+    )
+    out: collections.Counter[str] = collections.Counter()
+    task_end = kind_end = 0.0
+    for e in main:
+        ts, cpu = e["ts"], e.get("tdur", 0) / 1000
+        if e["name"] == "RunTask" and ts >= task_end:  # a task of the thread (not one nested in another)
+            task_end = ts + e.get("dur", 0)
+            for moment, end in ends.items():
+                if start <= ts < end:
+                    out[moment] += cpu
+        kind = WORK.get(e["name"])
+        if kind and ts >= kind_end:
+            kind_end = ts + e.get("dur", 0)
+            if start <= ts < ends["drawn"]:
+                out[kind] += cpu
+    return dict(out)
 
 
 def static_from_memory(kept: dict[str, Any]):
@@ -246,8 +309,9 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def _summary(samples: list[dict]) -> dict[str, Any]:
+def _summary(samples: list[dict], traced: list[dict]) -> dict[str, Any]:
     drawn = [s["bars"] - s["responseStart"] for s in samples]
+    cpu = [s["cpu"] for s in traced]
     return {
         "drawn_ms": _median(drawn),
         "drawn_max_ms": max(drawn),
@@ -256,10 +320,17 @@ def _summary(samples: list[dict]) -> dict[str, Any]:
         "server_ms": _median([s["responseStart"] - s["requestStart"] for s in samples]),
         "parsed_ms": _median([s["domInteractive"] - s["responseStart"] for s in samples]),
         "scripts_done_ms": _median([s["scripted"] - s["responseStart"] for s in samples]),
+        # the main thread's CPU time (`main_thread_cpu`), median of the traced loads
+        "cpu_drawn_ms": _median([c.get("drawn", 0.0) for c in cpu]),
+        "cpu_ready_ms": _median([c.get("ready", 0.0) for c in cpu]),
+        "cpu_drawn_by_work_ms": {
+            kind: round(_median([c.get(kind, 0.0) for c in cpu]), 1) for kind in sorted(set(WORK.values()))
+        },
         "html_kb": round(samples[0]["bytes"] / 1024, 1),
         "bars": samples[0]["segments"],
         "svg_elements": samples[0]["elements"],
         "runs": len(samples),
+        "traced_runs": len(traced),
     }
 
 
@@ -336,7 +407,8 @@ def waterfall_figures(ctx: Any) -> tuple[list[Any], dict[str, Any]]:
             samples = measure_pages(url, [BIG_UID, SMALL_UID], runs)
         finally:
             stop(server)
-    big, small = _summary(samples[BIG_UID]), _summary(samples[SMALL_UID])
+    big = _summary(samples[BIG_UID], samples[f"traced:{BIG_UID}"])
+    small = _summary(samples[SMALL_UID], samples[f"traced:{SMALL_UID}"])
     shape = f"{CONTAINERS} containers × {ATTEMPTS} attempts"
     fixed = "the same page for a Pod of 1 container × 1 attempt"
     figures = [
@@ -349,6 +421,16 @@ def waterfall_figures(ctx: Any) -> tuple[list[Any], dict[str, Any]]:
             baseline=small["drawn_ms"],
             baseline_label=fixed + " (the page's fixed cost)",
             details={k: v for k, v in big.items() if k != "drawn_ms"},
+        ),
+        Figure(
+            f"B5 waterfall drawn, main thread's CPU time, {shape}",
+            big["cpu_drawn_ms"],
+            "ms",
+            None,
+            "lower",
+            baseline=small["cpu_drawn_ms"],
+            baseline_label=fixed + " (CPU time, not the wait for a core)",
+            details={"by_work": big["cpu_drawn_by_work_ms"], "baseline": small["cpu_drawn_by_work_ms"]},
         ),
         Figure(
             f"B5 Pod page ready, {shape}",

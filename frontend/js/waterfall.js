@@ -8,6 +8,9 @@
 // -1); arrow keys move left/right within a lane and up/down across lanes, Home/End to the lane's first
 // and last bar, Ctrl+Home/End to the chart's; + - 0 zoom (around the focused bar). After any zoom the tab
 // stop (and the focus) moves to a bar in view. Writes only attributes and textContent.
+// A bar's details (its tooltip and the line under the chart) are not in its markup: they are the JSON
+// `<script id="wf-details">` of the section, by bar id (pods/web/waterfall/markup.py), read on the first
+// hover or focus; the bar then gets its <title> for the browser's tooltip.
 import { formatDuration, tickLabel } from "./time.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -62,6 +65,7 @@ export class Waterfall {
     this.steps = (root.dataset.tickSteps || "1").split(" ").map(Number);
     this.view = [0, this.width];
     this.selected = null;
+    this.detailsById = undefined; // details(): parsed on first use
     this.current = null;
     // Growth: the layout was drawn at the server's "now"; the client's clock only measures time since.
     this.live = root.dataset.live === "1";
@@ -70,7 +74,7 @@ export class Waterfall {
     this.drawnAt = now();
     this.growing = [...this.plot.querySelectorAll("[data-live]")].map((seg) => {
       const shapes = [...seg.querySelectorAll("rect"), ...(seg.matches("rect") ? [seg] : [])];
-      const lines = [...seg.querySelectorAll("line")];
+      const lines = [...seg.querySelectorAll("line"), ...(seg.matches("line") ? [seg] : [])];
       return {
         shapes,
         lines,
@@ -380,12 +384,30 @@ export class Waterfall {
   }
 
   // --- bar details --------------------------------------------------------------------------------
+  /** The bars' details by id, parsed from the section's JSON when first asked for. */
+  details() {
+    if (this.detailsById === undefined) {
+      const script = this.root.querySelector("script[type='application/json'][id$='wf-details']");
+      this.detailsById = script ? JSON.parse(script.textContent) : {};
+    }
+    return this.detailsById;
+  }
+
   describe(seg) {
-    const title = seg?.querySelector(":scope > title");
-    return title ? title.textContent : "";
+    return (seg && this.details()[seg.id]) || "";
+  }
+
+  /** The bar's <title> (the browser's tooltip), made on its first hover or focus. */
+  entitle(seg) {
+    const text = this.describe(seg);
+    if (!text || seg.querySelector(":scope > title")) return;
+    const title = document.createElementNS(SVG_NS, "title");
+    title.textContent = text;
+    seg.prepend(title);
   }
 
   show(seg) {
+    if (seg) this.entitle(seg);
     if (!this.detail) return;
     const text = this.describe(seg || this.selected);
     this.detail.textContent = text || this.hint;

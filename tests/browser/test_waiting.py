@@ -28,6 +28,10 @@ def test_a_recovered_image_pull_shows_its_waiting_segment_with_the_reason(page, 
     assert {"ErrImagePull", "ImagePullBackOff"} & set(reason.split("/")), reason
     label = waiting.get_attribute("aria-label") or ""
     assert "fetch-config waiting:" in label and reason in label
+    # its details (pods/web/waterfall/markup.py keeps them out of the markup) show when it is focused, and
+    # it gets its tooltip then
+    waiting.focus()
+    expect(page.locator("[data-wf-detail]")).to_contain_text(reason)
     expect(waiting.locator("title")).to_contain_text(reason)
     # drawn before the pull, not over it
     boxes = page.evaluate(

@@ -11,7 +11,7 @@ const WATERFALL = (prefix) => `
   <svg class="wf-chart"><g class="wf-axis"></g>
     <svg class="wf-plot" viewBox="0 0 1000 30" data-width="1000" data-height="30">
       <g class="wf-rows"></g><g class="wf-grid"></g>
-      <g class="wf-lane" id="${prefix}lane-i0"><rect class="wf-seg" id="${prefix}i0-a1" tabindex="0" x="30" width="100"><title>migrate</title></rect></g>
+      <g class="wf-lane" id="${prefix}lane-i0"><rect class="wf-seg" id="${prefix}i0-a1" tabindex="0" x="30" width="100"></rect></g>
       <rect class="wf-brush"></rect>
     </svg>
   </svg>

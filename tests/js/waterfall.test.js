@@ -4,7 +4,18 @@ import { test } from "node:test";
 import { Waterfall } from "../../frontend/js/waterfall.js";
 import { page } from "./dom.js";
 
-// The shape of pods/web/templates/pods/_waterfall.html: 1000 layout units for 100 s, three lanes.
+// The shape of pods/web/templates/pods/_waterfall.html (bars by pods/web/waterfall/markup.py): 1000 layout
+// units for 100 s, three lanes; one element per bar, the back-offs' dashes a path per lane (a line of its own
+// while one grows), the bars' details in the section's JSON.
+const DETAILS = {
+  sched: "scheduled in 2s",
+  "i0-a1": "migrate attempt 1",
+  "i0-a1-backoff": "back-off 10s",
+  "i0-a2": "migrate attempt 2",
+  "i0-a2-backoff": "back-off…",
+  "c1-pull": "image pull 6s",
+  "c1-a1": "app running",
+};
 const CHART = `
 <section id="waterfall" data-width="1000" data-span="100" data-live="1" data-tick-steps="0.1 0.5 1 5 10 30 60">
   <span data-zoom-range></span>
@@ -15,20 +26,20 @@ const CHART = `
       <g class="wf-rows"><rect class="wf-row" x="0" width="1000"></rect><rect class="wf-row" x="0" width="1000"></rect></g>
       <g class="wf-grid"></g>
       <g class="wf-lane" id="lane-scheduling">
-        <rect class="wf-seg" id="sched" tabindex="0" x="0" width="20"><title>scheduled in 2s</title></rect>
+        <rect class="wf-seg" id="sched" tabindex="0" x="0" width="20"></rect>
       </g>
       <g class="wf-lane" id="lane-i0">
-        <rect class="wf-seg" id="i0-a1" tabindex="-1" x="30" width="100"><title>migrate attempt 1</title></rect>
-        <g class="wf-seg wf-backoff" id="i0-a1-backoff" tabindex="-1"><title>back-off 10s</title>
-          <rect class="wf-hit" x="130" width="100"></rect><line x1="130" x2="230"></line></g>
-        <rect class="wf-seg" id="i0-a2" tabindex="-1" x="230" width="100"><title>migrate attempt 2</title></rect>
-        <g class="wf-seg wf-backoff" id="i0-a2-backoff" tabindex="-1" data-live="1"><title>back-off…</title>
-          <rect class="wf-hit" x="330" width="670"></rect><line x1="330" x2="1000"></line></g>
+        <path class="wf-backoff-line" d="M130 39H230"></path>
+        <line class="wf-backoff-line is-open" data-live="1" x1="330" x2="1000"></line>
+        <rect class="wf-seg" id="i0-a1" tabindex="-1" x="30" width="100"></rect>
+        <rect class="wf-seg wf-backoff" id="i0-a1-backoff" tabindex="-1" x="130" width="100"></rect>
+        <rect class="wf-seg" id="i0-a2" tabindex="-1" x="230" width="100"></rect>
+        <rect class="wf-seg wf-backoff" id="i0-a2-backoff" tabindex="-1" data-live="1" x="330" width="670"></rect>
       </g>
       <g class="wf-lane" id="lane-c0"></g>
       <g class="wf-lane" id="lane-c1">
-        <rect class="wf-seg" id="c1-pull" tabindex="-1" x="240" width="60"><title>image pull 6s</title></rect>
-        <rect class="wf-seg" id="c1-a1" tabindex="-1" x="900" width="100" data-live="1"><title>app running</title></rect>
+        <rect class="wf-seg" id="c1-pull" tabindex="-1" x="240" width="60"></rect>
+        <rect class="wf-seg" id="c1-a1" tabindex="-1" x="900" width="100" data-live="1"></rect>
       </g>
       <rect class="wf-brush"></rect>
     </svg>
@@ -36,6 +47,7 @@ const CHART = `
     <g class="wf-mark-labels"></g>
   </svg>
   <p data-wf-detail>Hover or focus a bar</p>
+  <script id="wf-details" type="application/json">${JSON.stringify(DETAILS)}</script>
 </section>`;
 
 function chart() {
@@ -55,8 +67,9 @@ test("while live, the axis runs on and running bars grow with it", () => {
   advance(10); // 10 s at 10 units a second
   waterfall.grow();
   assert.equal($("c1-a1").getAttribute("width"), "200.00");
-  assert.equal($("i0-a2-backoff").querySelector("rect").getAttribute("width"), "770.00");
-  assert.equal($("i0-a2-backoff").querySelector("line").getAttribute("x2"), "1100.00");
+  assert.equal($("i0-a2-backoff").getAttribute("width"), "770.00");
+  assert.equal(document.querySelector("line.wf-backoff-line").getAttribute("x2"), "1100.00");
+  assert.equal(document.querySelector("path.wf-backoff-line").getAttribute("d"), "M130 39H230");
   assert.equal($("i0-a1").getAttribute("width"), "100", "finished bars do not grow");
   assert.equal(document.querySelector(".wf-row").getAttribute("width"), "1100.00");
   assert.equal(document.querySelector(".wf-plot").getAttribute("viewBox"), "0 0 1100 90");
@@ -160,6 +173,26 @@ test("the focused bar's details show below the chart; Enter keeps them", () => {
   assert.ok($("i0-a1-backoff").classList.contains("is-selected"));
   document.querySelector(".wf-plot").dispatchEvent(new PointerEvent("pointerleave"));
   assert.equal(detail.textContent, "back-off 10s");
+});
+
+test("a bar gets its tooltip, its details as <title>, when first hovered or focused", () => {
+  chart();
+  assert.equal(document.querySelectorAll(".wf-seg title").length, 0, "none in the markup");
+  $("i0-a2").dispatchEvent(new PointerEvent("pointerover", { bubbles: true }));
+  assert.equal($("i0-a2").querySelector("title").textContent, "migrate attempt 2");
+  assert.equal(document.querySelector("[data-wf-detail]").textContent, "migrate attempt 2");
+  $("c1-pull").focus();
+  $("i0-a2").dispatchEvent(new PointerEvent("pointerover", { bubbles: true }));
+  assert.equal($("i0-a2").querySelectorAll("title").length, 1, "made once");
+  assert.equal($("c1-pull").querySelector("title").textContent, "image pull 6s");
+});
+
+test("a bar without details keeps the hint", () => {
+  const body = page(CHART.replace('"sched":"scheduled in 2s",', ""));
+  new Waterfall(body.querySelector("#waterfall")).init();
+  $("sched").focus();
+  assert.equal(document.querySelector("[data-wf-detail]").textContent, "Hover or focus a bar");
+  assert.equal($("sched").querySelector("title"), null);
 });
 
 test("a keyboard move to a bar outside a zoomed view pans the view to it", () => {

@@ -1,7 +1,8 @@
 """Template helpers for the pages: times, durations, percentages, status tones, tick steps.
 
 Every filter returns plain text (never marked safe), so autoescaping covers every string that came from a
-cluster; the one tag that returns HTML (`when`) builds it with format_html, which escapes its arguments,
+cluster; the tags that return HTML (`when`, the waterfall's lanes and details, the attempts rows) are
+built by `pods.web.waterfall.markup`, which escapes every string it writes (the details with `json_script`),
 and `breakable` escapes its value before it adds `<wbr>` (its only markup).
 """
 
@@ -12,12 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django import template
-from django.utils.html import escape, format_html
+from django.utils.html import escape, json_script
 from django.utils.safestring import SafeString, mark_safe
 
 from pods.timeline.times import format_duration, format_time, format_utc, parse_time
 from pods.timeline.tone import diagnosis_tone, status_tone
-from pods.web.waterfall import NICE_STEPS
+from pods.web.waterfall import NICE_STEPS, Layout, markup
 
 register = template.Library()
 
@@ -79,6 +80,18 @@ def tick_steps() -> str:
     return " ".join(f"{step:g}" for step in NICE_STEPS)
 
 
+@register.simple_tag
+def waterfall_lanes(layout: Layout, prefix: str = "") -> SafeString:
+    """The waterfall's lanes and bars (`pods.web.waterfall.markup`, which escapes every string)."""
+    return mark_safe(markup.lanes(layout, prefix))  # noqa: S308 - escaped by markup.lanes
+
+
+@register.simple_tag
+def waterfall_details(layout: Layout, prefix: str = "") -> SafeString:
+    """The bars' details for pod.js, a JSON `<script>` (`json_script` escapes `<`, `>` and `&`)."""
+    return json_script(markup.details(layout, prefix), f"{prefix}wf-details")
+
+
 @register.filter
 def megabytes(value: Any) -> str:
     try:
@@ -88,19 +101,18 @@ def megabytes(value: Any) -> str:
 
 
 @register.simple_tag
-def when(value: object, empty: str = "—") -> str:
-    """`<time>` with the UTC text; pod.js rewrites it in the viewer's time zone and keeps UTC as title.
+def when(value: object, empty: str = "—") -> SafeString:
+    """`<time>` with the UTC text; pod.js rewrites it in the viewer's time zone and keeps UTC as title
+    (`pods.web.waterfall.markup.time_element`, which escapes `empty`; cheaper than an inclusion template
+    per cell)."""
+    return mark_safe(markup.time_element(_time(value), empty))  # noqa: S308 - built escaped
 
-    Built with format_html, which escapes every argument (cheaper than an inclusion template per cell).
-    """
-    t = _time(value)
-    if t is None:
-        return format_html('<span class="muted">{}</span>', empty)
-    text = format_utc(t)
-    stamp = iso(t)
-    return format_html(
-        '<time datetime="{}" data-time="{}" title="{} UTC">{}</time>', stamp, stamp, text, text
-    )
+
+@register.simple_tag
+def attempt_rows(lane: Any, logs: bool, live: bool) -> SafeString:
+    """The rows of a lane's attempts table (`pods.web.waterfall.markup.attempt_rows`, which escapes every
+    string)."""
+    return mark_safe(markup.attempt_rows(lane, logs=bool(logs), live=bool(live)))  # noqa: S308 - escaped
 
 
 @register.filter(is_safe=False, needs_autoescape=False)

@@ -7,7 +7,8 @@ changing the viewBox alone.
 
 Pure modules (no Django, no I/O), one job each: `model` (the layout types and dimensions), `axis` (bounds,
 times to x, ticks), `outcome` (how an attempt ended, whether the Pod still moves), `lanes` (one
-container's lane) and `build` (the whole layout: scheduling lane, container lanes, markers). Times are
+container's lane), `build` (the whole layout: scheduling lane, container lanes, markers) and `markup` (the
+Pod page's bars and attempts rows as HTML, one pass per lane, and the bars' details for pod.js). Times are
 formatted by `pods.timeline.times`, the one home of time formatting.
 
 Rules the drawing keeps:

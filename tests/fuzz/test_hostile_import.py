@@ -3,7 +3,7 @@ recordings' objects mutated at one path. No crash; no batch loses its good objec
 rejection names its line and a reason; the good objects' stored timelines are exactly those a recording
 of the good lines alone gives.
 
-`make test` runs about FUZZ_OBJECTS=3000 objects; `make fuzz` runs FUZZ_OBJECTS=100000 (see
+`make test` runs about FUZZ_OBJECTS=1500 objects; `make fuzz` runs FUZZ_OBJECTS=100000 (see
 docs/watching.md "Hostile and odd input")."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tests.strategies import FuzzLine, fuzz_lines
 
 pytestmark = pytest.mark.django_db
 
-FUZZ_OBJECTS = int(os.environ.get("FUZZ_OBJECTS", "3000"))
+FUZZ_OBJECTS = int(os.environ.get("FUZZ_OBJECTS", "1500"))
 OBJECTS_PER_EXAMPLE = 60  # at most; about 35 on average (a Pod's versions count one each)
 EXAMPLES = max(1, FUZZ_OBJECTS // 35)
 POSITION = re.compile(r"^fuzz\.jsonl:line (\d+)(?: item \d+)?$")

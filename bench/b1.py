@@ -2,12 +2,13 @@
 
 `run(ctx)` generates the stream once (`bench.stream`, `var/bench/b1-<events>.jsonl`), then measures three
 paths over it, each in a process of its own (so each peak RSS is its own), on the fresh database of
-`ctx.env`: `python -m bench.b1 fast|naive|parse FILE [--limit N]` prints one JSON line of figures.
+`ctx.env`: `python -m bench.b1 fast|plain|naive|parse FILE [--limit N]` prints one JSON line of figures.
 
-fast:  JSON lines -> orjson -> `ingest_batch` as the watcher calls it (`pods.watch.batch.apply_batch`: the
-       states it wrote kept between batches, `pods.ingest.pod_states`; the pure timeline engine; set-based
-       upserts in PostgreSQL, one transaction per batch) -> change messages to the channel layer after
-       commit.
+fast:  JSON lines -> orjson -> batches as the watcher's window hands them on (`pods.ingest.pipeline`:
+       each written by a writer thread while the next is folded; the states it wrote kept between
+       batches, `pods.ingest.pod_states`; the pure timeline engine; set-based upserts in PostgreSQL, one
+       transaction per batch) -> change messages to the channel layer after commit.
+plain: the same batches through `ingest_batch`, folded then written in turn (the A/B for the pipeline).
 naive: the same lines -> the official client's model classes (ApiClient.deserialize to V1Pod) -> one ORM
        save per event (update_or_create of the Pod row), as a first version would be written: the baseline.
 parse: the same lines read and parsed with orjson, nothing else: the ceiling of any ingest that parses.
@@ -49,38 +50,82 @@ def _setup() -> None:
     django.setup()
 
 
-def run_fast(path: str, limit: int, batch_size: int) -> dict:
+def _database_cpu_seconds() -> float | None:
+    """The CPU time of every PostgreSQL backend serving this process's database so far (this process's
+    connections: the benchmark's database is its own), from /proc; None when PostgreSQL is not local."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [pid for (pid,) in cursor.fetchall()]
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        for pid in pids:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return None
+    return total
+
+
+def run_fast(path: str, limit: int, batch_size: int, *, plain: bool = False) -> dict:
+    """Ingest as the watcher does: each batch written by `IngestPipeline`'s writer thread while the next is
+    folded (`plain`: `ingest_batch` one batch after the other, folded then written, as before)."""
     import orjson
 
-    from pods.ingest import PodStates, WatchItem, cluster_get_or_create, ingest_batch, tune_gc_for_ingest
+    from pods.ingest import (
+        IngestPipeline,
+        PodStates,
+        WatchItem,
+        cluster_get_or_create,
+        tune_gc_for_ingest,
+    )
     from pods.models import Cluster
 
     tune_gc_for_ingest()
     Cluster.objects.filter(name="bench-fast").delete()
     cluster = cluster_get_or_create(name="bench-fast")
     kept = PodStates()  # what a watcher's ClusterWatch holds for one lock hold
+    pipeline = IngestPipeline(cluster, kept, overlap=not plain)
     count, rejected = 0, 0
     batch: list[WatchItem] = []
+
+    def ingest(items: list[WatchItem]) -> int:
+        return sum(len(done.result.rejected) for done in pipeline.submit(items))
+
+    database_cpu = _database_cpu_seconds()
     started = time.perf_counter()
     cpu = time.process_time()
-    with open(path, "rb") as stream:
-        for line in stream:
-            event = orjson.loads(line)
-            batch.append(WatchItem(kind="pod", type=event["type"], object=event["object"]))
-            count += 1
-            if len(batch) >= batch_size:
-                rejected += len(ingest_batch(cluster=cluster, items=batch, kept=kept).rejected)
-                batch = []
-            if count >= limit:
-                break
-    if batch:
-        rejected += len(ingest_batch(cluster=cluster, items=batch, kept=kept).rejected)
-    seconds = time.perf_counter() - started
+    try:
+        with open(path, "rb") as stream:
+            for line in stream:
+                event = orjson.loads(line)
+                batch.append(WatchItem(kind="pod", type=event["type"], object=event["object"]))
+                count += 1
+                if len(batch) >= batch_size:
+                    rejected += ingest(batch)
+                    batch = []
+                if count >= limit:
+                    break
+        if batch:
+            rejected += ingest(batch)
+        rejected += sum(len(done.result.rejected) for done in pipeline.finish())
+        seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu
+        database_after = _database_cpu_seconds()
+    finally:
+        pipeline.close()
     return {
-        "mode": "fast",
+        "mode": "plain" if plain else "fast",
         "events": count,
         "seconds": seconds,
-        "cpu_seconds": time.process_time() - cpu,
+        "cpu_seconds": cpu_seconds,
+        "database_cpu_seconds": None
+        if database_cpu is None or database_after is None
+        else database_after - database_cpu,
+        "writer_cpu_seconds": pipeline.writer_cpu_seconds,
         "rejected": rejected,
         "kept_hits": kept.hits,
         "kept_misses": kept.misses,
@@ -153,7 +198,7 @@ def main(argv: list[str]) -> None:
     import orjson
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["fast", "naive", "parse"])
+    parser.add_argument("mode", choices=["fast", "plain", "naive", "parse"])
     parser.add_argument("path")
     parser.add_argument("--limit", type=int, default=10**12)
     parser.add_argument("--batch-size", type=int, default=2000)
@@ -162,8 +207,8 @@ def main(argv: list[str]) -> None:
         result = run_parse(args.path, args.limit)
     else:
         _setup()
-        if args.mode == "fast":
-            result = run_fast(args.path, args.limit, args.batch_size)
+        if args.mode in ("fast", "plain"):
+            result = run_fast(args.path, args.limit, args.batch_size, plain=args.mode == "plain")
         else:
             result = run_naive(args.path, args.limit)
     result["events_per_second"] = result["events"] / result["seconds"]

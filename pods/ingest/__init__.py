@@ -4,6 +4,7 @@
 - `batch`: fold a batch of watch items (Pods and Events) into stored timelines in one transaction.
 - `relist`: after a relist, close the timelines of Pods the list no longer shows.
 - `pod_states`: the states a watcher keeps between its batches (it is their only writer).
+- `pipeline`: the watcher's batches in order, each written by a writer thread while the next is folded.
 - `log_tails`: keep the last log lines of a failed attempt with its timeline (and forget them after
   their retention, `clear_log_tails`).
 - `rows`: the projection of a timeline into rows (columns, values cut to the models' lengths) and its
@@ -23,6 +24,7 @@ Callers import the services from here; the submodules are the implementation.
 from pods.ingest.batch import cluster_get_or_create, ingest_batch
 from pods.ingest.items import IngestResult, WatchItem
 from pods.ingest.log_tails import attempt_set_log_tail, clear_log_tails
+from pods.ingest.pipeline import IngestPipeline
 from pods.ingest.pod_states import PodStates
 from pods.ingest.relist import pods_mark_vanished
 from pods.ingest.summary import change_summary
@@ -46,6 +48,7 @@ from pods.ingest.watch_state import (
 )
 
 __all__ = [
+    "IngestPipeline",
     "IngestResult",
     "PodStates",
     "WatchItem",

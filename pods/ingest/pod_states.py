@@ -10,10 +10,14 @@ The rule that keeps it exact: an entry is exactly the state the watcher's own co
 wrote. `take` hands a batch its Pods' states and removes them; `keep` puts back the states a batch wrote,
 and is called only once that batch's transaction has committed (`transaction.on_commit`). So a batch that
 fails (any error, a rollback) simply never puts its Pods back: they are read from the database next time,
-and every other entry is still what the database holds. Pods whose fold changed nothing are not written
-(their stored state keeps its older resourceVersion), so they are not kept either; nor are deleted Pods
-(no object follows a deletion). Writers of the same Pods outside ingest's batches in the watcher's process
-drop what they touch (`forget`): the log tails it captures, a relist's reconciliation (`clear`).
+and every other entry is still what the database holds. The watcher's pipelined ingest
+(`pods.ingest.pipeline`) keeps a batch's states as soon as it is folded, while it is written: if that write
+fails, it drops every entry (`clear`) before anything is folded from them again.
+
+Pods whose fold changed nothing are not written (their stored state keeps its older resourceVersion), so
+they are not kept either; nor are deleted Pods (no object follows a deletion). Writers of the same Pods
+outside ingest's batches in the watcher's process drop what they touch (`forget`): the log tails it
+captures, a relist's reconciliation (`clear`).
 
 Its life is one lock hold: `pods.watch.state.ClusterWatch` owns one, and a watch run (one window, at most
 `INITSCOPE_WATCH_WINDOW_SECONDS`) ends with its lock and its ClusterWatch. Other processes write a Pod's

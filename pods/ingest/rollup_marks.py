@@ -54,10 +54,16 @@ def mark_hours(
 ) -> int:
     """Mark the hours that the rows of `states` (written in this batch) and their rows before the fold
     (`before`, by Pod uid) place in a report; returns how many hours were marked."""
+    return mark(cluster, hours_to_mark(states, before), now)
+
+
+def hours_to_mark(states: Iterable[PodState], before: Mapping[str, Mapping[str, Any]]) -> set[datetime]:
+    """The hours `mark_hours` marks (read from the states: the pipelined ingest reads them before it writes,
+    `pods.ingest.pipeline`)."""
     hours: set[datetime] = set()
     for state in states:
         hours.update(hour_of(t) for t in _times(state, before.get(state.uid, {})))
-    return mark(cluster, hours, now)
+    return hours
 
 
 def mark(cluster: Cluster, hours: Iterable[datetime], now: datetime | None = None) -> int:

@@ -10,6 +10,7 @@ column lengths), reading states back (`load_states`), and writing only what chan
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import models
@@ -157,6 +158,25 @@ def _pod_values(cluster: Cluster, state: PodState, now: datetime) -> tuple:
     )
 
 
+# A changed container (`PodRows.containers`).
+PlannedContainer = tuple[str, tuple, list[tuple], tuple | None]
+
+
+@dataclass(slots=True)
+class PodRows:
+    """The rows a batch writes for its changed Pods, planned from their folded states (`plan_pods`):
+    plain values only, so the states may be folded into again while `write_pod_rows` writes them (the
+    pipelined ingest, `pods.ingest.pipeline`). The ids they need are filled in as they are written."""
+
+    pods: list[tuple]  # in POD_COLUMNS order
+    rekey: list[str]  # uids of Pods whose attempts move to their partition key (`_rekey_attempts`)
+    # Per changed container: its Pod's uid, its row without `pod_id`, its attempt rows without
+    # `container_id` and `pod_id` (generation, number, pod_created_at, then the rest), its pull's without
+    # `container_id` (None: unchanged).
+    containers: list[PlannedContainer]
+    summaries: list[dict]  # the live change summary of each Pod
+
+
 def write_pods(
     cluster: Cluster,
     states: dict[str, PodState],
@@ -169,16 +189,35 @@ def write_pods(
 
     `created_before`: each stored Pod's creation time when loaded; a Pod whose creation became known
     since has its attempts moved to their partition key (`_rekey_attempts`)."""
+    planned = plan_pods(cluster, states, before, now, created_before)
+    write_pod_rows(planned)
+    return planned.summaries
+
+
+def plan_pods(
+    cluster: Cluster,
+    states: dict[str, PodState],
+    before: dict,
+    now: datetime,
+    created_before: dict[str, datetime | None] | None = None,
+) -> PodRows:
+    """What `write_pods` writes, as values (see `PodRows`)."""
     rows = [_pod_values(cluster, state, now) for state in states.values()]
-    pks = upsert(Pod, POD_COLUMNS, rows, key=["cluster_id", "uid"], update=POD_COLUMNS[2:])
-    pod_pks = {uid: pk for (_, uid), pk in pks.items()}
-    if created_before:
-        _rekey_attempts(states, before, created_before, pod_pks)
-    _write_containers(states, before, pod_pks)
-    return [
+    summaries = [
         change_summary(cluster.name, dict(zip(POD_COLUMNS, row, strict=True)), state)
         for row, state in zip(rows, states.values(), strict=True)
     ]
+    rekey = _to_rekey(states, before, created_before) if created_before else []
+    return PodRows(rows, rekey, _changed_containers(states, before), summaries)
+
+
+def write_pod_rows(planned: PodRows) -> None:
+    """Write planned rows (`plan_pods`), inside the caller's transaction."""
+    pks = upsert(Pod, POD_COLUMNS, planned.pods, key=["cluster_id", "uid"], update=POD_COLUMNS[2:])
+    pod_pks = {uid: pk for (_, uid), pk in pks.items()}
+    if planned.rekey:
+        _rekey_attempts([pod_pks[uid] for uid in planned.rekey])
+    _write_containers(planned.containers, pod_pks)
 
 
 CONTAINER_COLUMNS = ["pod_id", "name", "kind", "index", "image", "restart_count", "state", "state_reason"]
@@ -213,62 +252,78 @@ PULL_COLUMNS = [
 ]
 
 
-def _rekey_attempts(
-    states: dict[str, PodState],
-    before: dict,
-    created_before: dict[str, datetime | None],
-    pod_pks: dict[str, int],
-) -> None:
+def _to_rekey(
+    states: dict[str, PodState], before: dict, created_before: dict[str, datetime | None]
+) -> list[str]:
     """Attempts stored while their Pod's creation was unknown carry `UNKNOWN_TIME` as their partition key
-    (`Attempt.pod_created_at`); once it is known, they move to it (one UPDATE, which PostgreSQL may move to
-    another partition), so the next upsert of the same attempt matches the stored row. Only Pods that had
-    attempts stored before this fold are asked about."""
-    pods = [
-        pod_pks[uid]
+    (`Attempt.pod_created_at`); once it is known, they move to it (`_rekey_attempts`), so the next upsert
+    of the same attempt matches the stored row. Only Pods that had attempts stored before this fold are
+    asked about."""
+    return [
+        uid
         for uid, state in states.items()
         if state.created_at is not None
         and uid in created_before
         and created_before[uid] is None
         and any(attempts for _, attempts, _ in before.get(uid, {}).values())
     ]
-    if pods:
-        created = Pod.objects.filter(pk=OuterRef("pod_id")).values("created_at")[:1]
-        AttemptRow.objects.filter(pod_id__in=pods, pod_created_at=UNKNOWN_TIME).update(
-            pod_created_at=Subquery(created)
-        )
 
 
-def _write_containers(states: dict[str, PodState], before: dict, pod_pks: dict[str, int]) -> None:
-    """Upsert the containers, attempts and pulls that differ from what was stored before the fold."""
-    changed: list[tuple[int, ContainerState, tuple | None]] = []  # (pod pk, container, old fingerprints)
+def _rekey_attempts(pods: list[int]) -> None:
+    """Move the attempts of these Pods stored under `UNKNOWN_TIME` to their Pod's creation time (one UPDATE,
+    which PostgreSQL may move to another partition)."""
+    created = Pod.objects.filter(pk=OuterRef("pod_id")).values("created_at")[:1]
+    AttemptRow.objects.filter(pod_id__in=pods, pod_created_at=UNKNOWN_TIME).update(
+        pod_created_at=Subquery(created)
+    )
+
+
+def _changed_containers(states: dict[str, PodState], before: dict) -> list[PlannedContainer]:
+    """The containers, attempts and pulls that differ from what was stored before the fold, as rows
+    without the ids of their Pod and container (`PodRows.containers`)."""
+    changed = []
     for uid, state in states.items():
         old = before.get(uid, {})
+        created = partition_time(state.created_at)
         for c in state.containers:
             previous = old.get(c.name)
-            if previous is None or previous[0] != fingerprint(c):
-                changed.append((pod_pks[uid], c, previous))
+            if previous is not None and previous[0] == fingerprint(c):
+                continue
+            old_attempts = previous[1] if previous else {}
+            attempts = [
+                _attempt_values(created, a)
+                for a in c.attempts
+                if old_attempts.get((a.generation, a.number)) != _attempt_facts(a)
+            ]
+            pull = None
+            if c.pull and (previous is None or previous[2] != _pull_facts(c.pull)):
+                pull = _pull_values(c.pull)
+            changed.append((uid, _container_values(c), attempts, pull))
+    return changed
+
+
+def _write_containers(changed: list[PlannedContainer], pod_pks: dict[str, int]) -> None:
+    """Upsert the planned containers, then their attempts and pulls with the ids the upserts returned."""
     if not changed:
         return
-    rows = [_container_values(pk, c) for pk, c, _ in changed]
+    rows = [(pod_pks[uid], *row) for uid, row, _, _ in changed]
     ids = upsert(ContainerRow, CONTAINER_COLUMNS, rows, key=["pod_id", "name"], update=CONTAINER_COLUMNS[2:])
     attempts: list[tuple] = []
     pulls: list[tuple] = []
-    created = {pod_pks[uid]: partition_time(state.created_at) for uid, state in states.items()}
-    for pod_pk, c, previous in changed:
-        container_pk = ids[(pod_pk, c.name[: _CONTAINER["name"]])]
-        old_attempts = previous[1] if previous else {}
-        for a in c.attempts:
-            if old_attempts.get((a.generation, a.number)) != _attempt_facts(a):
-                attempts.append(_attempt_values(container_pk, pod_pk, created[pod_pk], a))
-        if c.pull and (previous is None or previous[2] != _pull_facts(c.pull)):
-            pulls.append(_pull_values(container_pk, c.pull))
+    for uid, row, planned_attempts, pull in changed:
+        pod_pk = pod_pks[uid]
+        container_pk = ids[(pod_pk, row[0])]
+        for a in planned_attempts:
+            attempts.append((container_pk, a[0], a[1], a[2], pod_pk, *a[3:]))
+        if pull is not None:
+            pulls.append((container_pk, *pull))
     upsert(AttemptRow, ATTEMPT_COLUMNS, attempts, key=ATTEMPT_COLUMNS[:4], update=ATTEMPT_COLUMNS[4:])
     upsert(ImagePull, PULL_COLUMNS, pulls, key=["container_id"], update=PULL_COLUMNS[1:])
 
 
-def _container_values(pod_pk: int, c: ContainerState) -> tuple:
+def _container_values(c: ContainerState) -> tuple:
+    """A container's row without its `pod_id` (CONTAINER_COLUMNS[1:])."""
     return (
-        pod_pk,
         c.name[: _CONTAINER["name"]],
         c.kind,
         c.index,
@@ -279,13 +334,12 @@ def _container_values(pod_pk: int, c: ContainerState) -> tuple:
     )
 
 
-def _attempt_values(container_pk: int, pod_pk: int, pod_created_at: datetime, a: Attempt) -> tuple:
+def _attempt_values(pod_created_at: datetime, a: Attempt) -> tuple:
+    """An attempt's row without `container_id` and `pod_id` (`_write_containers` puts them in)."""
     return (
-        container_pk,
         a.generation,
         a.number,
         pod_created_at,
-        pod_pk,
         a.known,
         a.count,
         (a.container_id or "")[: _ATTEMPT["runtime_container_id"]],
@@ -299,9 +353,9 @@ def _attempt_values(container_pk: int, pod_pk: int, pod_created_at: datetime, a:
     )
 
 
-def _pull_values(container_pk: int, p: Pull) -> tuple:
+def _pull_values(p: Pull) -> tuple:
+    """A pull's row without its `container_id` (PULL_COLUMNS[1:])."""
     return (
-        container_pk,
         (p.image or "")[: _PULL["image"]],
         p.started_at,
         p.finished_at,

@@ -6,11 +6,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from pods import kube
-from pods.ingest import IngestResult, WatchItem, attempt_set_log_tail, ingest_batch, watch_batch_record
+from pods.ingest import (
+    IngestPipeline,
+    IngestResult,
+    WatchItem,
+    attempt_set_log_tail,
+    ingest_batch,
+    watch_batch_record,
+)
+from pods.ingest.pipeline import Done
 from pods.selectors import attempts_missing_log_tail
 from pods.timeline import Owner
 from pods.watch.state import ClusterWatch
@@ -29,19 +40,60 @@ def apply_batch(w: ClusterWatch, items: list[WatchItem]) -> IngestResult:
     items = [_with_owner(w, item) for item in items]
     began = time.monotonic()
     result = ingest_batch(cluster=w.cluster, items=items, kept=w.pod_states)
+    _after_commit(w, items, result, began)
+    return result
+
+
+def submit_batch(w: ClusterWatch, pipeline: IngestPipeline, items: list[WatchItem], token: Any) -> list[Done]:
+    """Hand `items` (with resolved owners) to `pipeline`, which writes them while the next batch is folded;
+    returns the batches that have committed since, in order, with their `token`s, once each has had what
+    `apply_batch` does after its commit (failure log tails captured)."""
+    items = [_with_owner(w, item) for item in items]
+    return _committed(w, pipeline, pipeline.submit(items, (time.monotonic(), token)))
+
+
+def finish_batches(w: ClusterWatch, pipeline: IngestPipeline) -> list[Done]:
+    """Wait for the batch `pipeline` is writing (`submit_batch`); the batches done, as `submit_batch`."""
+    return _committed(w, pipeline, pipeline.finish())
+
+
+def _committed(w: ClusterWatch, pipeline: IngestPipeline, done: list[Done]) -> list[Done]:
+    out = []
+    waiting = deque(done)
+    while waiting:
+        batch = waiting.popleft()
+        began, token = batch.token
+        # A log tail is written into its Pod's stored state: not while a later batch that may have folded
+        # that state is being written (its write would put the state back without it).
+        _after_commit(w, batch.items, batch.result, began, lambda: waiting.extend(pipeline.finish()))
+        out.append(Done(batch.items, batch.result, token))
+    return out
+
+
+def _after_commit(
+    w: ClusterWatch,
+    items: Sequence[WatchItem],
+    result: IngestResult,
+    began: float,
+    settle: Callable[[], None] | None = None,
+) -> None:
     _record_batch(w, items, time.monotonic() - began)
     for position, reason in result.rejected:
         log.warning("cluster %s: rejected %s: %s", w.cluster.name, position, reason)
     w.stats["objects"] += len(items)
     w.stats["batches"] += 1
-    if result.pods_changed and w.capture_logs:
-        failing = result.pods_changed & showing_failed_init(items)
+    if w.capture_logs:
+        failing = _failing(items, result)
         if failing:
-            capture_log_tails(w, failing)
-    return result
+            capture_log_tails(w, failing, settle)
 
 
-def showing_failed_init(items: list[WatchItem]) -> set[str]:
+def _failing(items: Sequence[WatchItem], result: IngestResult) -> set[str]:
+    """The Pods of the batch it changed that show a failed init container attempt (`showing_failed_init`)."""
+    return result.pods_changed & showing_failed_init(items) if result.pods_changed else set()
+
+
+def showing_failed_init(items: Sequence[WatchItem]) -> set[str]:
     """The uids of the Pod objects among `items` whose status shows an init container attempt that ended
     with another exit code than 0 (its `state` or `lastState`): the only attempts whose log the kubelet
     still keeps. A Pod without one has no log tail to capture, and its attempts are not looked up (a
@@ -68,7 +120,7 @@ def _failed(status: object) -> bool:
     return False
 
 
-def _record_batch(w: ClusterWatch, items: list[WatchItem], seconds: float) -> None:
+def _record_batch(w: ClusterWatch, items: Sequence[WatchItem], seconds: float) -> None:
     """The batch's Prometheus numbers: its events, how long it took, and the watch lag (from receiving
     its oldest item to the commit)."""
     received = [item.observed_at for item in items if item.observed_at is not None]
@@ -88,15 +140,18 @@ def _with_owner(w: ClusterWatch, item: WatchItem) -> WatchItem:
     return replace(item, owner=Owner(*owner)) if owner else item
 
 
-def capture_log_tails(w: ClusterWatch, uids: set[str]) -> int:
+def capture_log_tails(w: ClusterWatch, uids: set[str], settle: Callable[[], None] | None = None) -> int:
     """Fetch the last log lines of failed init container attempts that have none yet; return how many.
 
     Only an attempt the kubelet still keeps can be read: the current one (`number == restartCount`) or
     the previous one (`previous=true`) of the newest generation. A 403 on pods/log switches capture off
-    for this watch (logged once); other failures skip the attempt.
+    for this watch (logged once); other failures skip the attempt. `settle` is called before the first
+    tail is written (it waits for the batches still being written, `submit_batch`).
     """
     fetched = 0
     rows = attempts_missing_log_tail(cluster=w.cluster, uids=uids, skip=w.logs_tried)
+    if rows and settle is not None:
+        settle()
     for row in rows[:LOG_FETCHES_PER_BATCH]:
         key = (row["pod__uid"], row["container__name"], row["generation"], row["number"])
         w.logs_tried.add(key)

@@ -7,6 +7,10 @@ new resourceVersion; an ERROR line or an expired watch relists (`list_once`); a 
 the newest resourceVersion; a connection error or 5xx reconnects after a capped exponential back-off with
 jitter; a 401/403 ends the window ("denied"), unless it is a 403 in one namespace: that stream alone backs
 off and retries while the others are watched on.
+
+A flushed batch goes to the window's `IngestPipeline` (pods.ingest.pipeline), which writes it while the next
+one is folded; the cursors a batch covers are saved only once it has committed (`Window._save`), and a
+relist or the window's end first waits for the batch being written (`Window.settle`).
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
 from pods import kube
-from pods.ingest import WatchItem
-from pods.watch.batch import apply_batch
+from pods.ingest import IngestPipeline, WatchItem
+from pods.ingest.pipeline import Done
+from pods.watch.batch import finish_batches, submit_batch
 from pods.watch.decode import Decoded, decode_line
 from pods.watch.listing import list_once
 from pods.watch.state import (
@@ -130,8 +137,9 @@ def watch_window(w: ClusterWatch, *, seconds: float) -> WindowResult:
         return result
     except LockLost as exc:  # the new holder owns the cursors now: no flush, no save
         return WindowResult("lock-lost", str(exc))
-    finally:  # whatever happened (a database error, a bug): no reader outlives its window
+    finally:  # whatever happened (a database error, a bug): no reader or writer outlives its window
         stop_readers(w)
+        window.pipeline.abandon()
 
 
 def stop_readers(w: ClusterWatch) -> None:
@@ -157,6 +165,11 @@ class Window:
         self.lines = 0
         # Lines of each stream's current watch response, for positions ("watch pods line 12").
         self.stream_lines: dict[Stream, int] = {}
+        # Each batch is written while the next is folded (pods.ingest.pipeline). A batch carries the
+        # streams' resourceVersions as of its last item; `covered` is that of the last committed batch,
+        # what may be saved while a later batch is still being written.
+        self.pipeline = IngestPipeline(w.cluster, w.pod_states)
+        self.covered: dict[Stream, str] | None = None
 
     # -- the loop
     def run(self) -> None:
@@ -197,6 +210,7 @@ class Window:
     def close(self) -> None:
         stop_readers(self.w)
         self.flush()
+        self.settle()
         save_cursors(self.w, force=True)
 
     # -- readers
@@ -215,6 +229,7 @@ class Window:
     def _relist(self, state: StreamState) -> bool:
         """Flush, then list the stream again; False (and a back-off) when the list failed."""
         self.flush()
+        self.settle()  # the list writes Pods and saves every cursor: nothing may be being written
         try:
             list_once(self.w, state.stream)
         except kube.ApiError as exc:
@@ -334,6 +349,7 @@ class Window:
     # -- batches
     def _flush_if_due(self) -> None:
         if not self.pending:
+            self.settle()  # nothing to fold meanwhile: the batch being written may as well be waited for
             if time.monotonic() - self.saved_at >= CURSOR_SAVE_SECONDS:
                 self._save()
             return
@@ -351,12 +367,45 @@ class Window:
             self.flush()
 
     def flush(self) -> None:
+        """Hand the pending items to the pipeline as one batch (written while the next is folded)."""
         items, self.pending = self.pending, []
         if items:
-            apply_batch(self.w, items)
+            cursors = {stream: state.resource_version for stream, state in self.w.state.items()}
+            self._committed(submit_batch(self.w, self.pipeline, items, cursors))
         if time.monotonic() - self.saved_at >= CURSOR_SAVE_SECONDS:
             self._save()
 
+    def settle(self) -> None:
+        """Wait for the batch being written."""
+        self._committed(finish_batches(self.w, self.pipeline))
+
+    def _committed(self, done: list[Done]) -> None:
+        if done:
+            self.covered = done[-1].token
+        if not self.pipeline.writing:
+            self.covered = None  # every item received is committed: the streams' cursors cover them
+
     def _save(self) -> None:
-        save_cursors(self.w)
+        """Save the cursors: while a batch is being written, as of the last committed batch (a cursor is
+        never saved ahead of what is committed), or not at all when none has committed yet."""
+        if not self.pipeline.writing:
+            save_cursors(self.w)
+        elif self.covered is not None:
+            with _cursors_as_of(self.w, self.covered):
+                save_cursors(self.w)
+        else:
+            return
         self.saved_at = time.monotonic()
+
+
+@contextmanager
+def _cursors_as_of(w: ClusterWatch, covered: dict[Stream, str]) -> Iterator[None]:
+    """The streams' resourceVersions set to `covered` for as long as the block runs (to save them)."""
+    live = {stream: state.resource_version for stream, state in w.state.items()}
+    for stream, state in w.state.items():
+        state.resource_version = covered.get(stream, state.saved_version)
+    try:
+        yield
+    finally:
+        for stream, state in w.state.items():
+            state.resource_version = live[stream]

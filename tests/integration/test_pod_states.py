@@ -122,7 +122,7 @@ def test_a_batch_that_fails_keeps_nothing_and_the_next_reads_back_what_was_store
     def fail(*args, **kwargs):
         raise OperationalError("the database went away")  # not an object's fault: the batch fails
 
-    monkeypatch.setattr(ingest_batch_module, "mark_hours", fail)  # after the fold and the Pod rows
+    monkeypatch.setattr(ingest_batch_module, "mark", fail)  # after the fold and the Pod rows
     with pytest.raises(OperationalError):
         _ingest(
             django_capture_on_commit_callbacks,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pods import watch
-from pods.ingest import IngestResult, ingest_batch
+from pods.ingest import IngestPipeline, IngestResult, ingest_batch
 from pods.watch import batch
 from tests.services import settings_for_cluster
 
@@ -23,7 +23,14 @@ def handed_on(monkeypatch) -> list:
         captured.extend(items)
         return ingest_batch(cluster=cluster, items=items, kept=kept)
 
-    monkeypatch.setattr(batch, "ingest_batch", capture)
+    monkeypatch.setattr(batch, "ingest_batch", capture)  # a list's pages
+    submit = IngestPipeline.submit
+
+    def capture_watched(self, items, token=None, now=None) -> list:  # a window's batches
+        captured.extend(items)
+        return submit(self, items, token, now)
+
+    monkeypatch.setattr(IngestPipeline, "submit", capture_watched)
     return captured
 
 

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from pods import watch
-from pods.ingest import IngestResult
+from pods.ingest import IngestResult, pipeline
 from pods.kube import ApiError, ConnectionFailed, parse_namespaces, split_lines
 from pods.models import Cluster
 from pods.watch import batch, listing, state
@@ -116,11 +116,14 @@ def ingested(monkeypatch) -> list[list]:
     """Every batch `apply_batch` hands to ingest; cursor saves and reconciles are faked, not stored."""
     batches: list[list] = []
 
-    def ingest_batch(*, cluster, items, kept=None):
+    def ingest_batch(*, cluster, items, kept=None, now=None):
         batches.append(items)
         return IngestResult(pods_seen={i.object["metadata"]["uid"] for i in items if i.kind == "pod"})
 
     monkeypatch.setattr(batch, "ingest_batch", ingest_batch)
+    # The window's batches: each ingested as it is submitted, through the same fake.
+    monkeypatch.setattr(pipeline, "ingest_batch", ingest_batch)
+    monkeypatch.setattr(pipeline.IngestPipeline, "overlap", False)
     monkeypatch.setattr(listing, "pods_mark_vanished", lambda *, cluster, listed_uids, at, **kw: set())
     # Nothing is stored: every listed Pod is folded, and no list was taken before.
     monkeypatch.setattr(listing.selectors, "pods_stored_versions", lambda **kw: {})

@@ -365,7 +365,8 @@ def run(ctx: Context) -> Result:
                 pages = {}
                 pod_path = f"/pods/{uid}/?cluster={stack.cluster}"
                 for name, path, root, selector in (
-                    ("overview", "/", "pod-list-live", f"#pod-{uid} [data-field=status]"),
+                    # The overview's row: the server re-renders it alone (a new element) after a change.
+                    ("overview", "/", f"pod-{uid}", "[data-field=status]"),
                     ("pod", pod_path, "pod-live", ".pod-title [data-field=status]"),
                 ):
                     context = signed_in_context(browser, stack.url)

@@ -6,14 +6,16 @@ PostgreSQL, chromium). kubesim holds 500 Pods whose init container never ends; t
 with `?size=500` (every Pod on one page, the most a live socket may follow). The updates go the whole
 way: a thread writes 200 status changes a second into kubesim's store, round-robin over the 500 Pods
 (each an init container ending with a new exit code: kubectl STATUS `Init:ExitCode:<n>`, so each is a
-status change the page patches in place and that asks for a refetch of the rows); the watcher ingests
-them and the consumer forwards them to the page.
+status change the page patches in place from the message, then reads that row and the counts again from
+the server; the Pods stay stuck, so no row moves); the watcher ingests them and the consumer forwards
+them to the page.
 
 Input delay: Playwright presses a key every INTERVAL_S through the DevTools protocol (a trusted event);
 a listener in the page records `performance.now() - event.timeStamp` when its handler starts, i.e. how
 long the event waited for the main thread. Figure: the p95 of those delays (target < 50 ms); baseline:
-the same page and the same presses with no updates flowing. The max and the long tasks (PerformanceObserver
-`longtask`) are in the details.
+the same page and the same presses with no updates flowing. The max, the long tasks (PerformanceObserver
+`longtask`) and the main thread's time per second of each phase (chromium's `Performance.getMetrics`:
+tasks, script, style, layout) are in the details.
 """
 
 from __future__ import annotations
@@ -102,17 +104,37 @@ class Updates(threading.Thread):
         return self.written / self.seconds if self.seconds else 0.0
 
 
-def _delays(page) -> dict:
+# Chromium's own counters of the page's main thread (DevTools `Performance.getMetrics`, seconds of thread
+# time and counts): where the main thread went during a phase.
+MAIN_THREAD = ("TaskDuration", "ScriptDuration", "RecalcStyleDuration", "LayoutDuration", "LayoutCount")
+
+
+def _main_thread(cdp) -> dict[str, float]:
+    metrics = cdp.send("Performance.getMetrics")["metrics"]
+    return {m["name"]: m["value"] for m in metrics if m["name"] in MAIN_THREAD}
+
+
+def _delays(page, cdp) -> dict:
     """PRESSES key presses INTERVAL_S apart, for at most PHASE_S (a page too busy to take them in time
-    is measured on fewer)."""
+    is measured on fewer); with the main thread's time per second of the phase."""
     page.evaluate("window.__b5.take()")
-    until = time.monotonic() + PHASE_S
+    before, started = _main_thread(cdp), time.monotonic()
+    until = started + PHASE_S
     for _ in range(PRESSES):
         page.keyboard.press("Shift")
         if time.monotonic() > until:
             break
         time.sleep(INTERVAL_S)
-    return page.evaluate("window.__b5.take()")
+    sample = page.evaluate("window.__b5.take()")
+    after, seconds = _main_thread(cdp), time.monotonic() - started
+    sample["main_thread"] = {
+        (f"{name}_per_s" if name == "LayoutCount" else f"{name}_ms_per_s"): round(
+            (after[name] - before[name]) / seconds * (1 if name == "LayoutCount" else 1000), 1
+        )
+        for name in MAIN_THREAD
+        if name in before and name in after
+    }
+    return sample
 
 
 def _summary(sample: dict) -> dict:
@@ -124,6 +146,7 @@ def _summary(sample: dict) -> dict:
         "max_ms": round(max(delays), 1) if delays else None,
         "long_tasks": len(sample["longtasks"]),
         "long_task_max_ms": round(max(sample["longtasks"]), 1) if sample["longtasks"] else 0,
+        "main_thread": sample["main_thread"],
     }
 
 
@@ -154,12 +177,14 @@ def overview_figures(ctx: Context) -> list[Figure]:
                 page.wait_for_function(shown)
                 page.wait_for_function("() => document.querySelector('[data-live-state=live]')")
                 page.evaluate(DELAY_JS)
-                idle = _summary(_delays(page))
+                cdp = context.new_cdp_session(page)
+                cdp.send("Performance.enable")
+                idle = _summary(_delays(page, cdp))
                 updates = Updates(ks, names, rate_wanted)
                 updates.start()
                 try:
                     time.sleep(3)  # the stream reaches the page
-                    busy_sample = _delays(page)
+                    busy_sample = _delays(page, cdp)
                 finally:
                     rate = updates.stop()
                 rows = page.evaluate("() => document.querySelectorAll('#pods tbody tr').length")

@@ -1,16 +1,24 @@
 // The Pod list's live rows: a socket subscribed to the page's filters (and the Pods it shows). A change
-// to a shown row is patched in place at once (status, restarts, step, time in step); anything that can
-// change which rows show or their order (a new Pod, a status change, a deletion) re-fetches the
-// server-rendered rows for the same query string, coalesced to at most one fetch per REFRESH_GAP_MS so
-// bursts stay cheap. Everything from a message is written with textContent (the status colour is the
-// server's `tone`); fragments come from the server, autoescaped.
+// to a shown row is patched in place at the next animation frame from the message (status, tone, ready,
+// restarts, step, time in step, node), then the server re-renders just that row (its diagnosis and tags
+// are the server's). Only a change that can move rows (a Pod not shown, a shown row whose stuck or failed
+// verdict changed) re-reads the page's order (its uids); a new STATUS re-reads the counts. Those reads are
+// coalesced (one in flight, one pending, at most one per REFRESH_GAP_MS) into one request for the parts
+// needed (`?part=head`, `?part=order`, `?part=rows&uid=`), and the rows are morphed by Pod uid: a row
+// shown, or that the server renders as before, stays the same element. Every row is rendered again on
+// resynchronisation and every PERIODIC_REFRESH_MS. Everything from a message is written with textContent (the
+// status colour is the server's `tone`); fragments come from the server, autoescaped.
 import { coalesce, connectLive, fetchFragment, patchStatus } from "./live.js";
 import { localizeTimes } from "./time.js";
 
 const REFRESH_GAP_MS = 500;
 const PERIODIC_REFRESH_MS = 30000; // Pods become stuck by time alone, without any change message
 const FLASH_MS = 1200;
+// The most rows one request re-renders by uid (its query string stays short); the rest wait for the next.
+export const MAX_ROW_UIDS = 100;
 const FILTERS = ["cluster", "namespace", "workload", "status", "stuck", "failed", "q"];
+// The parts of the live list the server renders alone (pods/_list_parts.html), replaced by id.
+const HEAD_PARTS = ["pod-list-head", "pod-list-pager"];
 
 /** The live filters of a list URL's query string (empty ones left out). */
 export function filtersOf(search) {
@@ -22,7 +30,12 @@ export function filtersOf(search) {
   return filters;
 }
 
-/** Patch one row in place from a change summary; true when rows or counts may move (refetch needed). */
+/**
+ * Patch one row in place from a change summary. Returns what else the page must ask the server for:
+ * `moved` when the row's stuck or failed verdict (the server's: the summary's `stuck` and `failed`
+ * against the row's `data-stuck` / `data-failed`) changed, so rows may change order; `counted` when the
+ * counts per STATUS may have changed (a new STATUS, a verdict or a deletion).
+ */
 export function patchRow(row, pod) {
   const cell = (field) => row.querySelector(`[data-field="${field}"]`);
   const statusChanged = patchStatus(cell("status"), pod);
@@ -31,10 +44,16 @@ export function patchRow(row, pod) {
   const restarts = cell("restarts");
   if (restarts && restarts.textContent !== String(pod.restarts)) restarts.textContent = String(pod.restarts);
   const step = cell("step");
-  const stepChanged = Boolean(step) && step.textContent !== (pod.step || "—");
-  if (stepChanged) step.textContent = pod.step || "—";
+  if (step && step.textContent !== (pod.step || "—")) step.textContent = pod.step || "—";
+  const node = cell("node");
+  if (node && "node" in pod && node.textContent !== (pod.node || "—")) node.textContent = pod.node || "—";
   patchSince(cell("step_since"), pod);
-  return statusChanged || stepChanged || Boolean(pod.deleted);
+  row.serverMarkup = null; // no longer what the server rendered: its next rendering replaces it
+  const moved =
+    ("stuck" in pod && (pod.stuck === true) !== row.hasAttribute("data-stuck")) ||
+    ("failed" in pod && (pod.failed === true) !== row.hasAttribute("data-failed"));
+  const deleted = Boolean(pod.deleted) !== row.classList.contains("is-deleted");
+  return { moved, counted: statusChanged || moved || deleted };
 }
 
 /** Make the "in step" cell tick from the Pod's step_since (left as it is once the Pod is done). */
@@ -52,16 +71,77 @@ function patchSince(cell, pod) {
   cell.replaceChildren(span);
 }
 
-/** Restart the highlight of `rows` with one layout for all of them: a layout forced per row, after each
- * row's patch, costs a layout of the whole table each (seconds a frame at 500 rows and 200 updates/s). */
+/** Highlight `rows` (FLASH_MS). Only classes are written: no layout is read (a layout forced per row, or
+ * one a frame, costs a layout of the whole table each). A row still highlighted keeps its highlight; the
+ * class is removed by row id, so a row the server re-rendered meanwhile (it carries the class over) loses
+ * it too. */
 export function flash(rows) {
-  if (!rows.length) return;
-  for (const row of rows) row.classList.remove("is-changed");
-  void rows[0].offsetWidth; // the one layout that restarts the animation
-  for (const row of rows) row.classList.add("is-changed");
+  const ids = [];
+  for (const row of rows) {
+    if (row.classList.contains("is-changed")) continue;
+    row.classList.add("is-changed");
+    ids.push(row.id);
+  }
+  if (!ids.length) return;
   setTimeout(() => {
-    for (const row of rows) row.classList.remove("is-changed");
+    for (const id of ids) document.getElementById(id)?.classList.remove("is-changed");
   }, FLASH_MS);
+}
+
+// The text of a ticking duration (the server's at its rendering; the page ticks it every second).
+const TICKING_TEXT = /(<span data-since="[^"]*"[^>]*>)[^<]*/g;
+
+/** The server's markup of a fresh row (its ticking durations' text left out), kept on it: a later
+ * fragment that renders the row the same leaves the element shown in place. */
+function remember(rows) {
+  for (const row of rows) row.serverMarkup = row.outerHTML.replace(TICKING_TEXT, "$1");
+  return rows;
+}
+
+/** Put `fresh` (the page's rows in order: the server's, or rows shown) into `tbody`, keyed by row id
+ * (pod-<uid>): a row shown or rendered as before stays the same element, others are replaced, moved or
+ * removed; one pass of writes and no layout read. A row listed twice is placed once (the server reads the
+ * list's ranks one after the other: a Pod whose rank changed meanwhile can be in two), and every other
+ * element of `tbody` leaves. */
+export function morphRows(tbody, fresh) {
+  const current = new Map();
+  for (const row of tbody.children) if (!current.has(row.id)) current.set(row.id, row);
+  const placedIds = new Set();
+  const kept = new Set();
+  let at = tbody.firstElementChild;
+  for (const row of fresh) {
+    if (placedIds.has(row.id)) continue;
+    placedIds.add(row.id);
+    const old = current.get(row.id);
+    const keep = old && (old === row || old.serverMarkup === row.serverMarkup);
+    const placed = keep ? old : carryOver(old, row);
+    if (old && !keep) {
+      if (at === old) at = old.nextElementSibling;
+      old.remove();
+    }
+    if (placed === at) at = at.nextElementSibling;
+    else tbody.insertBefore(placed, at);
+    kept.add(placed);
+  }
+  for (const row of [...tbody.children]) if (!kept.has(row)) row.remove();
+}
+
+/** Replace the rows of `tbody` that `fresh` re-renders (by id) where they stand; the ids of the rows in
+ * `fresh` come back (a row asked for and missing no longer matches the filters). */
+export function replaceRows(tbody, fresh) {
+  const found = new Set();
+  for (const row of fresh) {
+    found.add(row.id);
+    const old = document.getElementById(row.id);
+    if (old?.parentNode === tbody && old.serverMarkup !== row.serverMarkup)
+      old.replaceWith(carryOver(old, row));
+  }
+  return found;
+}
+
+function carryOver(old, row) {
+  if (old?.classList.contains("is-changed")) row.classList.add("is-changed");
+  return row;
 }
 
 /** Where the focus is inside `root`, as something that survives a swap (row id and control class). */
@@ -88,7 +168,8 @@ export class LiveList {
     this.pending = new Map(); // uid -> newest summary, applied on the next animation frame
     this.frame = 0;
     this.socket = null;
-    this.refresh = coalesce(() => this.reload(), gapMs);
+    this.want = wanted(); // what the next request asks the server for
+    this.sync = coalesce(() => this.fetchParts(), gapMs);
   }
 
   get root() {
@@ -96,7 +177,14 @@ export class LiveList {
   }
 
   uids() {
-    return (this.root?.dataset.uids || "").split(" ").filter(Boolean);
+    return [...(this.root?.querySelectorAll("tr[data-uid]") || [])].map((row) => row.dataset.uid);
+  }
+
+  /** Re-read every row (the server's rendering of each) in order, and the counts: resynchronising, the
+   * periodic read (Pods become stuck, and their diagnosis changes, by time alone), freshness. */
+  refresh() {
+    this.want.all = true;
+    this.sync();
   }
 
   /** Tell the socket what the page shows; after a reload only when that changed (under churn the rows are
@@ -110,6 +198,9 @@ export class LiveList {
   }
 
   start() {
+    // The rows as the server rendered them with the page: a first read that renders them the same (the
+    // resynchronisation on the socket's hello) writes nothing.
+    remember([...(this.root?.querySelectorAll("#pod-rows > tr") || [])]);
     this.socket = this.connect({
       path: "/ws/pods/",
       onHello: () => {
@@ -132,26 +223,112 @@ export class LiveList {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
   }
 
+  /** Apply the frame's changes: patch shown rows, then ask for what the patches cannot show. */
   flush() {
     this.frame = 0;
-    let reorder = false;
     const patched = [];
     for (const pod of this.pending.values()) {
       const row = document.getElementById(`pod-${pod.uid}`);
       if (!row) {
-        reorder = true;
+        this.want.order = true; // a Pod not shown: it may belong on this page
+        this.want.head = true;
         continue;
       }
-      if (patchRow(row, pod)) reorder = true;
+      const { moved, counted } = patchRow(row, pod);
+      if (moved) this.want.order = true;
+      if (counted) this.want.head = true;
+      this.want.uids.add(pod.uid); // the server's whole row (diagnosis, tags)
       patched.push(row);
     }
     this.pending.clear();
     flash(patched);
-    if (reorder) this.refresh();
+    if (this.want.order || this.want.head || this.want.uids.size) this.sync();
   }
 
-  async reload() {
+  /** One request for the parts wanted: every row (`part=head&part=rows`), or the counts (`part=head`),
+   * the page's order (`part=order`: its uids) and the rows of some uids (`part=rows&uid=...`). */
+  async fetchParts() {
+    const want = this.want;
+    this.want = wanted();
+    const tbody = this.root?.querySelector("#pod-rows");
+    if (!tbody) return this.reload(); // no rows shown (an empty list): the whole live part
+    const params = new URLSearchParams(location.search);
+    if (want.all || want.order || want.head) params.append("part", "head");
+    let uids = [];
+    if (want.all) params.append("part", "rows");
+    else {
+      if (want.order) params.append("part", "order");
+      if (want.uids.size) {
+        uids = [...want.uids];
+        for (const uid of uids.splice(MAX_ROW_UIDS)) this.want.uids.add(uid); // the next request's
+        params.append("part", "rows");
+        for (const uid of uids) params.append("uid", uid);
+      }
+    }
+    if (this.want.uids.size) this.sync();
+    if (!params.has("part")) return;
     const arrived = new Map(); // changes that come while the fragment is on its way
+    this.arrived = arrived;
+    let fresh;
+    try {
+      fresh = await fetchFragment(`${this.fragmentUrl}?${params}`);
+    } finally {
+      if (this.arrived === arrived) this.arrived = null;
+    }
+    const root = this.root;
+    const shown = root?.querySelector("#pod-rows");
+    if (!fresh || !shown || fresh.id !== "pod-list-parts") return;
+    const rowsPart = fresh.querySelector("#pod-rows");
+    const rows = rowsPart ? remember([...rowsPart.children]) : [];
+    const orderPart = fresh.querySelector("#pod-order");
+    const order = orderPart ? orderPart.dataset.uids.split(" ").filter(Boolean) : null;
+    if ((want.all && !rows.length) || (order && !order.length)) return this.reload(); // the list is empty
+    localizeTimes(fresh);
+    // The fragment may have been rendered before those changes: they are patched in again, so a row never
+    // steps back to an older status (the read they asked for follows).
+    for (const row of rows) {
+      const pod = arrived.get(row.dataset.uid);
+      if (pod) patchRow(row, pod);
+    }
+    const focused = focusKey(root);
+    for (const id of HEAD_PARTS) {
+      const part = fresh.querySelector(`#${id}`);
+      if (part) root.querySelector(`#${id}`)?.replaceWith(part);
+    }
+    if (want.all) morphRows(shown, rows);
+    else if (order) this.placeInOrder(shown, order, rows);
+    else if (rowsPart) {
+      const found = replaceRows(shown, rows);
+      if (uids.some((uid) => !found.has(`pod-${uid}`))) {
+        this.want.order = true; // it left the filters: re-read the order
+        this.sync();
+      }
+    }
+    if (focused && !root.contains(document.activeElement)) restoreFocus(root, focused);
+    this.subscribe({ always: false });
+  }
+
+  /** Put the rows in the server's `order` (uids): fresh rows of `rows`, else the rows shown; a uid with
+   * neither (a Pod new to the page) is asked for, with the order again, by the next request. */
+  placeInOrder(tbody, order, rows) {
+    const fresh = new Map(rows.map((row) => [row.dataset.uid, row]));
+    const placed = [];
+    for (const uid of order) {
+      const shown = document.getElementById(`pod-${uid}`);
+      const row = fresh.get(uid) || (shown?.parentNode === tbody ? shown : null);
+      if (row) placed.push(row);
+      else this.want.uids.add(uid);
+    }
+    morphRows(tbody, placed);
+    if (this.want.uids.size) {
+      this.want.order = true;
+      this.sync();
+    }
+  }
+
+  /** Swap in the whole live part (counts, rows, pager): when the list turns empty or stops being empty. */
+  async reload() {
+    const arrived = new Map();
     this.arrived = arrived;
     let fresh;
     try {
@@ -162,15 +339,18 @@ export class LiveList {
     const root = this.root;
     if (!fresh || !root || fresh.id !== "pod-list-live") return;
     const focused = focusKey(root);
+    const rows = remember([...fresh.querySelectorAll("tr[data-uid]")]);
     localizeTimes(fresh);
-    // The fragment may have been rendered before those changes: they are patched in again, so a row never
-    // steps back to an older status (the refetch they asked for settles the order).
-    if (arrived.size) {
-      const rows = new Map([...fresh.querySelectorAll("tr[data-uid]")].map((row) => [row.dataset.uid, row]));
-      for (const pod of arrived.values()) if (rows.has(pod.uid)) patchRow(rows.get(pod.uid), pod);
+    for (const row of rows) {
+      const pod = arrived.get(row.dataset.uid);
+      if (pod) patchRow(row, pod);
     }
     root.replaceWith(fresh);
     restoreFocus(fresh, focused);
     this.subscribe({ always: false });
   }
+}
+
+function wanted() {
+  return { all: false, order: false, head: false, uids: new Set() };
 }

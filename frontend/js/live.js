@@ -129,12 +129,62 @@ export function updateFreshDurations(root = document, now = Date.now(), freshnes
   for (const [name] of frozenAt) {
     if (freshness.clusters.get(name)?.state !== "stale") frozenAt.delete(name);
   }
-  for (const el of root.querySelectorAll("[data-since]")) {
-    const since = Date.parse(el.dataset.since);
-    if (Number.isNaN(since)) continue;
-    const text = formatDuration((clockFor(el, freshness, now) - since) / 1000);
-    if (el.textContent !== text) el.textContent = text;
+  for (const el of watched) {
+    if (!el.isConnected) unwatch(el);
   }
+  for (const el of root.querySelectorAll("[data-since]")) {
+    watch(el);
+    if (!offScreen.has(el)) tickDuration(el, freshness, now);
+  }
+}
+
+function tickDuration(el, freshness, now) {
+  const since = Date.parse(el.dataset.since);
+  if (Number.isNaN(since)) return;
+  setText(el, formatDuration((clockFor(el, freshness, now) - since) / 1000));
+}
+
+// Durations off screen are not ticked: the overview shows up to 1,000 of them, and each tick of a table's
+// cells lays the whole table out again (docs/performance.md, B5). An IntersectionObserver says which are
+// off screen; one coming into view is ticked at once; one it has not reported on yet is ticked.
+const offScreen = new WeakSet();
+const watched = new Set();
+let viewer;
+
+function watch(el) {
+  if (viewer === undefined) {
+    viewer = typeof IntersectionObserver === "function" ? new IntersectionObserver(onView) : null;
+  }
+  if (!viewer || watched.has(el)) return;
+  watched.add(el);
+  viewer.observe(el);
+}
+
+function unwatch(el) {
+  viewer?.unobserve(el);
+  watched.delete(el);
+  offScreen.delete(el);
+}
+
+function onView(entries) {
+  const now = Date.now();
+  const freshness = readFreshness();
+  for (const { target, isIntersecting } of entries) {
+    if (!target.isConnected) unwatch(target);
+    else if (isIntersecting) {
+      offScreen.delete(target);
+      tickDuration(target, freshness, now);
+    } else offScreen.add(target);
+  }
+}
+
+/** Write `text` into `el`: into its one text node when it has one (no node replaced, so nothing to style
+ * again: hundreds of durations tick every second on the overview). */
+function setText(el, text) {
+  const node = el.firstChild;
+  if (node && node === el.lastChild && node.nodeType === Node.TEXT_NODE) {
+    if (node.data !== text) node.data = text;
+  } else if (el.textContent !== text) el.textContent = text;
 }
 
 /** True while no cluster behind the page is stale (running waterfall bars may grow). */
@@ -324,16 +374,17 @@ export function coalesce(task, minGapMs, now = () => performance.now()) {
 const TONE = /^[a-z][a-z-]{0,31}$/;
 
 /**
- * Show a change summary's kubectl STATUS in `el` as the server decided it: its text (textContent only)
- * and its `tone-*` class (the summary's `tone`, pods/timeline/tone.py; anything but a plain word reads as
- * "wait"). Other classes stay. True when the text changed.
+ * Show a change summary's kubectl STATUS in `el` as the server decided it: its text (textContent only,
+ * into its `[data-status-text]` child when it has one, so marks beside the text such as the list's stuck
+ * dot stay) and its `tone-*` class (the summary's `tone`, pods/timeline/tone.py; anything but a plain word
+ * reads as "wait"). Other classes stay. True when the text changed.
  */
 export function patchStatus(el, pod) {
   if (!el) return false;
   const text = pod.status || "—";
   const tone = `tone-${TONE.test(pod.tone || "") ? pod.tone : "wait"}`;
   const changed = el.textContent.trim() !== text;
-  if (changed) el.textContent = text;
+  if (changed) (el.querySelector("[data-status-text]") || el).textContent = text;
   if (!el.classList.contains(tone)) {
     for (const name of [...el.classList]) if (name.startsWith("tone-")) el.classList.remove(name);
     el.classList.add(tone);

@@ -21,7 +21,9 @@ def change_summary(cluster: str, pod: dict, state: PodState) -> dict:
     `pod` is the Pod's projected row (column: value), `state` the folded state it was projected from.
     `can_be_stuck` is the engine's time-independent half of the stuck rule: with `failure_code` and
     `step_since` it lets the overview apply `pods.timeline.stuck_rule` at its own "now"; `failed` is the
-    engine's terminal-failure verdict (`pods.timeline.is_failed`), the overview's "Failed" filter.
+    engine's terminal-failure verdict (`pods.timeline.is_failed`), the overview's "Failed" filter. The
+    overview patches a shown row from it (status, tone, ready, restarts, step, time in step, node) and
+    asks the server for the rest of the row.
     """
     return {
         "uid": pod["uid"],
@@ -36,6 +38,7 @@ def change_summary(cluster: str, pod: dict, state: PodState) -> dict:
         "restarts": pod["restarts"],
         "step": pod["step"],
         "step_since": format_time(pod["step_since"]),
+        "node": pod["node"],
         "failure_code": pod["failure_code"],
         # What the overview's search reads besides names (pods.selectors.pod_queryset's search).
         "failure_summary": pod["failure_summary"],

@@ -12,7 +12,8 @@ Messages to the browser (JSON):
 - `{"type": "hello", "scope": "overview"|"pod"}` once connected; the page resynchronises from the server on
   every hello, since it cannot know what it missed while disconnected.
 - `{"type": "pods.changed", "cluster": C, "pods": [summary, ...]}`: the changed Pods (see
-  `pods.ingest.change_summary`) the socket cares about; nothing is sent when none is left.
+  `pods.ingest.change_summary`) the socket cares about; nothing is sent when none is left. The overview's
+  summaries also carry `stuck`, the stuck verdict when the message was forwarded.
 - `{"type": "clusters.changed", "cluster": C}`: cluster C's watch health changed (a stream started or
   stopped failing, a run started or ended); the page re-reads its freshness from the server.
 - `{"type": "error", "code": N, "message": M}` just before the server closes the socket with code N for a
@@ -27,6 +28,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -37,7 +39,7 @@ from access.grants import scope_for
 from access.scope import NOTHING, Scope
 from pods import selectors
 from pods.live import broadcast as live
-from pods.live.subscriptions import MAX_UIDS, OverviewSubscription
+from pods.live.subscriptions import MAX_UIDS, OverviewSubscription, summary_is_stuck
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -156,9 +158,15 @@ class OverviewConsumer(_LiveConsumer):
             self.subscription = OverviewSubscription.from_message(content)
 
     async def pods_changed(self, message: dict) -> None:
-        pods = self.subscription.select(self.in_scope(message), threshold=selectors.stuck_threshold())
+        """The summaries this socket may see and asked for, each with `stuck`: the stuck verdict
+        (`pods.timeline.stuck_rule`) at this moment, so the page can tell whether a shown row changed
+        rank (stuck, failed) and must be re-read in order, or is patched where it stands."""
+        now, threshold = datetime.now(UTC), selectors.stuck_threshold()
+        pods = self.subscription.select(self.in_scope(message), now=now, threshold=threshold)
         if pods:
-            await self.send_json({"type": live.MESSAGE_TYPE, "cluster": message.get("cluster"), "pods": pods})
+            judged = [{**p, "stuck": summary_is_stuck(p, now=now, threshold=threshold)} for p in pods]
+            cluster = message.get("cluster")
+            await self.send_json({"type": live.MESSAGE_TYPE, "cluster": cluster, "pods": judged})
 
 
 class PodConsumer(_LiveConsumer):

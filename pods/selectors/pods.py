@@ -232,16 +232,23 @@ class PodListPage:
 
     page: Page  # the page of Pods (number, paginator.count, neighbours)
     rows: list[dict]  # `pod_summary` of each Pod on the page, in the list's order, with `terminal`
+    uids: list[str]  # the uid of each Pod on the page, in the list's order (also without `rows`)
     counts: list[tuple[str, int]]  # Pods per STATUS under the other filters, most first
     stuck_count: int  # Pods matching the filters that are stuck
     failed_count: int  # Pods matching the filters that failed (terminal failure)
 
 
 def pod_list_page(
-    *, filters: PodFilters, page: int | str | None = None, size: int, now: datetime | None = None
+    *,
+    filters: PodFilters,
+    page: int | str | None = None,
+    size: int,
+    now: datetime | None = None,
+    with_rows: bool = True,
 ) -> PodListPage:
     """Page `page` (a number or its text; out of range: the nearest) of the Pods matching `filters`,
-    stuck first, with the counts the list shows beside it."""
+    stuck first, with the counts the list shows beside it; `with_rows=False`: the counts and the page's
+    uids without its rows' summaries (`rows` empty), for the live overview's head and order."""
     now = now or datetime.now(UTC)
     counts = status_counts(filters=replace(filters, status=""), now=now)
     # Without a STATUS filter the Pods listed are the ones counted per STATUS: no second count.
@@ -252,16 +259,26 @@ def pod_list_page(
     listed = list(found.object_list)
     return PodListPage(
         page=found,
-        # `terminal`: the engine's verdict (PodState.terminal, projected), so the page stops the clock
-        # of a finished Pod without a phase rule of its own.
-        rows=[
-            {**row, "terminal": pod.terminal}
-            for pod, row in zip(listed, pod_summaries(listed, now=now), strict=True)
-        ],
+        rows=_list_rows(listed, now=now) if with_rows else [],
+        uids=[pod.uid for pod in listed],
         counts=sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
         stuck_count=pod_queryset(filters=replace(filters, stuck=True), now=now).count(),
         failed_count=pod_queryset(filters=replace(filters, failed=True), now=now).count(),
     )
+
+
+def pod_list_rows(*, filters: PodFilters, uids: Sequence[str], now: datetime | None = None) -> list[dict]:
+    """The rows (as `pod_list_page`'s) of the Pods `uids` that match `filters`, in the list's order: what
+    the live overview re-reads for the rows it shows that changed, instead of the whole page."""
+    now = now or datetime.now(UTC)
+    return _list_rows(list(pod_queryset(filters=filters, now=now).filter(uid__in=list(uids))), now=now)
+
+
+def _list_rows(listed: list[Pod], *, now: datetime) -> list[dict]:
+    # `terminal`: the engine's verdict (PodState.terminal, projected), so the page stops the clock of a
+    # finished Pod without a phase rule of its own.
+    rows = pod_summaries(listed, now=now)
+    return [{**row, "terminal": pod.terminal} for pod, row in zip(listed, rows, strict=True)]
 
 
 def pod_get(*, uid: str, cluster: str = "", scope: Scope = EVERYTHING) -> Pod | None:

@@ -71,13 +71,18 @@ def _active(filters: selectors.PodFilters) -> bool:
     )
 
 
-def _list_context(request: HttpRequest) -> dict:
-    """What the Pod list and its live rows fragment render: one page of rows, counts per status."""
+def _list_context(request: HttpRequest, *, with_rows: bool = True) -> dict:
+    """What the Pod list and its live fragment render: one page of rows (none without `with_rows`),
+    counts per status."""
     now = datetime.now(UTC)
     scope = scope_of(request)
     filters = filters_from_query(request.GET, scope)
     listed = selectors.pod_list_page(
-        filters=filters, page=request.GET.get("page"), size=page_size(request.GET), now=now
+        filters=filters,
+        page=request.GET.get("page"),
+        size=page_size(request.GET),
+        now=now,
+        with_rows=with_rows,
     )
     clusters = selectors.cluster_names(scope=scope)
     return {
@@ -87,6 +92,7 @@ def _list_context(request: HttpRequest) -> dict:
         "filtered": _active(filters),
         "page": listed.page,
         "rows": listed.rows,
+        "order": listed.uids,
         "counts": listed.counts,
         "stuck_count": listed.stuck_count,
         "failed_count": listed.failed_count,
@@ -129,11 +135,41 @@ def pod_list(request: HttpRequest) -> HttpResponse:
     return render(request, "pods/pod_list.html", context)
 
 
+LIST_PARTS = ("head", "order", "rows")
+# The most rows `?part=rows&uid=...` re-renders (list-live.js MAX_ROW_UIDS asks for at most as many).
+MAX_ROW_UIDS = 100
+
+
 @require_GET
 def pod_list_fragment(request: HttpRequest) -> HttpResponse:
     """The live part of the Pod list (counts, rows, pager) for the same query string, as an HTML
-    fragment: list.js swaps it in when Pods appear, change order or on resynchronisation."""
-    return _no_store(render(request, "pods/_list_live.html", _list_context(request)))
+    fragment: list.js swaps it in when the list turns empty or stops being empty. `?part=head` (the
+    counts and the pager), `?part=order` (the uids of the page's rows, in order) and `?part=rows` (the
+    page's rows, in order) render only those parts, for list.js to replace and morph;
+    `?part=rows&uid=U&uid=...` only the rows of those Pods that match the filters, the rows whose change
+    a message could not patch whole."""
+    parts = [part for part in LIST_PARTS if part in request.GET.getlist("part")]
+    if not parts:
+        return _no_store(render(request, "pods/_list_live.html", _list_context(request)))
+    uids = [uid[:MAX_PARAM] for uid in request.GET.getlist("uid")[:MAX_ROW_UIDS]]
+    page_rows = "rows" in parts and not uids
+    whole = "head" in parts or "order" in parts or page_rows
+    context = _list_context(request, with_rows=page_rows) if whole else {}
+    if "rows" in parts and uids:
+        context.update(_rows_context(request, uids))
+    return _no_store(render(request, "pods/_list_parts.html", {**context, "parts": parts}))
+
+
+def _rows_context(request: HttpRequest, uids: list[str]) -> dict:
+    """What the rows of `uids` render (no page, no counts): those that match the list's filters."""
+    now = datetime.now(UTC)
+    scope = scope_of(request)
+    filters = filters_from_query(request.GET, scope)
+    return {
+        "now": now,
+        "rows": selectors.pod_list_rows(filters=filters, uids=uids, now=now),
+        "clusters": selectors.cluster_names(scope=scope),
+    }
 
 
 def _detail_context(request: HttpRequest, uid: str) -> dict:

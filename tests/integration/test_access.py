@@ -84,6 +84,9 @@ def test_the_pod_list_and_its_counts_show_only_the_namespaces_granted(teams, cli
         assert hidden not in page.content.decode()
         fragment = client.get("/fragments/pods/")
         assert hidden not in fragment.content.decode() and name in fragment.content.decode()
+        # The live page's rows by uid are narrowed the same way: a uid out of scope renders no row.
+        rows = client.get("/fragments/pods/", {"part": "rows", "uid": [SHOP, PAY]}).content.decode()
+        assert hidden not in rows and name in rows
     page = as_user(client, teams["root"]).get("/")
     assert {row["name"] for row in page.context["rows"]} == {"api-1", "pay-1", "web-1"}
     assert sum(n for _, n in page.context["counts"]) == 3

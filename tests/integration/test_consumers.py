@@ -77,6 +77,9 @@ async def test_the_overview_gets_what_changed_after_an_ingest():
     assert pod["tone"] == "bad"
     assert pod["restarts"] == 1
     assert pod["failure_code"] == "crash-loop"
+    # The server's verdicts the page compares with the row's to tell whether it may move.
+    assert pod["stuck"] is True and pod["failed"] is False
+    assert "node" in pod
     await overview.disconnect()
 
 
@@ -104,6 +107,7 @@ async def test_the_overview_still_hears_about_the_pods_it_shows():
     await ingest("live", live_pod("uid-a", rv=2))  # running again: not stuck
     message = await overview.receive_json_from(timeout=TIMEOUT)
     assert [p["uid"] for p in message["pods"]] == ["uid-a"]
+    assert message["pods"][0]["stuck"] is False  # the page's stuck row must move: it re-reads the rows
     await overview.disconnect()
 
 

@@ -104,12 +104,16 @@ def clean_import(name: str, stream: str, lines: list[FuzzLine]):
     return clean
 
 
-@settings(
+# One kubesim per example; no shrinking (it would take too long).
+watch_examples = settings(
     max_examples=WATCH_EXAMPLES,
     deadline=None,
     suppress_health_check=list(HealthCheck),
-    phases=[Phase.explicit, Phase.generate],  # a kubesim per example: shrinking would take too long
+    phases=[Phase.explicit, Phase.generate],
 )
+
+
+@watch_examples
 @given(drawn=fuzz_lines(max_objects=40))
 def test_a_watch_of_hostile_lines_never_loses_a_good_pod(
     kubesim_cluster, transactional_db, monkeypatch, drawn
@@ -134,12 +138,7 @@ def stored_events(cluster: str, uids: set[str] | None = None) -> list[tuple]:
     return sorted(events.values_list(*EVENT_COLUMNS, "first_at", "last_at"))
 
 
-@settings(
-    max_examples=WATCH_EXAMPLES,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    phases=[Phase.explicit, Phase.generate],
-)
+@watch_examples
 @given(drawn=fuzz_lines(max_objects=40))
 def test_a_watch_of_hostile_event_lines_never_loses_a_good_event(
     kubesim_cluster, transactional_db, monkeypatch, drawn

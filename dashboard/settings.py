@@ -324,6 +324,11 @@ INITSCOPE_FLUSH_MS = env_int("INITSCOPE_FLUSH_MS", 200, minimum=1)
 # ...or as soon as the streams have been quiet this long (pods.watch.window: live latency when calm).
 INITSCOPE_FLUSH_IDLE_MS = env_int("INITSCOPE_FLUSH_IDLE_MS", 10, minimum=0)
 INITSCOPE_CAPTURE_LOGS = env_bool("INITSCOPE_CAPTURE_LOGS", True)
+# Diagnosis only (dashboard/memory.py): a worker or beat traces its allocations with tracemalloc and writes
+# snapshots to this directory every so many seconds (0: only on SIGUSR2). Empty (the default): off.
+INITSCOPE_TRACEMALLOC_DIR = env_str("INITSCOPE_TRACEMALLOC_DIR", "")
+INITSCOPE_TRACEMALLOC_FRAMES = env_int("INITSCOPE_TRACEMALLOC_FRAMES", 10, minimum=1)
+INITSCOPE_TRACEMALLOC_EVERY_SECONDS = env_int("INITSCOPE_TRACEMALLOC_EVERY_SECONDS", 300, minimum=0)
 INITSCOPE_ENSURE_WATCHERS_SECONDS = env_int("INITSCOPE_ENSURE_WATCHERS_SECONDS", 15, minimum=1)
 # A watched cluster whose streams have not heard from the API server for this long shows as stale.
 INITSCOPE_STALE_AFTER_SECONDS = env_int("INITSCOPE_STALE_AFTER_SECONDS", 120, minimum=5)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import gc
+import threading
+
+# With the thresholds below the collector never runs a full collection by itself: one every this long.
+FULL_COLLECTION_SECONDS = 60.0
+_collecting: threading.Event | None = None
 
 
 def tune_gc_for_ingest() -> None:
@@ -15,7 +20,28 @@ def tune_gc_for_ingest() -> None:
     again and again: 12% of B1's CPU time; every 500,000 it is under 1% (docs/performance.md, B1). Ingest
     makes almost no reference cycles (a few thousand per 20,000 events), so little waits for collection.
     Call once, after start-up, in a process whose main job is ingest (watchers, imports, the benchmark).
+
+    With these thresholds a full collection would need 1,000 middle ones (25 billion allocations): never.
+    A worker makes cycles all the time (the asyncio Redis connections of the live broadcasts, exceptions
+    and their tracebacks, a watch reader's stopped stream), and whatever lived past a middle collection was
+    never freed: the soak's workers grew by 100-200 MB an hour. So a full collection runs every
+    FULL_COLLECTION_SECONDS (`collect_every`); frozen objects are skipped, it takes milliseconds.
     """
+    global _collecting
     gc.collect()
     gc.freeze()
     gc.set_threshold(500_000, 50, 1000)
+    if _collecting is None:
+        _collecting = collect_every(FULL_COLLECTION_SECONDS)
+
+
+def collect_every(seconds: float) -> threading.Event:
+    """Run a full collection every `seconds` in a daemon thread, until the returned event is set."""
+    stop = threading.Event()
+
+    def collect() -> None:
+        while not stop.wait(seconds):
+            gc.collect()
+
+    threading.Thread(target=collect, name="gc-full-collections", daemon=True).start()
+    return stop

@@ -90,6 +90,10 @@ class Reader(threading.Thread):
         except Exception as exc:  # noqa: BLE001 - a reader must always report its end
             error = kube.ConnectionFailed(f"unexpected {exc!r}")
         self._put(("end", self.stream, self.generation, error))
+        # The error's traceback holds this frame: were `error` still in it, the cycle would keep this
+        # Reader, its queue and every line left in it until a full collection, which a worker runs rarely
+        # (a stopped reader fails its read at every window's end; the soak's workers grew by such queues).
+        del error
 
     def _put(self, message: Message) -> bool:
         """Queue a message, waiting while the queue is full (back-pressure on the stream); False once

@@ -3,16 +3,17 @@
     python -m tests.soak.runner --minutes 60 --seed 1
 
 kubesim churns (the `demo` workloads with their rollouts, Jobs and failures, plus a stream of short-lived
-Pods: healthy ones, crash loops, image pull failures, OOM kills, Pods deleted during init), watched by two
-Celery workers (threads pool) and a beat, with Daphne serving an overview WebSocket that a signed-in
+Pods: healthy ones, crash loops, image pull failures, OOM kills, Pods deleted during init), watched by
+two Celery workers (threads pool) and a beat, with Daphne serving an overview WebSocket that a signed-in
 client keeps open. On a schedule scaled to the duration it injects: kill -9 of a random worker (then
-restarts it), Redis restarts (a private `redis-server` killed and started again), PostgreSQL restarts (a
-private cluster, `initdb` + `pg_ctl`, stopped `-m immediate` and started again; without the binaries,
-`pg_terminate_backend` of the soak database's own connections) and kubesim faults (closed watches, 410 in
-the stream and as HTTP, 5xx bursts, stalled watches). It samples the RSS of every process, the row count
-of every table and the Redis keys. At the end it stops the churn (kubesim's clock stops), lets the
-watchers settle, compares the stored timelines with kubesim's ground truth (`tests.services`), and prints
-one table (also written as JSON to var/soak/<timestamp>.json). Exit status 1 when an invariant fails.
+restarts it; in the first half of the churn), Redis restarts (a private `redis-server` killed and started
+again), PostgreSQL restarts (a private cluster, `initdb` + `pg_ctl`, stopped `-m immediate` and started
+again; without the binaries, `pg_terminate_backend` of the soak database's own connections) and kubesim
+faults (closed watches, 410 in the stream and as HTTP, 5xx bursts, stalled watches). It samples the RSS
+of every process, the row count of every table and the Redis keys. At the end it stops the churn
+(kubesim's clock stops), lets the watchers settle, compares the stored timelines with kubesim's ground
+truth (`tests.services`), and prints one table (also written as JSON to var/soak/<timestamp>.json). Exit
+status 1 when an invariant fails.
 
 Invariants: no attempt lost, duplicated or phantom; placeholders (attempts only counted) only for attempts
 that happened and whose details are not stored; an attempt whose end fell in a gap no watcher could see
@@ -33,6 +34,7 @@ import json
 import logging
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -298,6 +300,16 @@ def soak_scenario(seed: int, every: float, stopped: threading.Event):
     return scenario
 
 
+def product_env(kubeconfig: str) -> dict[str, str]:
+    """The environment of the soak's workers, beat and Daphne: as in production, DEBUG off (with it on,
+    Django keeps the last 9,000 queries of each thread's connection: megabytes a worker's RSS shows as
+    growth for its first quarter of an hour), with the run's SECRET_KEY (the runner signs the socket in)."""
+    from tests.services import worker_env
+
+    return worker_env({"KUBECONFIG": kubeconfig, "INITSCOPE_CLUSTERS": CLUSTER, "DEBUG": "0",
+                       "SECRET_KEY": os.environ["SECRET_KEY"]})  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------- socket
 
 
@@ -511,15 +523,27 @@ class Plan:
         )
 
     def schedule(self) -> list[tuple[float, str]]:
-        """(seconds into the churn, what) for every injection: spread evenly, in a seeded random order,
-        between the first 10 % and the last 15 % of the churn (so the end is calm)."""
-        what = ["kill"] * self.kills + ["redis"] * self.redis_restarts + ["postgres"] * self.postgres_restarts
-        what += [f"fault:{f}" for f in self.faults]
+        """(seconds into the churn, what) for every injection, in time order. Restarts of Redis and
+        PostgreSQL and kubesim's faults are spread evenly, in a seeded random order, between the first 10 %
+        and the last 15 % of the churn (so the end is calm). The kills of workers fall at random moments of
+        the first half (10-45 %): each worker's RSS is judged over the last half, and a worker killed later
+        would be judged on its warm-up (15-20 minutes) alone."""
         rng = random.Random(self.seed * 7919)
-        rng.shuffle(what)
-        start, end = 0.1 * self.churn_seconds, 0.85 * self.churn_seconds
-        step = (end - start) / len(what)
-        return [(start + i * step + rng.uniform(0, step / 3), w) for i, w in enumerate(what)]
+        others = ["redis"] * self.redis_restarts + ["postgres"] * self.postgres_restarts
+        others += [f"fault:{f}" for f in self.faults]
+        rng.shuffle(others)
+        spread = self._spread(others, 0.1, 0.85, rng) + self._spread(["kill"] * self.kills, 0.1, 0.45, rng)
+        return sorted(spread)
+
+    def _spread(
+        self, what: list[str], start: float, end: float, rng: random.Random
+    ) -> list[tuple[float, str]]:
+        """`what` one after the other between `start` and `end` (shares of the churn), each at a random
+        moment of the first third of its slot."""
+        if not what:
+            return []
+        first, step = start * self.churn_seconds, (end - start) * self.churn_seconds / len(what)
+        return [(first + i * step + rng.uniform(0, step / 3), w) for i, w in enumerate(what)]
 
 
 class Soak:
@@ -560,7 +584,9 @@ class Soak:
         os.environ.update(
             {
                 "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-                "DEBUG": "1",
+                # as in production (`product_env`); the runner's own Django signs the socket's session
+                "DEBUG": "0",
+                "SECRET_KEY": secrets.token_urlsafe(40),
                 "DATABASE_URL": self.pg.url,
                 "REDIS_URL": self.redis.url,
                 "DATABASE_CONN_MAX_AGE": "0",
@@ -584,9 +610,9 @@ class Soak:
         self.clock_thread = threading.Thread(target=self._drive_clock, name="kubesim-clock", daemon=True)
         self.clock_thread.start()
 
-        from tests.services import WorkerProcess, beat_args, worker_args, worker_env
+        from tests.services import WorkerProcess, beat_args, worker_args
 
-        env = worker_env({"KUBECONFIG": self.sim.kubeconfig_path, "INITSCOPE_CLUSTERS": CLUSTER})
+        env = product_env(self.sim.kubeconfig_path)
         state = self.workdir / "celery"
         state.mkdir()
         for name in ("worker-1", "worker-2"):

@@ -3,8 +3,11 @@ their seams: no services needed."""
 
 from __future__ import annotations
 
+import gc
 import queue
+import threading
 import time
+import weakref
 from collections.abc import Iterator
 
 import orjson
@@ -12,7 +15,7 @@ import pytest
 
 from pods import watch
 from pods.ingest import IngestResult, pipeline
-from pods.kube import ApiError, ConnectionFailed, parse_namespaces, split_lines
+from pods.kube import ApiError, ConnectionFailed, WatchStream, parse_namespaces, split_lines
 from pods.models import Cluster
 from pods.watch import batch, listing, state
 
@@ -415,6 +418,44 @@ def test_a_reader_stopped_before_its_watch_opened_closes_it_at_once():
     reader.kube = type("K", (), {"watch": staticmethod(watch_after_stop)})()
     reader.run()  # returns at once instead of blocking on the stream
     assert stream.closed
+
+
+class BreakingResponse:
+    """urllib3's side of a watch: a line, then the read fails once `close()` shut the socket."""
+
+    def __init__(self) -> None:
+        self.closed = threading.Event()
+
+    def stream(self, amt: int, decode_content: bool = True) -> Iterator[bytes]:
+        yield b'{"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "7"}}}\n'
+        self.closed.wait(10)
+        raise OSError("socket closed")
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+def test_a_stopped_reader_lets_go_of_its_window_queue_without_the_garbage_collector():
+    """A reader stopped at a window's end fails its read (ConnectionFailed). Its error's traceback holds the
+    reader's frame; the frame must not hold the error back, or the cycle keeps the Reader, the window's
+    queue and every line left in it until a full collection, which a worker runs rarely (the soak's
+    workers grew by the queues they kept)."""
+    w = make_watch(FakeKube())
+    lines: queue.Queue = queue.Queue()
+    kept = weakref.ref(lines)
+    reader = watch.Reader(w, w.state[PODS], 5, lines)
+    reader.kube = type("K", (), {"watch": staticmethod(lambda *a, **kw: WatchStream(BreakingResponse()))})()
+    gc.disable()
+    try:
+        reader.start()
+        assert [lines.get(timeout=10)[0] for _ in range(2)] == ["open", "line"]
+        reader.stop()
+        reader.join(10)
+        assert not reader.is_alive()
+        del reader, lines
+        assert kept() is None, "the queue outlived its reader: held by a reference cycle"
+    finally:
+        gc.enable()
 
 
 def test_a_lost_lock_stops_a_list_before_it_reconciles_or_saves(monkeypatch):

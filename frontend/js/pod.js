@@ -2,10 +2,11 @@
 // demand (logs.js). Live: a change message for this Pod patches the header at once (STATUS, its tone and
 // the phase, from the message: pod-live.js), then the server-rendered fragment of the page is fetched and
 // swapped in (also on every reconnect), keeping the zoom, the waterfall's current bar, the open sections
-// and the focus.
+// (the attempts of each open container written out: `?open=`) and the focus. A container's attempts that
+// the page leaves out are fetched when opened (pod-live.js).
 import { coalesce, connectLive, dataIsCurrent, fetchFragment, startFreshness } from "./live.js";
 import { bindLogs } from "./logs.js";
-import { patchPod, summaryFor } from "./pod-live.js";
+import { bindAttempts, loadOpenAttempts, patchPod, summaryFor, withOpenAttempts } from "./pod-live.js";
 import { localizeTimes } from "./time.js";
 import { Waterfall } from "./waterfall.js";
 
@@ -20,6 +21,7 @@ function setUp(live) {
   localizeTimes(live);
   const root = live.querySelector("#waterfall");
   waterfall = root ? new Waterfall(root).init() : null;
+  loadOpenAttempts(live); // left out of a fragment that came while they were being opened
 }
 
 /** Swap in the server's current fragment of the page, keeping zoom, open sections and focus. */
@@ -28,7 +30,7 @@ async function reload(url) {
   arrived = waiting;
   let fresh;
   try {
-    fresh = await fetchFragment(url);
+    fresh = await fetchFragment(withOpenAttempts(url, document.getElementById("pod-live")));
   } finally {
     if (arrived === waiting) arrived = null;
   }
@@ -89,5 +91,6 @@ const live = document.getElementById("pod-live");
 if (live) setUp(live);
 if (page) {
   bindLogs(page);
+  bindAttempts(page);
   if (page.dataset.watched === "1") startLive(page, freshness);
 }

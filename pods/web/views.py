@@ -20,7 +20,7 @@ from access.scope import Scope
 from pods import selectors
 from pods.kube.workloads import with_live_workload
 from pods.live.subscriptions import MAX_UIDS
-from pods.web.waterfall import waterfall_layout
+from pods.web.waterfall import Layout, waterfall_layout
 
 PAGE_SIZE = 50
 # `?size=N` shows up to this many Pods a page: the most a live overview socket may subscribe to.
@@ -194,6 +194,7 @@ def _detail_context(request: HttpRequest, uid: str) -> dict:
         "now": now,
         "doc": document,
         "layout": layout,
+        "open_attempts": _open_attempts(layout, document, request.GET.getlist("open")),
         "watched": pod.cluster.watched,
         "freshness": freshness,
         "logs_allowed": scope.allows_logs(pod.cluster.name, pod.namespace),
@@ -210,8 +211,37 @@ def pod_detail(request: HttpRequest, uid: str) -> HttpResponse:
 @require_GET
 def pod_detail_fragment(request: HttpRequest, uid: str) -> HttpResponse:
     """The live part of the Pod page (header, diagnosis, waterfall, tables) as an HTML fragment: pod.js
-    swaps it in when this Pod changes and on resynchronisation."""
-    return _no_store(render(request, "pods/_pod_live.html", _detail_context(request, uid)))
+    swaps it in when this Pod changes and on resynchronisation, with `?open=LANE...` the lanes whose
+    attempts the reader has open (written out like the ones open at first). `?part=attempts&lane=LANE`
+    renders one container's attempts table alone: pod.js fetches it when a lane's attempts, left out of
+    the page, are opened. 404 for a lane the Pod does not have."""
+    context = _detail_context(request, uid)
+    if request.GET.get("part") == "attempts":
+        wanted = (request.GET.get("lane") or "")[:MAX_PARAM]
+        lane = next((ln for ln in context["layout"].lanes if ln.container and ln.id == wanted), None)
+        if lane is None:
+            raise Http404("This Pod has no such container.")
+        return _no_store(render(request, "pods/_attempts_table.html", {**context, "lane": lane}))
+    return _no_store(render(request, "pods/_pod_live.html", context))
+
+
+# A container's attempts are written into the Pod page when they are few (its <details> open) or when it is
+# the one the diagnosis names; the others' tables (hundreds of rows each, most of a 20 x 50 Pod's page) are
+# fetched when opened (`?part=attempts`).
+ATTEMPTS_SHOWN_OPEN = 12
+
+
+def _open_attempts(layout: Layout, document: dict, requested: list[str]) -> set[str]:
+    """The ids of the lanes whose attempts the page shows open and written out: few attempts, the
+    diagnosis's container, or `requested` (the ones the reader has open, on a live update)."""
+    named = (document.get("diagnosis") or {}).get("container")
+    asked = set(requested[: len(layout.lanes)])
+    return {
+        lane.id
+        for lane in layout.lanes
+        if lane.container
+        and (len(lane.attempts) < ATTEMPTS_SHOWN_OPEN or lane.name == named or lane.id in asked)
+    }
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:

@@ -108,6 +108,12 @@ def test_a_pod_out_of_scope_is_not_found_on_its_page(teams, client):
     assert client.get(f"/pods/{SHOP}/").status_code == 200
     assert client.get(f"/pods/{PAY}/").status_code == 404
     assert client.get(f"/pods/{PAY}/fragment/").status_code == 404
+    attempts = {"part": "attempts", "lane": "lane-c0"}  # a container's attempts, fetched when opened
+    assert client.get(f"/pods/{SHOP}/fragment/", attempts).status_code == 200
+    assert client.get(f"/pods/{PAY}/fragment/", attempts).status_code == 404
+    client.logout()
+    assert client.get(f"/pods/{SHOP}/fragment/", attempts)["Location"].startswith("/login/")
+    as_user(client, teams["alice"])
     assert client.get(f"/pods/{PAY}/", {"cluster": "prod"}).status_code == 404
     as_user(client, teams["bob"])
     assert client.get(f"/pods/{PAY}/").status_code == 200

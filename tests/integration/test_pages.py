@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -182,6 +183,49 @@ def test_the_waterfall_is_one_tab_stop_with_the_servers_tick_steps(logged_in_cli
     assert 'data-tick-steps="0.1 0.2 0.5 1 2 5 10 15 30 60 120 ' in content
 
 
+def many_attempts(uid: str, name: str, *, message: str = "connection refused") -> list[dict]:
+    """Two init containers that each fail 12 times (exit 1, ending with `message`), then exit 0: no
+    diagnosis, 13 attempts a container (bench/b5.py's Pod, smaller)."""
+    from bench.b5 import pod_objects
+
+    objects = json.dumps(rebased(pod_objects(uid, name, 2, 13), T0))
+    return json.loads(objects.replace("connection refused", json.dumps(message)[1:-1]))
+
+
+def test_a_containers_many_attempts_are_fetched_when_opened(logged_in_client):
+    ingest(many_attempts("uid-many", "batch-many"))
+    page = logged_in_client.get(detail_url("uid-many")).content.decode()
+    assert len(ATTEMPT_BAR.findall(page)) == 27  # every bar is drawn (26 init attempts, the app's)
+    fragment = reverse("pods:detail-fragment", args=["uid-many"])
+    for lane in ("lane-c0", "lane-c1"):
+        (details,) = re.findall(rf'<details class="attempts" id="attempts-{lane}"[^>]*>', page)
+        assert "open" not in details  # closed, and its rows left out: a link to them instead
+        url = f"{fragment}?cluster=t&amp;part=attempts&amp;lane={lane}"
+        assert f'data-attempts-url="{url}"' in page and f'href="{url}"' in page
+    assert re.findall(r'<tr id="row-(c\d)-', page) == ["c2"]  # the app ran once: its row is written
+    table = logged_in_client.get(fragment, {"part": "attempts", "lane": "lane-c1"})
+    assert table.status_code == 200 and table["Cache-Control"] == "no-store"
+    rows = re.findall(r'<tr id="row-([^"]+)"', table.content.decode())
+    assert rows == [f"c1-g0-a{n}" for n in reversed(range(13))]  # newest first
+    body = '<div class="attempts-body" data-attempts-lane="lane-c1">'
+    assert table.content.decode().lstrip().startswith(body)
+    for lane in ("lane-c7", "lane-scheduling", ""):
+        assert logged_in_client.get(fragment, {"part": "attempts", "lane": lane}).status_code == 404
+    # a live update asks for the lanes the reader has open: those are written out, open
+    live = logged_in_client.get(fragment, {"cluster": "t", "open": ["lane-c1", "lane-c9"]}).content.decode()
+    assert re.search(r'<details class="attempts" id="attempts-lane-c1" data-lane="lane-c1" open>', live)
+    assert re.search(r'<details class="attempts" id="attempts-lane-c0" data-lane="lane-c0">', live)
+    assert re.findall(r'<tr id="row-(c\d)-g0-a0"', live) == ["c1", "c2"]
+
+
+def test_few_attempts_and_the_diagnosed_containers_are_written_out(logged_in_client):
+    ingest(crash_loop("uid-few", "api-7d9f5c-few"))
+    page = logged_in_client.get(detail_url("uid-few")).content.decode()
+    for lane in ("lane-c0", "lane-c1"):  # db ran once; migrate crash-loops (the diagnosis names it)
+        assert re.search(rf'<details class="attempts" id="attempts-{lane}" data-lane="{lane}" open>', page)
+    assert "data-attempts-url" not in page and 'id="row-c1-g0-a3"' in page
+
+
 def test_a_deleted_pod_still_shows_its_history(logged_in_client):
     ingest(crash_loop("uid-gone", "api-7d9f5c-old"), deleted=True)
     content = logged_in_client.get(detail_url("uid-gone")).content.decode()
@@ -208,3 +252,9 @@ def test_cluster_strings_are_escaped_everywhere(logged_in_client):
         assert XSS_SCRIPT not in content and XSS_IMG not in content, url
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content, url
         assert "&lt;img src=x onerror=alert(1)&gt;" in content, url
+    ingest(many_attempts("uid-evil-many", "batch-evil", message=evil))
+    table = logged_in_client.get(
+        reverse("pods:detail-fragment", args=["uid-evil-many"]), {"part": "attempts", "lane": "lane-c0"}
+    ).content.decode()
+    assert XSS_SCRIPT not in table and XSS_IMG not in table
+    assert table.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 12  # each failed attempt's message

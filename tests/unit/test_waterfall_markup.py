@@ -86,3 +86,29 @@ def test_the_page_writes_the_details_as_json_that_cannot_close_its_script():
     assert html.count("</script>") == 1 and "<script>" not in html
     body = html.removeprefix('<script id="p0-wf-details" type="application/json">').removesuffix("</script>")
     assert evil in json.loads(body)["p0-c0-g0-a0"]
+
+
+def test_the_labels_beside_the_bars_are_escaped_text_at_percentage_x():
+    layout = waterfall_layout(crash_looping(), now=NOW, width=1000)
+    labelled = [(lane, s) for lane in layout.lanes for s in lane.segments if s.label]
+    assert labelled
+    labelled[0][1].label = "<b>Err&</b>"  # a waiting reason is the cluster's words
+    html = markup.notes(layout)
+    assert html.count("<text ") == len(labelled)
+    for lane, s in labelled:
+        text = s.label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        assert (
+            f'<text class="wf-note wf-note--{s.kind}" x="{s.mid / 10:.3f}%" y="{lane.text_y}"'
+            f' data-x="{s.mid}" data-w="{s.w}">{text}</text>'
+        ) in html
+    assert "<b>" not in html
+
+
+def test_a_time_is_formatted_once_a_layout_and_as_format_utc_does():
+    from pods.timeline.times import format_utc
+
+    layout = waterfall_layout(crash_looping(), now=NOW)
+    lane = next(lane for lane in layout.lanes if lane.name == "migrate")
+    first, gap = lane.segments[0], next(s for s in lane.segments if s.kind == "backoff")
+    assert f"finished {format_utc(first.end)}" in first.title
+    assert gap.title.split("\n")[1] == f"{format_utc(gap.start)} → {format_utc(gap.end)}"

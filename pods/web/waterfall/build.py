@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pods.timeline import TERMINAL_PHASES
-from pods.timeline.times import format_duration, format_utc, parse_time
+from pods.timeline.times import format_duration, parse_time
 from pods.web.waterfall.axis import Axis, axis_bounds, nice_ticks
 from pods.web.waterfall.lanes import ContainerLane, Context
 from pods.web.waterfall.model import (
@@ -52,9 +52,9 @@ def _schedule_lane(document: dict, ctx: Context) -> Lane:
     # never the colour of a failed or killed attempt: scheduling is a wait, not an outcome
     cls = "done" if scheduled else ("unschedulable" if unschedulable else "pending")
     if scheduled:
-        title = f"scheduled in {format_duration(seconds)}\n{format_utc(created)} → {format_utc(scheduled)}"
+        title = f"scheduled in {format_duration(seconds)}\n{ctx.utc(created)} → {ctx.utc(scheduled)}"
     else:
-        title = f"not scheduled after {format_duration(seconds)}\ncreated {format_utc(created)}"
+        title = f"not scheduled after {format_duration(seconds)}\ncreated {ctx.utc(created)}"
     if document.get("node"):
         title += f"\nnode {document['node']}"
     x, w = ctx.axis.span(created, end)
@@ -83,8 +83,8 @@ def _pod_segment(
 ) -> Segment:
     seconds = max((end - start).total_seconds(), 0.0)
     span = format_duration(seconds) + ("…" if still else "")
-    title = f"{what}{f' ({reason})' if reason else ''} {span}\n{format_utc(start)} → " + (
-        "now" if still else format_utc(end)
+    title = f"{what}{f' ({reason})' if reason else ''} {span}\n{ctx.utc(start)} → " + (
+        "now" if still else ctx.utc(end)
     )
     if message:
         title += "\n" + message[:400]

@@ -7,7 +7,7 @@ Linear in the number of attempts: one pass per container, no pairwise comparison
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pods.timeline.times import format_duration, format_utc, parse_time
@@ -114,8 +114,8 @@ class ContainerLane:
             return
         live = still and self.ctx.live
         span_text = format_duration(seconds) + ("…" if live else "")
-        title = f"{self.name} · waiting: {reason} for {span_text}\n{format_utc(start)} → " + (
-            "now" if live else format_utc(end)
+        title = f"{self.name} · waiting: {reason} for {span_text}\n{self.ctx.utc(start)} → " + (
+            "now" if live else self.ctx.utc(end)
         )
         message = (span.get("message") or "").strip()
         if message:
@@ -167,7 +167,7 @@ class ContainerLane:
         title = (
             f"{self.name} · image pull {format_duration(seconds)}"
             + (f" ({size / 1e6:.1f} MB)" if size else "")
-            + f"\n{image}\n{format_utc(pull_start)} → {format_utc(finished)}"
+            + f"\n{image}\n{self.ctx.utc(pull_start)} → {self.ctx.utc(finished)}"
         )
         self._add("pull", "pull", "pull", pull_start, finished, seconds=seconds, title=title)
 
@@ -178,7 +178,7 @@ class ContainerLane:
         seconds = max((end - started).total_seconds(), 0.0)
         doing = "image pull failing" if failing else "pulling image"
         image = pull.get("image") or self.c.get("image") or ""
-        title = f"{self.name} · {doing} since {format_utc(started)}\n{image}"
+        title = f"{self.name} · {doing} since {self.ctx.utc(started)}\n{image}"
         if pull.get("last_error"):
             title += f"\n{pull['last_error']}"
         seg = self._add("pull", cls, "pull", started, end, seconds=seconds, title=title)
@@ -255,7 +255,7 @@ class ContainerLane:
     def _bar(self, row: AttemptRow, floor: datetime | None) -> None:
         end = row.finished_at or self.ctx.open_end
         aria = f"{self.name} attempt {row.number}: {outcome_text(row)}, {format_duration(row.seconds)}"
-        title = attempt_title(self.name, row)
+        title = attempt_title(self.name, row, utc=self.ctx.utc)
         start = row.started_at
         if start is None:
             # Start unknown: the bar spans from the last known moment before it (the previous attempt's
@@ -303,15 +303,15 @@ class ContainerLane:
             return
         waiting = next_start is None
         label = f"back-off {format_duration(seconds)}" + ("…" if waiting else "")
-        title = f"{self.name} · {label}\n{format_utc(prev.finished_at)} → " + (
-            "now (waiting to restart)" if waiting else format_utc(end)
+        title = f"{self.name} · {label}\n{self.ctx.utc(prev.finished_at)} → " + (
+            "now (waiting to restart)" if waiting else self.ctx.utc(end)
         )
         if waiting and self.c.get("back_off"):
             # the delay the kubelet states (its settings decide it: KEP-4603/5593), never a default
             title += f"\nthe kubelet's back-off: {self.c['back_off']}"
             next_at = parse_time(self.c.get("next_attempt_at"))
             if next_at is not None:
-                title += f", next attempt from {format_utc(next_at)}"
+                title += f", next attempt from {self.ctx.utc(next_at)}"
         cls = "open" if waiting else "gap"
         ident = f"{prev.id}-backoff"
         seg = self._add(
@@ -339,7 +339,7 @@ class ContainerLane:
         numbers = f"#{first}" if first == last else f"#{first}–#{last}"
         count = sum(row.count for row in rows)
         text = f"{count} attempt{'s' if count > 1 else ''} ({numbers}): happened, details unknown"
-        title = f"{self.name} · {text}\nsomewhere between {format_utc(lo)} and {format_utc(hi)}"
+        title = f"{self.name} · {text}\nsomewhere between {self.ctx.utc(lo)} and {self.ctx.utc(hi)}"
         ident = f"{rows[0].id}-unknown"
         seg = self._add("unknown", "unknown", ident, lo, hi, seconds=None, title=title, minimum=MIN_UNKNOWN)
         seg.start = seg.end = None  # the window is a bound, not the attempts' times
@@ -411,6 +411,16 @@ class Context:
     scheduled: datetime | None
     diagnosis: dict | None
     skew: int = 0
+    formatted: dict[datetime | None, str] = field(default_factory=dict)  # `utc`'s, by time
+
+    def utc(self, t: datetime | None) -> str:
+        """`format_utc(t)`, each time formatted once a layout: an attempt's finish is also its back-off's
+        start, the next attempt's start its end (strftime was a fifth of the layout of 1,000 attempts)."""
+        try:
+            return self.formatted[t]
+        except KeyError:
+            text = self.formatted[t] = format_utc(t)
+            return text
 
     @property
     def open_end(self) -> datetime:

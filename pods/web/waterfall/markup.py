@@ -91,6 +91,23 @@ def lanes(layout: Layout, prefix: str = "") -> str:
     return "".join(parts)
 
 
+def percent(x: float, width: float) -> str:
+    """`x` of `width` as an SVG percentage length (`12.345%`): where text sits in the outer `<svg>`."""
+    return f"{x / width * 100:.3f}%"
+
+
+def notes(layout: Layout) -> str:
+    """The short labels drawn beside the bars wide enough for them (`Segment.label`), at percentage x in
+    the outer `<svg>` (so they never stretch; pod.js re-places them on zoom from `data-x`)."""
+    return "".join(
+        f'<text class="wf-note wf-note--{escape(s.kind)}" x="{percent(s.mid, layout.width)}"'
+        f' y="{lane.text_y}" data-x="{s.mid}" data-w="{s.w}">{escape(s.label, quote=False)}</text>'
+        for lane in layout.lanes
+        for s in lane.segments
+        if s.label
+    )
+
+
 def details(layout: Layout, prefix: str = "") -> dict[str, str]:
     """Each bar's details (its tooltip and the line under the chart), by the bar's id."""
     return {prefix + seg.id: seg.title for lane in layout.lanes for seg in lane.segments}

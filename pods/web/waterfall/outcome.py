@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from pods.timeline import TERMINAL_PHASES
 from pods.timeline.times import format_duration, format_utc
 from pods.web.waterfall.model import AttemptRow
@@ -44,7 +47,9 @@ def attempt_outcome(
     return "failed"
 
 
-def attempt_title(name: str, row: AttemptRow) -> str:
+def attempt_title(name: str, row: AttemptRow, *, utc: Callable[[datetime | None], str] = format_utc) -> str:
+    """The attempt's details in words (its tooltip); `utc` formats its times (`format_utc`, or a layout's
+    memo of it)."""
     which = (
         f"attempt {row.number}"
         if row.count == 1
@@ -55,10 +60,10 @@ def attempt_title(name: str, row: AttemptRow) -> str:
         lines.append("happened, details unknown (the API never showed this attempt)")
         return "\n".join(lines)
     lines.append(outcome_text(row))
-    started = format_utc(row.started_at) or "unknown (the runtime reported no start time)"
+    started = utc(row.started_at) or "unknown (the runtime reported no start time)"
     lines.append(f"started  {started}")
     if row.finished_at:
-        lines.append(f"finished {format_utc(row.finished_at)}")
+        lines.append(f"finished {utc(row.finished_at)}")
     if row.seconds is None:
         lines.append("duration unknown")
     else:

@@ -5,14 +5,16 @@
 // verdict changed) re-reads the page's order (its uids); a new STATUS re-reads the counts. Those reads are
 // coalesced (one in flight, one pending, at most one per REFRESH_GAP_MS) into one request for the parts
 // needed (`?part=head`, `?part=order`, `?part=rows&uid=`), and the rows are morphed by Pod uid: a row
-// shown, or that the server renders as before, stays the same element. Every row is rendered again on
-// resynchronisation and every PERIODIC_REFRESH_MS. Everything from a message is written with textContent (the
+// shown, or that the server renders as before, stays the same element. On resynchronisation and every
+// PERIODIC_CHECK_MS the page checks every row against the server's (`?part=digests`: the order and a
+// digest of what each row is rendered from) and reads again only the rows that differ or are missing,
+// so it converges after a missed message without reading every row. Everything from a message is written with textContent (the
 // status colour is the server's `tone`); fragments come from the server, autoescaped.
 import { coalesce, connectLive, fetchFragment, patchStatus } from "./live.js";
 import { localizeTimes } from "./time.js";
 
 const REFRESH_GAP_MS = 500;
-const PERIODIC_REFRESH_MS = 30000; // Pods become stuck by time alone, without any change message
+const PERIODIC_CHECK_MS = 30000; // Pods become stuck by time alone, without any change message
 const FLASH_MS = 1200;
 // The most rows one request re-renders by uid (its query string stays short); the rest wait for the next.
 export const MAX_ROW_UIDS = 100;
@@ -71,17 +73,31 @@ function patchSince(cell, pod) {
   cell.replaceChildren(span);
 }
 
+// Above this many rows highlighted a second, the highlight stops fading (the table's data-busy): a fading
+// background is repainted at every frame on the main thread, for every row highlighted.
+export const BUSY_ROWS_PER_SECOND = 20;
+const flashed = { second: 0, rows: 0 };
+
 /** Highlight `rows` (FLASH_MS). Only classes are written: no layout is read (a layout forced per row, or
  * one a frame, costs a layout of the whole table each). A row still highlighted keeps its highlight; the
  * class is removed by row id, so a row the server re-rendered meanwhile (it carries the class over) loses
- * it too. */
-export function flash(rows) {
+ * it too. The table is marked busy (`data-busy`) while more than BUSY_ROWS_PER_SECOND rows are
+ * highlighted in a second, until a second with fewer. */
+export function flash(rows, now = performance.now()) {
   const ids = [];
   for (const row of rows) {
     if (row.classList.contains("is-changed")) continue;
     row.classList.add("is-changed");
     ids.push(row.id);
   }
+  const second = Math.floor(now / 1000);
+  if (second !== flashed.second) {
+    const table = document.getElementById("pods");
+    const busy = second === flashed.second + 1 && flashed.rows > BUSY_ROWS_PER_SECOND;
+    if (table && table.hasAttribute("data-busy") !== busy) table.toggleAttribute("data-busy", busy);
+    Object.assign(flashed, { second, rows: 0 });
+  }
+  flashed.rows += ids.length;
   if (!ids.length) return;
   setTimeout(() => {
     for (const id of ids) document.getElementById(id)?.classList.remove("is-changed");
@@ -100,9 +116,8 @@ function remember(rows) {
 
 /** Put `fresh` (the page's rows in order: the server's, or rows shown) into `tbody`, keyed by row id
  * (pod-<uid>): a row shown or rendered as before stays the same element, others are replaced, moved or
- * removed; one pass of writes and no layout read. A row listed twice is placed once (the server reads the
- * list's ranks one after the other: a Pod whose rank changed meanwhile can be in two), and every other
- * element of `tbody` leaves. */
+ * removed; one pass of writes and no layout read. A row listed twice is placed once (a page is read as of
+ * one snapshot, but rows of two reads meet here), and every other element of `tbody` leaves. */
 export function morphRows(tbody, fresh) {
   const current = new Map();
   for (const row of tbody.children) if (!current.has(row.id)) current.set(row.id, row);
@@ -180,10 +195,18 @@ export class LiveList {
     return [...(this.root?.querySelectorAll("tr[data-uid]") || [])].map((row) => row.dataset.uid);
   }
 
-  /** Re-read every row (the server's rendering of each) in order, and the counts: resynchronising, the
-   * periodic read (Pods become stuck, and their diagnosis changes, by time alone), freshness. */
+  /** Re-read every row (the server's rendering of each) in order, and the counts: when more rows differ
+   * from the server's than one request of rows by uid takes. */
   refresh() {
     this.want.all = true;
+    this.sync();
+  }
+
+  /** Check every row against the server's (`?part=digests`) and the counts; the rows that differ or are
+   * missing are read next: resynchronising, the periodic check (Pods become stuck, and their diagnosis
+   * changes, by time alone; a message may have been missed). */
+  check() {
+    this.want.check = true;
     this.sync();
   }
 
@@ -205,13 +228,13 @@ export class LiveList {
       path: "/ws/pods/",
       onHello: () => {
         this.subscribe();
-        this.refresh(); // resynchronise: changes may have happened while we were not connected
+        this.check(); // resynchronise: changes may have happened while we were not connected
       },
       onMessage: (message) => {
         if (message.type === "pods.changed") this.receive(message.pods || []);
       },
     });
-    this.periodic = setInterval(() => this.refresh(), PERIODIC_REFRESH_MS);
+    this.periodic = setInterval(() => this.check(), PERIODIC_CHECK_MS);
     return this.socket;
   }
 
@@ -246,18 +269,20 @@ export class LiveList {
   }
 
   /** One request for the parts wanted: every row (`part=head&part=rows`), or the counts (`part=head`),
-   * the page's order (`part=order`: its uids) and the rows of some uids (`part=rows&uid=...`). */
+   * the page's order (`part=order`: its uids; `part=digests`: with each row's digest) and the rows of
+   * some uids (`part=rows&uid=...`). */
   async fetchParts() {
     const want = this.want;
     this.want = wanted();
     const tbody = this.root?.querySelector("#pod-rows");
     if (!tbody) return this.reload(); // no rows shown (an empty list): the whole live part
     const params = new URLSearchParams(location.search);
-    if (want.all || want.order || want.head) params.append("part", "head");
+    if (want.all || want.check || want.order || want.head) params.append("part", "head");
     let uids = [];
     if (want.all) params.append("part", "rows");
     else {
-      if (want.order) params.append("part", "order");
+      if (want.check) params.append("part", "digests");
+      else if (want.order) params.append("part", "order");
       if (want.uids.size) {
         uids = [...want.uids];
         for (const uid of uids.splice(MAX_ROW_UIDS)) this.want.uids.add(uid); // the next request's
@@ -282,6 +307,7 @@ export class LiveList {
     const rows = rowsPart ? remember([...rowsPart.children]) : [];
     const orderPart = fresh.querySelector("#pod-order");
     const order = orderPart ? orderPart.dataset.uids.split(" ").filter(Boolean) : null;
+    const digests = orderPart?.dataset.digests?.split(" ") ?? null;
     if ((want.all && !rows.length) || (order && !order.length)) return this.reload(); // the list is empty
     localizeTimes(fresh);
     // The fragment may have been rendered before those changes: they are patched in again, so a row never
@@ -296,7 +322,7 @@ export class LiveList {
       if (part) root.querySelector(`#${id}`)?.replaceWith(part);
     }
     if (want.all) morphRows(shown, rows);
-    else if (order) this.placeInOrder(shown, order, rows);
+    else if (order) this.placeInOrder(shown, order, rows, digests);
     else if (rowsPart) {
       const found = replaceRows(shown, rows);
       if (uids.some((uid) => !found.has(`pod-${uid}`))) {
@@ -309,21 +335,30 @@ export class LiveList {
   }
 
   /** Put the rows in the server's `order` (uids): fresh rows of `rows`, else the rows shown; a uid with
-   * neither (a Pod new to the page) is asked for, with the order again, by the next request. */
-  placeInOrder(tbody, order, rows) {
+   * neither (a Pod new to the page) is asked for, with the order again, by the next request. With the
+   * server's `digests` (one per uid of `order`), a row shown whose digest differs stays where the order
+   * puts it and is read again by the next request; when more differ than a request takes, every row is. */
+  placeInOrder(tbody, order, rows, digests = null) {
     const fresh = new Map(rows.map((row) => [row.dataset.uid, row]));
     const placed = [];
-    for (const uid of order) {
+    let missing = false;
+    const stale = [];
+    order.forEach((uid, i) => {
       const shown = document.getElementById(`pod-${uid}`);
       const row = fresh.get(uid) || (shown?.parentNode === tbody ? shown : null);
-      if (row) placed.push(row);
-      else this.want.uids.add(uid);
-    }
+      if (!row) {
+        missing = true;
+        stale.push(uid);
+        return;
+      }
+      placed.push(row);
+      if (digests && row === shown && row.dataset.digest !== digests[i]) stale.push(uid);
+    });
     morphRows(tbody, placed);
-    if (this.want.uids.size) {
-      this.want.order = true;
-      this.sync();
-    }
+    if (stale.length > MAX_ROW_UIDS) return this.refresh();
+    for (const uid of stale) this.want.uids.add(uid);
+    if (missing) this.want.order = true;
+    if (stale.length) this.sync();
   }
 
   /** Swap in the whole live part (counts, rows, pager): when the list turns empty or stops being empty. */
@@ -352,5 +387,5 @@ export class LiveList {
 }
 
 function wanted() {
-  return { all: false, order: false, head: false, uids: new Set() };
+  return { all: false, check: false, order: false, head: false, uids: new Set() };
 }

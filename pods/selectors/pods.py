@@ -10,13 +10,14 @@ recording; a list row shows the verdict its list was sorted by.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import overload
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
@@ -250,21 +251,39 @@ def pod_list_page(
     stuck first, with the counts the list shows beside it; `with_rows=False`: the counts and the page's
     uids without its rows' summaries (`rows` empty), for the live overview's head and order."""
     now = now or datetime.now(UTC)
-    counts = status_counts(filters=replace(filters, status=""), now=now)
-    # Without a STATUS filter the Pods listed are the ones counted per STATUS: no second count.
-    total = None if filters.status else sum(counts.values())
-    found: Page = Paginator(
-        RankedPods(pod_queryset(filters=filters, now=now), now=now, total=total), size
-    ).get_page(page)
-    listed = list(found.object_list)
-    return PodListPage(
-        page=found,
-        rows=_list_rows(listed, now=now) if with_rows else [],
-        uids=[pod.uid for pod in listed],
-        counts=sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
-        stuck_count=pod_queryset(filters=replace(filters, stuck=True), now=now).count(),
-        failed_count=pod_queryset(filters=replace(filters, failed=True), now=now).count(),
-    )
+    # One snapshot: the ranks are read one after the other (`RankedPods`), and a Pod whose rank changed
+    # between two of those reads would otherwise be listed twice or not at all; the counts agree too.
+    with one_snapshot():
+        counts = status_counts(filters=replace(filters, status=""), now=now)
+        # Without a STATUS filter the Pods listed are the ones counted per STATUS: no second count.
+        total = None if filters.status else sum(counts.values())
+        found: Page = Paginator(
+            RankedPods(pod_queryset(filters=filters, now=now), now=now, total=total), size
+        ).get_page(page)
+        listed = list(found.object_list)
+        return PodListPage(
+            page=found,
+            rows=_list_rows(listed, now=now) if with_rows else [],
+            uids=[pod.uid for pod in listed],
+            counts=sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
+            stuck_count=pod_queryset(filters=replace(filters, stuck=True), now=now).count(),
+            failed_count=pod_queryset(filters=replace(filters, failed=True), now=now).count(),
+        )
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Run the reads inside as of one snapshot of the database: on PostgreSQL one transaction at
+    REPEATABLE READ (its snapshot is taken at its first query); a block already inside a transaction
+    reads at that transaction's level (the isolation level can only be set before its first query)."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 def pod_list_rows(*, filters: PodFilters, uids: Sequence[str], now: datetime | None = None) -> list[dict]:

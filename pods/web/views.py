@@ -9,6 +9,8 @@ the browser).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -91,7 +93,7 @@ def _list_context(request: HttpRequest, *, with_rows: bool = True) -> dict:
         "filters": filters,
         "filtered": _active(filters),
         "page": listed.page,
-        "rows": listed.rows,
+        "rows": with_digests(listed.rows, clusters),
         "order": listed.uids,
         "counts": listed.counts,
         "stuck_count": listed.stuck_count,
@@ -135,7 +137,7 @@ def pod_list(request: HttpRequest) -> HttpResponse:
     return render(request, "pods/pod_list.html", context)
 
 
-LIST_PARTS = ("head", "order", "rows")
+LIST_PARTS = ("head", "order", "digests", "rows")
 # The most rows `?part=rows&uid=...` re-renders (list-live.js MAX_ROW_UIDS asks for at most as many).
 MAX_ROW_UIDS = 100
 
@@ -144,8 +146,9 @@ MAX_ROW_UIDS = 100
 def pod_list_fragment(request: HttpRequest) -> HttpResponse:
     """The live part of the Pod list (counts, rows, pager) for the same query string, as an HTML
     fragment: list.js swaps it in when the list turns empty or stops being empty. `?part=head` (the
-    counts and the pager), `?part=order` (the uids of the page's rows, in order) and `?part=rows` (the
-    page's rows, in order) render only those parts, for list.js to replace and morph;
+    counts and the pager), `?part=order` (the uids of the page's rows, in order), `?part=digests` (the
+    same, with each row's digest: what list.js checks its rows against) and `?part=rows` (the page's
+    rows, in order) render only those parts, for list.js to replace and morph;
     `?part=rows&uid=U&uid=...` only the rows of those Pods that match the filters, the rows whose change
     a message could not patch whole."""
     parts = [part for part in LIST_PARTS if part in request.GET.getlist("part")]
@@ -153,8 +156,10 @@ def pod_list_fragment(request: HttpRequest) -> HttpResponse:
         return _no_store(render(request, "pods/_list_live.html", _list_context(request)))
     uids = [uid[:MAX_PARAM] for uid in request.GET.getlist("uid")[:MAX_ROW_UIDS]]
     page_rows = "rows" in parts and not uids
-    whole = "head" in parts or "order" in parts or page_rows
-    context = _list_context(request, with_rows=page_rows) if whole else {}
+    whole = "head" in parts or "order" in parts or "digests" in parts or page_rows
+    context = _list_context(request, with_rows=page_rows or "digests" in parts) if whole else {}
+    if "digests" in parts:
+        context["digests"] = [row["digest"] for row in context["rows"]]
     if "rows" in parts and uids:
         context.update(_rows_context(request, uids))
     return _no_store(render(request, "pods/_list_parts.html", {**context, "parts": parts}))
@@ -165,11 +170,26 @@ def _rows_context(request: HttpRequest, uids: list[str]) -> dict:
     now = datetime.now(UTC)
     scope = scope_of(request)
     filters = filters_from_query(request.GET, scope)
+    clusters = selectors.cluster_names(scope=scope)
     return {
         "now": now,
-        "rows": selectors.pod_list_rows(filters=filters, uids=uids, now=now),
-        "clusters": selectors.cluster_names(scope=scope),
+        "rows": with_digests(selectors.pod_list_rows(filters=filters, uids=uids, now=now), clusters),
+        "clusters": clusters,
     }
+
+
+def with_digests(rows: list[dict], clusters: list[str]) -> list[dict]:
+    """`rows` (the list's row summaries), each with its `digest`: a hash of everything its rendering
+    (pods/_list_rows.html) is made of but the time it ticks from (`as_of` of a watched cluster's row), so
+    a row the page shows with another digest is not the server's rendering of it now (`?part=digests`)."""
+    tagged = len(clusters) > 1  # a row shows its cluster's name when there are several
+    for row in rows:
+        rendered = {key: value for key, value in row.items() if key != "digest"}
+        if row.get("live"):
+            rendered.pop("as_of", None)
+        text = json.dumps([rendered, tagged], sort_keys=True, default=str)
+        row["digest"] = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+    return rows
 
 
 def _detail_context(request: HttpRequest, uid: str) -> dict:

@@ -4,10 +4,14 @@ live part: the head (counts, pager), the page's rows in order, or the rows of so
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
+from django.db import connection, connections
 from django.urls import reverse
 
+from pods import selectors
+from pods.models import Pod
 from tests.builders import ago, crash_loop_sequence, migrating, rebased
 from tests.integration.helpers import ingest
 
@@ -103,3 +107,66 @@ def test_the_order_part_is_the_uids_of_the_pages_rows_in_order(logged_in_client)
     with_rows = parts(logged_in_client, part=["head", "order", "rows"], uid="uid-crash", size=3)
     assert ROW_IDS.findall(with_rows) == ["uid-crash"]
     assert 'data-uids="uid-crash ' in with_rows
+
+
+DIGESTS = re.compile(r'<tr id="pod-([^"]+)" data-uid="[^"]*" data-digest="([^"]+)"')
+
+
+def checked(client) -> dict[str, str]:
+    """uid -> digest, in order, as `?part=digests` lists them."""
+    found = re.search(
+        r'<div id="pod-order" data-uids="([^"]*)" data-digests="([^"]*)"',
+        parts(client, part=["head", "digests"]),
+    )
+    return dict(zip(found[1].split(), found[2].split(), strict=True))
+
+
+@pytest.mark.usefixtures("pods")
+def test_the_digests_part_is_the_order_with_each_rows_digest_as_rendered(logged_in_client):
+    page = parts(logged_in_client, part="rows")
+    rendered = dict(DIGESTS.findall(page))
+    assert len(rendered) == 4
+    digests = checked(logged_in_client)  # a moment later: the clock a row ticks from is not in it
+    assert list(digests) == ROW_IDS.findall(page)
+    assert digests == rendered
+    assert "<tr " not in parts(logged_in_client, part="digests")  # no row rendered
+    one = dict(DIGESTS.findall(parts(logged_in_client, part="rows", uid="uid-ok-1")))
+    assert one == {"uid-ok-1": rendered["uid-ok-1"]}
+    # A change the page may have missed: that row's digest differs, the others' stay.
+    Pod.objects.filter(uid="uid-ok-1").update(node="node-9")
+    after = checked(logged_in_client)
+    assert after["uid-ok-1"] != rendered["uid-ok-1"]
+    assert {uid: d for uid, d in after.items() if uid != "uid-ok-1"} == {
+        uid: d for uid, d in rendered.items() if uid != "uid-ok-1"
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="REPEATABLE READ snapshots: PostgreSQL")
+def test_a_page_is_read_as_of_one_snapshot_while_a_pod_changes_rank():
+    """The list reads its ranks one after the other (`RankedPods`: stuck, failed, the rest). A Pod that
+    becomes stuck once the stuck Pods were read, before the rest are, is still listed once."""
+    ingest([healthy(f"uid-ok-{i}", f"web-{i}") for i in range(3)])
+    moved = "uid-ok-1"
+
+    def become_stuck() -> None:  # another connection, committed: as the ingest would
+        Pod.objects.filter(uid=moved).update(failure_code="CrashLoopBackOff")
+        connections.close_all()
+
+    def between_the_ranks(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        # After the first read of ranked rows (the stuck Pods'), before the rest are read.
+        if re.search(r'FROM "pods_pod" .*ORDER BY', sql) and not moving:
+            moving.append(threading.Thread(target=become_stuck))
+            moving[0].start()
+            moving[0].join()
+        return result
+
+    moving: list[threading.Thread] = []
+    with connection.execute_wrapper(between_the_ranks):
+        listed = selectors.pod_list_page(filters=selectors.PodFilters(), size=50)
+    assert moving, "the hook ran between the reads"
+    assert sorted(listed.uids) == sorted(f"uid-ok-{i}" for i in range(3))
+    assert len(listed.rows) == 3
+    # The next read sees the change.
+    assert selectors.pod_list_page(filters=selectors.PodFilters(), size=50).uids[0] == moved

@@ -1,7 +1,15 @@
 import "./dom.js";
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
-import { filtersOf, LiveList, MAX_ROW_UIDS, morphRows, patchRow } from "../../frontend/js/list-live.js";
+import {
+  BUSY_ROWS_PER_SECOND,
+  filtersOf,
+  flash,
+  LiveList,
+  MAX_ROW_UIDS,
+  morphRows,
+  patchRow,
+} from "../../frontend/js/list-live.js";
 import { fakeFetch, page } from "./dom.js";
 
 const ROW = `
@@ -19,9 +27,11 @@ const HEAD = (n) => `<div id="pod-list-head"><p data-field="summary">${n} Pods</
 const PAGER = `<div id="pod-list-pager"></div>`;
 const LIST = (rows, n = 1) =>
   `<div id="pod-list-live">${HEAD(n)}<table id="pods"><tbody id="pod-rows">${rows}</tbody></table>${PAGER}</div>`;
-const PARTS = ({ head = null, order = null, rows = null } = {}) =>
+const PARTS = ({ head = null, order = null, digests = null, rows = null } = {}) =>
   `<div id="pod-list-parts">${head === null ? "" : HEAD(head) + PAGER}${
-    order === null ? "" : `<div id="pod-order" data-uids="${order}"></div>`
+    order === null
+      ? ""
+      : `<div id="pod-order" data-uids="${order}"${digests === null ? "" : ` data-digests="${digests}"`}></div>`
   }${rows === null ? "" : `<table><tbody id="pod-rows">${rows}</tbody></table>`}</div>`;
 
 function summary(fields = {}) {
@@ -409,18 +419,18 @@ test("a hello subscribes and resynchronises; a change message is applied on the 
     return { send: (message) => sent.push(message) };
   };
   const list = new LiveList("/fragments/pods/", { connect });
-  let refreshes = 0;
-  list.refresh = () => refreshes++;
+  let checks = 0;
+  list.check = () => checks++;
   list.sync = () => {};
   const socket = list.start();
+  clearInterval(list.periodic);
   handlers.onHello(socket);
   assert.equal(sent[0].type, "subscribe");
   assert.deepEqual(sent[0].uids, ["u1"]);
-  assert.equal(refreshes, 1);
+  assert.equal(checks, 1);
   handlers.onMessage({ type: "pods.changed", pods: [summary({ restarts: 7 })] });
   await new Promise((resolve) => requestAnimationFrame(resolve));
   assert.equal(document.querySelector("[data-field=restarts]").textContent, "7");
-  clearInterval(list.periodic);
 });
 
 test("the Failed filter is live too, and READY is patched in place", () => {
@@ -431,4 +441,58 @@ test("the Failed filter is live too, and READY is patched in place", () => {
   const row = body.querySelector("tr");
   patchRow(row, { uid: "u1", status: "Running", ready: "1/1", restarts: 0, step: "running" });
   assert.equal(row.querySelector('[data-field="ready"]').textContent, "1/1");
+});
+
+test("the check reads again only the rows whose digest differs from the server's, and the missing ones", async () => {
+  const digested = (uid, digest) => rowOf(uid, `data-digest="${digest}"`);
+  page(LIST(digested("u1", "a1") + digested("u2", "a2") + digested("u3", "a3"), 3));
+  const [u1, u3] = [document.getElementById("pod-u1"), document.getElementById("pod-u3")];
+  const list = listOf();
+  globalThis.fetch = serve(() => PARTS({ head: 4, order: "u4 u1 u2 u3", digests: "a4 a1 b2 a3" }));
+  list.check();
+  await list.fetchParts();
+  assert.equal(globalThis.fetch.urls[0], "/fragments/pods/?part=head&part=digests");
+  assert.deepEqual(ids(), ["pod-u1", "pod-u2", "pod-u3"]); // u4 is not known yet
+  assert.equal(document.getElementById("pod-u1"), u1, "a row that matches is not read again");
+  assert.deepEqual([...list.want.uids].sort(), ["u2", "u4"]);
+  assert.ok(list.want.order, "a missing row is read with the order");
+  globalThis.fetch = serve(() =>
+    PARTS({ head: 4, order: "u4 u1 u2 u3", rows: digested("u4", "a4") + digested("u2", "b2") }),
+  );
+  await list.fetchParts();
+  assert.equal(globalThis.fetch.urls[0], "/fragments/pods/?part=head&part=order&part=rows&uid=u4&uid=u2");
+  assert.deepEqual(ids(), ["pod-u4", "pod-u1", "pod-u2", "pod-u3"]);
+  assert.equal(document.getElementById("pod-u2").dataset.digest, "b2");
+  assert.equal(document.getElementById("pod-u3"), u3);
+  assert.equal(list.want.uids.size, 0);
+});
+
+test("when more rows differ than one request of rows takes, the check reads every row", async () => {
+  const uids = Array.from({ length: MAX_ROW_UIDS + 1 }, (_, i) => `p${i}`);
+  page(LIST(uids.map((uid) => rowOf(uid, 'data-digest="old"')).join(""), uids.length));
+  const list = listOf();
+  globalThis.fetch = serve(() =>
+    PARTS({ head: uids.length, order: uids.join(" "), digests: uids.map(() => "new").join(" ") }),
+  );
+  list.check();
+  await list.fetchParts();
+  assert.ok(list.want.all);
+  assert.equal(list.want.uids.size, 0);
+});
+
+test("while many rows change a second the table is busy: highlights stop fading, until a quieter second", () => {
+  const uids = Array.from({ length: BUSY_ROWS_PER_SECOND + 1 }, (_, i) => `p${i}`);
+  page(LIST(uids.map((uid) => rowOf(uid)).join(""), uids.length));
+  const table = document.getElementById("pods");
+  const rows = [...table.querySelectorAll("tr")];
+  const at = 1_000_000_000; // a second of the page's clock of its own
+  flash(rows.slice(0, BUSY_ROWS_PER_SECOND), at);
+  flash([], at + 1000);
+  assert.ok(!table.hasAttribute("data-busy"), "as many as BUSY_ROWS_PER_SECOND: still fading");
+  for (const row of rows) row.classList.remove("is-changed");
+  flash(rows, at + 1500);
+  flash([], at + 2000);
+  assert.ok(table.hasAttribute("data-busy"));
+  flash([], at + 3000);
+  assert.ok(!table.hasAttribute("data-busy"));
 });

@@ -154,14 +154,20 @@ def _fold_pod(state: PodState, raw: RawPod, namespace: str, name: str, observed_
     changed |= set_if_changed(state, "namespace", namespace)
     changed |= set_if_changed(state, "name", name)
     changed |= _fold_meta(state, meta)
-    changed |= _fold_spec(state, spec)
-    changed |= _fold_spec_facts(state, raw, meta, spec, status)
+    key = _spec_key(spec, meta, status)
+    # The same spec as the object folded last (its containers synced to it since): what the fold reads
+    # from the spec alone stands, as it would be read again.
+    same_spec = bool(key) and bool(state.containers) and _same_spec(key, state._spec_key)
+    if not same_spec:
+        changed |= _fold_spec(state, spec)
+    changed |= _fold_spec_facts(state, raw, key)
     changed |= _fold_status(state, status)
     raw_conditions = as_list(status.get("conditions"))
     changed |= _fold_conditions(state, raw_conditions)
     inits = named_observations(status.get("initContainerStatuses"))
     apps = named_observations(status.get("containerStatuses"))
-    changed |= _fold_containers(state, spec, status, inits + apps, observed_at)
+    changed |= _fold_containers(state, spec, status, inits + apps, observed_at, same_spec=same_spec)
+    state._spec_key = key  # only once the spec's steps are through: a fold failing before them keeps none
     facts = _facts(state, meta, raw, raw_conditions, inits)
     text, restarts, last_at, ready = print_columns(facts, inits, apps)
     changed |= set_if_changed(state, "status", text)
@@ -172,19 +178,30 @@ def _fold_pod(state: PodState, raw: RawPod, namespace: str, name: str, observed_
     return changed
 
 
-def _fold_spec_facts(state: PodState, raw: RawPod, meta: Any, spec: Any, status: Any) -> bool:
-    """`describe.spec_facts` of the object, read again only when what it reads (the spec, the Pod's IPs and
-    QoS class, its name) differs from the object it was last read from: most objects of a Pod change only
-    its status, and the spec's bytes compare far cheaper than reading it (a third of a fold)."""
+def _spec_key(spec: Any, meta: Any, status: Any) -> bytes:
+    """The bytes of what the spec-only steps read (the spec), a newline (JSON bytes hold none), then of what
+    `describe.spec_facts` reads besides (the Pod's IPs and QoS class, its name); b"" when it is not plain
+    JSON (an integer past 64 bits): then everything is read."""
     try:
-        key = orjson.dumps(
-            (spec, status.get("podIP"), status.get("hostIP"), status.get("qosClass"), meta.get("name"))
-        )
-    except TypeError:  # orjson.JSONEncodeError: not plain JSON (an integer past 64 bits): read it
-        key = b""
+        read = (status.get("podIP"), status.get("hostIP"), status.get("qosClass"), meta.get("name"))
+        return b"%b\n%b" % (orjson.dumps(spec), orjson.dumps(read))
+    except TypeError:  # orjson.JSONEncodeError
+        return b""
+
+
+def _same_spec(key: bytes, previous: bytes) -> bool:
+    """Whether two `_spec_key`s hold the same spec."""
+    end = key.index(b"\n")
+    return len(previous) > end and previous[end] == 10 and previous[:end] == key[:end]  # 10: the newline
+
+
+def _fold_spec_facts(state: PodState, raw: RawPod, key: bytes) -> bool:
+    """`describe.spec_facts` of the object, read again only when what it reads (`_spec_key`: the spec, the
+    Pod's IPs and QoS class, its name) differs from the object it was last read from: most objects of a
+    Pod change only its status, and the spec's bytes compare far cheaper than reading it (a third of a
+    fold)."""
     if key and key == state._spec_key:
         return False
-    state._spec_key = key
     return set_if_changed(state, "spec_facts", spec_facts(raw))
 
 
@@ -434,15 +451,21 @@ def _fold_containers(
     status: Any,
     observed: list[tuple[str, Observation]],
     observed_at: datetime | None,
+    *,
+    same_spec: bool = False,
 ) -> bool:
-    wanted = _spec_containers(spec)
-    if not wanted:
-        wanted = _status_containers(status) if not state.containers else []
-    changed = _sync_containers(state, wanted) if wanted else False
+    """`same_spec`: the spec is the one the containers were synced to last, with its policies."""
+    changed = False
+    if not same_spec:
+        wanted = _spec_containers(spec)
+        if not wanted:
+            wanted = _status_containers(status) if not state.containers else []
+        changed = _sync_containers(state, wanted) if wanted else False
+        changed |= fold_spec_policies(state, spec)
     by_name = {c.name: c for c in state.containers}
     # statuses of containers the spec does not name are ignored
     pairs = [(by_name[name], obs) for name, obs in observed if name in by_name]
-    changed |= fold_spec_policies(state, spec) | fold_status_facts(state, status)
+    changed |= fold_status_facts(state, status)
     when = observed_at or _conditions_time(state) or state.created_at
     restarted = any(restart_all.shows_restart_all(obs) for _, obs in pairs)
     began = restart_all.restart_began(state) if restarted else None

@@ -367,8 +367,10 @@ def unknown_attempts(cluster: str) -> dict:
 def unseen_endings(cluster: str, missing: dict) -> dict:
     """The attempts of `missing` (truth attempts not stored finished) whose end no watcher could have seen:
     their Pod went away while no watch ran and was closed by a relist (its last updates compacted away, a
-    410), the attempt ended after the watcher last received the Pod, and it is stored as started (known,
-    no end). Such an attempt is kept as the API last showed it, not lost. Same keys as `missing`."""
+    410), the attempt ended after the newest time the last object the watcher received shows
+    (`PodState.last_seen_at`: when the watcher lags, it receives an object after the attempt's end that was
+    written before it), and it is stored as started (known, no end). Such an attempt is kept as the API
+    last showed it, not lost. Same keys as `missing`."""
     from collections import Counter
 
     from pods.models import Attempt, Pod
@@ -378,12 +380,11 @@ def unseen_endings(cluster: str, missing: dict) -> dict:
     uids = {u for u, *_ in missing}
     if not uids:
         return Counter()
-    pods = {
-        uid: (observed_at, decode_state(state).vanished_at)
-        for uid, observed_at, state in Pod.objects.filter(cluster__name=cluster, uid__in=uids).values_list(
-            "uid", "observed_at", "state"
-        )
+    states = {
+        uid: decode_state(state)
+        for uid, state in Pod.objects.filter(cluster__name=cluster, uid__in=uids).values_list("uid", "state")
     }
+    pods = {uid: (state.last_seen_at, state.vanished_at) for uid, state in states.items()}
     open_rows = set(
         Attempt.objects.filter(
             pod__cluster__name=cluster, pod__uid__in=uids, known=True, finished_at__isnull=True
@@ -392,11 +393,11 @@ def unseen_endings(cluster: str, missing: dict) -> dict:
     out: Counter = Counter()
     for key, times in missing.items():
         uid, container, number, *_, end = key
-        observed_at, vanished_at = pods.get(uid, (None, None))
+        last_shown, vanished_at = pods.get(uid, (None, None))
         if (
             vanished_at is not None
-            and observed_at is not None
-            and parse_time(end) > observed_at
+            and last_shown is not None
+            and parse_time(end) > last_shown
             and (uid, container, number) in open_rows
         ):
             out[key] = times

@@ -46,19 +46,8 @@ def _times(state: PodState, before: Mapping[str, Any]) -> set[datetime]:
     return {t for t in times if t is not None and (earliest is None or t >= earliest)}
 
 
-def mark_hours(
-    cluster: Cluster,
-    states: Iterable[PodState],
-    before: Mapping[str, Mapping[str, Any]],
-    now: datetime | None = None,
-) -> int:
-    """Mark the hours that the rows of `states` (written in this batch) and their rows before the fold
-    (`before`, by Pod uid) place in a report; returns how many hours were marked."""
-    return mark(cluster, hours_to_mark(states, before), now)
-
-
 def hours_to_mark(states: Iterable[PodState], before: Mapping[str, Mapping[str, Any]]) -> set[datetime]:
-    """The hours `mark_hours` marks (read from the states: the pipelined ingest reads them before it writes,
+    """The hours to mark for a batch (read from the states: the pipelined ingest reads them before it writes,
     `pods.ingest.pipeline`)."""
     hours: set[datetime] = set()
     for state in states:

@@ -34,7 +34,7 @@ from pods.ingest.batch import FoldedBatch, fold_batch, ingest_batch, parse_items
 from pods.ingest.items import IngestResult, WatchItem
 from pods.ingest.pod_states import PodStates
 from pods.models import Cluster
-from pods.signals.export import watch_startups
+from pods.signals.export import traces_on
 
 
 @dataclass(slots=True)
@@ -83,7 +83,7 @@ class IngestPipeline:
     ) -> list[Done]:
         now = now or datetime.now(UTC)
         # With traces on, a batch's are queued when its fold commits: folded and written at once.
-        if not self.overlap or watch_startups(self.cluster, {}, ()) is not None:
+        if not self.overlap or traces_on(self.cluster):
             return [*self.finish(), Done(items, self._plain(items, now), token)]
         result = IngestResult()
         related: list = []

@@ -91,11 +91,16 @@ class StartupWatch:
             transaction.on_commit(partial(queue_traces, self.cluster, ended))
 
 
+def traces_on(cluster: Cluster) -> bool:
+    """Whether the batches of `cluster` send startup traces: traces are on and the cluster is watched."""
+    return bool(settings.INITSCOPE_TRACES) and cluster.watched
+
+
 def watch_startups(
     cluster: Cluster, states: Mapping[str, PodState], items: Iterable[tuple[str, WatchItem]]
 ) -> StartupWatch | None:
     """Before a batch is folded: None when traces are off or the cluster is not watched."""
-    if not settings.INITSCOPE_TRACES or not cluster.watched:
+    if not traces_on(cluster):
         return None
     try:
         before = {uid: startup_end(state) for uid, state in states.items() if state.seen}

@@ -28,9 +28,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Aggregate, BinaryField, Q, Sum, TextField
 
+from dashboard.snapshot import one_snapshot
 from pods.models import Cluster, ReportSample, ReportSampleCover, RollupMark
 from pods.reports import hourly, queries
 from pods.reports import samples as s
@@ -138,11 +139,7 @@ def raw_rows(report: str, filters: queries.ReportFilters, period: Period) -> lis
     cover the period (PostgreSQL), else `queries.rows`."""
     if report != queries.INIT_CONTAINERS or connection.vendor != "postgresql":
         return queries.rows(report, filters, period)
-    if connection.in_atomic_block:
-        return _rows(filters, period)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    with one_snapshot(read_only=False):
         return _rows(filters, period)
 
 

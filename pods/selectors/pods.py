@@ -10,18 +10,18 @@ recording; a list row shows the verdict its list was sorted by.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import overload
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from access.scope import EVERYTHING, Scope
+from dashboard.snapshot import one_snapshot
 from pods.models import Attempt, Cluster, Container, Event, Pod, PodStatusCount
 from pods.selectors.describe import pod_workload
 from pods.selectors.related import related_events, related_for_pods, with_related_document
@@ -269,21 +269,6 @@ def pod_list_page(
             stuck_count=pod_queryset(filters=replace(filters, stuck=True), now=now).count(),
             failed_count=pod_queryset(filters=replace(filters, failed=True), now=now).count(),
         )
-
-
-@contextmanager
-def one_snapshot() -> Iterator[None]:
-    """Run the reads inside as of one snapshot of the database: on PostgreSQL one transaction at
-    REPEATABLE READ (its snapshot is taken at its first query); a block already inside a transaction
-    reads at that transaction's level (the isolation level can only be set before its first query)."""
-    if connection.in_atomic_block:
-        yield
-        return
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield
 
 
 def pod_list_rows(*, filters: PodFilters, uids: Sequence[str], now: datetime | None = None) -> list[dict]:

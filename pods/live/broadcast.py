@@ -8,11 +8,15 @@ consumer showing one Pod filters the batch by uid. Nothing else in the app talks
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
+import os
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Coroutine, Iterable
+from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
@@ -25,6 +29,8 @@ OVERVIEW_GROUP = "pods.overview"
 MESSAGE_TYPE = "pods.changed"
 CLUSTERS_CHANGED = "clusters.changed"
 SESSION_ENDED = "session.ended"
+# How long a send may take before the caller gives up on it (the layer retries a lost Redis meanwhile).
+SEND_TIMEOUT_SECONDS = 30.0
 
 
 def group_for_cluster(cluster: str) -> str:
@@ -43,7 +49,7 @@ def publish_pod_changes(cluster: str, changes: Iterable[dict]) -> None:
         return
     message = {"type": MESSAGE_TYPE, "cluster": cluster, "pods": changes}
     try:
-        async_to_sync(_send)(layer, message, [group_for_cluster(cluster), OVERVIEW_GROUP])
+        _sends.run(_send(layer, message, [group_for_cluster(cluster), OVERVIEW_GROUP]))
     except Exception:
         log.exception("could not publish %d Pod changes for cluster %s", len(changes), cluster)
 
@@ -57,7 +63,7 @@ def publish_clusters_changed(cluster: str) -> None:
         return
     message = {"type": CLUSTERS_CHANGED, "cluster": cluster}
     try:
-        async_to_sync(_send)(layer, message, [group_for_cluster(cluster), OVERVIEW_GROUP])
+        _sends.run(_send(layer, message, [group_for_cluster(cluster), OVERVIEW_GROUP]))
     except Exception:
         log.exception("could not publish the health change of cluster %s", cluster)
 
@@ -92,7 +98,7 @@ def close_sockets_of_ended_session(sender, request=None, **kwargs) -> None:
     if not session_key or layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group_for_session(session_key), {"type": SESSION_ENDED})
+        _sends.run(layer.group_send(group_for_session(session_key), {"type": SESSION_ENDED}))
     except Exception:
         log.exception("could not close the sockets of an ended session")
 
@@ -100,3 +106,41 @@ def close_sockets_of_ended_session(sender, request=None, **kwargs) -> None:
 async def _send(layer, message: dict, groups: list[str]) -> None:
     for group in groups:
         await layer.group_send(group, message)
+
+
+class _SendLoop:
+    """One event loop per process, on a daemon thread, that runs every send to the channel layer.
+
+    `async_to_sync` called from a plain thread (a Celery worker's, the ingest writer's) makes a new event
+    loop for each call, and channels_redis keeps one connection pool per event loop: each batch's broadcast
+    opened a Redis connection and dropped it again, which cost a round trip and churned the worker's memory.
+    Sends made here share one loop, so one pool. The loop starts on first use in each process (a prefork
+    worker's included: a forked child starts its own).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def run(self, coroutine: Coroutine[Any, Any, None], timeout: float = SEND_TIMEOUT_SECONDS) -> None:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._running())
+        try:
+            future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+
+    def _running(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            thread = self._thread
+            if self._loop is None or self._pid != os.getpid() or thread is None or not thread.is_alive():
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="channel-layer-sends", daemon=True)
+                thread.start()
+                self._loop, self._thread, self._pid = loop, thread, os.getpid()
+            return self._loop
+
+
+_sends = _SendLoop()

@@ -14,6 +14,10 @@ LOCK_FLAGS := --quiet --universal --python-version 3.11 --generate-hashes --cust
 # The test and bench services (both run on this machine; see README).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/initscope
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# pytest-xdist workers for `make test` (each with its own databases and Redis database: tests/xdist_worker.py);
+# a module's tests stay in one worker, and the browser tests in one (--dist loadgroup, tests/conftest.py).
+# TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help setup lock demo test unit lint bench soak fuzz migrate clean
@@ -63,7 +67,7 @@ test: setup ## Run the whole suite (needs PostgreSQL and Redis on 127.0.0.1)
 	@$(VENV)/bin/lint-imports --no-cache >/dev/null && echo "import contracts kept"
 	@DEBUG=1 $(VENV)/bin/mypy  # files and strictness: [tool.mypy] in pyproject.toml
 	@DEBUG=1 $(PY) manage.py makemigrations --check --dry-run >/dev/null && echo "migrations up to date"
-	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 unit: setup ## Run the unit tests only (no services)
 	DEBUG=1 $(PY) -m pytest tests/unit tests/kubesim $(PYTEST_ARGS)

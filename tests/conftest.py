@@ -32,9 +32,21 @@ def _needs_db(item: pytest.Item) -> bool:
     )
 
 
+def _xdist_group(item: pytest.Item) -> str:
+    """The xdist group of a test (`make test` runs `--dist loadgroup`): its module, so that module-scoped
+    fixtures are set up once; the browser tests are one group, so their package's server starts once."""
+    path = item.nodeid.split("::", 1)[0]
+    return "tests/browser" if path.startswith("tests/browser/") else path
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which adds each test's group to its node id
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
+    if hasattr(config, "workerinput"):
+        for item in items:
+            if item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
     if any(_needs_db(item) for item in items):
         url = os.environ.get("DATABASE_URL", "")
         if url.startswith("postgres"):
@@ -54,11 +66,44 @@ def pytest_collection_modifyitems(
             )
 
 
+def _soak_is_beside_others(nodeids: list[str]) -> bool:
+    soak = [i for i in nodeids if i.startswith("tests/soak/test_soak_short.py")]
+    return bool(soak) and len(soak) < len(nodeids)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the controller of an xdist run (`make test`): the folder the background soak will use, in the
+    environment the workers inherit, so that whichever worker runs the soak's test finds its result."""
+    from tests.soak import test_soak_short
+
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        import tempfile
+
+        os.environ[test_soak_short.DIR_ENV] = tempfile.mkdtemp(prefix="initscope-soak-short-")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
+    """xdist's controller, once a worker has collected: start the 5-minute soak
+    (tests/soak/test_soak_short.py) in the background when it is selected and other tests are too, once."""
+    from pathlib import Path
+
+    from tests.soak import test_soak_short
+
+    config = node.config
+    if config.stash.get(test_soak_short.STARTED, None) is not None or not _soak_is_beside_others(ids):
+        return
+    tmp_dir = Path(os.environ[test_soak_short.DIR_ENV])
+    config.stash[test_soak_short.STARTED] = (test_soak_short.start(tmp_dir, announce=True), tmp_dir)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start the 5-minute soak (tests/soak/test_soak_short.py) in the background when it is selected and
-    other tests are too, so that it runs beside them; its test collects the result."""
-    soak_items = [i for i in session.items if i.nodeid.startswith("tests/soak/test_soak_short.py")]
-    if not soak_items or len(soak_items) == len(session.items) or session.config.option.collectonly:
+    """Without xdist: start the 5-minute soak (tests/soak/test_soak_short.py) in the background when it is
+    selected and other tests are too, so that it runs beside them; its test collects the result. (Under
+    xdist the controller starts it: pytest_xdist_node_collection_finished.)"""
+    if hasattr(session.config, "workerinput") or session.config.option.collectonly:
+        return
+    if not _soak_is_beside_others([i.nodeid for i in session.items]):
         return
     import tempfile
     from pathlib import Path
@@ -70,7 +115,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """A run stopped early (Ctrl-C, -x) must not leave the background soak behind."""
+    """A run stopped early (Ctrl-C, -x) must not leave the background soak behind. (Under xdist this is the
+    controller, which unconfigures after every worker has finished.)"""
     from tests.soak import test_soak_short
 
     started = config.stash.get(test_soak_short.STARTED, None)

@@ -47,7 +47,16 @@ def pytest_collection_modifyitems(
         for item in items:
             if item.get_closest_marker("xdist_group") is None:
                 item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
-    if any(_needs_db(item) for item in items):
+        return  # xdist's controller checked the services before it started the workers (pytest_sessionstart)
+    _check_services(
+        postgres=any(_needs_db(item) for item in items),
+        redis=any(item.get_closest_marker("redis") for item in items),
+    )
+
+
+def _check_services(*, postgres: bool, redis: bool) -> None:
+    """Stop the run at once, with what to do, when a service its tests need is down."""
+    if postgres:
         url = os.environ.get("DATABASE_URL", "")
         if url.startswith("postgres"):
             ok, where = _reachable(url, 5432)
@@ -57,13 +66,22 @@ def pytest_collection_modifyitems(
                     "(e.g. `pg_ctlcluster 15 main start`) or set DATABASE_URL.",
                     returncode=3,
                 )
-    if any(item.get_closest_marker("redis") for item in items):
+    if redis:
         url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
         ok, where = _reachable(url, 6379)
         if not ok:
             pytest.exit(
                 f"Redis is not reachable at {where}. Start redis-server or set REDIS_URL.", returncode=3
             )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """xdist's controller (`make test`): check PostgreSQL and Redis before starting the workers (it does
+    not collect, so it checks both whenever the run is given them); a worker stopping the run would end
+    in an internal error instead of this message."""
+    config = session.config
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        _check_services(postgres=True, redis=bool(os.environ.get("REDIS_URL")))
 
 
 def _soak_is_beside_others(nodeids: list[str]) -> bool:

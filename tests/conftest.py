@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.samples import SAMPLES, import_files
+from tests.services import redis_url
 
 
 def _reachable(url: str, default_port: int) -> tuple[bool, str]:
@@ -67,12 +68,16 @@ def _check_services(*, postgres: bool, redis: bool) -> None:
                     returncode=3,
                 )
     if redis:
-        url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-        ok, where = _reachable(url, 6379)
+        ok, where = _reachable(redis_url(), 6379)
         if not ok:
             pytest.exit(
                 f"Redis is not reachable at {where}. Start redis-server or set REDIS_URL.", returncode=3
             )
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    """This process runs xdist's workers (`make test`: `-n 2`), not tests."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -80,7 +85,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     not collect, so it checks both whenever the run is given them); a worker stopping the run would end
     in an internal error instead of this message."""
     config = session.config
-    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+    if _is_xdist_controller(config):
         _check_services(postgres=True, redis=bool(os.environ.get("REDIS_URL")))
 
 
@@ -94,7 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
     environment the workers inherit, so that whichever worker runs the soak's test finds its result."""
     from tests.soak import test_soak_short
 
-    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+    if _is_xdist_controller(config):
         import tempfile
 
         os.environ[test_soak_short.DIR_ENV] = tempfile.mkdtemp(prefix="initscope-soak-short-")

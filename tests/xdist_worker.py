@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlparse, urlunparse
 
-DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
+from tests.services import redis_url
 
 
 def worker_number() -> int | None:
@@ -28,7 +28,7 @@ def _own_urls(number: int) -> None:
         url = urlparse(database)
         name = url.path.lstrip("/") or "initscope"
         os.environ["DATABASE_URL"] = urlunparse(url._replace(path=f"/{name}_gw{number}"))
-    redis = urlparse(os.environ.get("REDIS_URL") or DEFAULT_REDIS)
+    redis = urlparse(redis_url())
     base = int(redis.path.lstrip("/") or 0)
     if base - number < 0:
         raise RuntimeError(f"REDIS_URL's database {base} leaves no database for xdist worker gw{number}")

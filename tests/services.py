@@ -380,11 +380,10 @@ def unseen_endings(cluster: str, missing: dict) -> dict:
     uids = {u for u, *_ in missing}
     if not uids:
         return Counter()
-    states = {
-        uid: decode_state(state)
-        for uid, state in Pod.objects.filter(cluster__name=cluster, uid__in=uids).values_list("uid", "state")
-    }
-    pods = {uid: (state.last_seen_at, state.vanished_at) for uid, state in states.items()}
+    pods = {}  # uid -> (the newest time the last object received shows, when the Pod vanished)
+    for uid, raw in Pod.objects.filter(cluster__name=cluster, uid__in=uids).values_list("uid", "state"):
+        state = decode_state(raw)
+        pods[uid] = (state.last_seen_at, state.vanished_at)
     open_rows = set(
         Attempt.objects.filter(
             pod__cluster__name=cluster, pod__uid__in=uids, known=True, finished_at__isnull=True

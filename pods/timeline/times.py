@@ -20,8 +20,11 @@ UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Parsed times by their text: a watch stream repeats the same timestamps in every object of a Pod, and
 # stored states repeat them across containers and batches (datetimes are immutable: sharing is safe).
+# Emptied when full. 8,192 entries are ~1.6 MB and fill within minutes of churn, so a worker's memory
+# reaches its plateau early; 65,536 (12.7 MB) took over an hour at make soak's rate, which looked like
+# a leak (docs/performance.md "Endurance"), and hit no more often in B1.
 _CACHE: dict[str, datetime | None] = {}
-_CACHE_MAX = 65536
+_CACHE_MAX = 8192
 
 
 def parse_time(value: object) -> datetime | None:

@@ -1,0 +1,36 @@
+"""`parse_time`'s cache stays bounded and never changes an answer (pods/timeline/times.py)."""
+
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+
+from pods.timeline import times
+
+
+def test_the_cache_never_holds_more_than_its_bound_and_answers_stay_right_across_a_clear():
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    stamps = [(base + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(times._CACHE_MAX * 2 + 7)]
+    seen_max = 0
+    for i, text in enumerate(stamps):
+        assert times.parse_time(text) == base + timedelta(seconds=i)
+        seen_max = max(seen_max, len(times._CACHE))
+    assert seen_max <= times._CACHE_MAX
+    # cached and freshly parsed answers agree after the cache was emptied on the way
+    assert times.parse_time(stamps[0]) == base
+    assert times.parse_time(stamps[-1]) == base + timedelta(seconds=len(stamps) - 1)
+
+
+def test_a_full_cache_holds_a_few_megabytes_at_most():
+    # a worker's memory must reach its plateau within minutes of churn (make soak judges its slope)
+    times._CACHE.clear()
+    base = datetime(2026, 2, 1, tzinfo=UTC)
+    stamps = [(base + timedelta(milliseconds=i)).isoformat().replace("+00:00", "Z") for i in range(times._CACHE_MAX)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for text in stamps:
+            times.parse_time(text)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(times._CACHE) == times._CACHE_MAX
+    assert held < 2 * 1024 * 1024, f"a full cache holds {held / 1e6:.1f} MB"

@@ -15,7 +15,7 @@ import { localizeTimes } from "./time.js";
 
 const REFRESH_GAP_MS = 500;
 const PERIODIC_CHECK_MS = 30000; // Pods become stuck by time alone, without any change message
-const FLASH_MS = 1200;
+export const FLASH_MS = 1200;
 // The most rows one request re-renders by uid (its query string stays short); the rest wait for the next.
 export const MAX_ROW_UIDS = 100;
 const FILTERS = ["cluster", "namespace", "workload", "status", "stuck", "failed", "q"];
@@ -73,31 +73,20 @@ function patchSince(cell, pod) {
   cell.replaceChildren(span);
 }
 
-// Above this many rows highlighted a second, the highlight stops fading (the table's data-busy): a fading
-// background is repainted at every frame on the main thread, for every row highlighted.
-export const BUSY_ROWS_PER_SECOND = 20;
-const flashed = { second: 0, rows: 0 };
-
-/** Highlight `rows` (FLASH_MS). Only classes are written: no layout is read (a layout forced per row, or
- * one a frame, costs a layout of the whole table each). A row still highlighted keeps its highlight; the
- * class is removed by row id, so a row the server re-rendered meanwhile (it carries the class over) loses
- * it too. The table is marked busy (`data-busy`) while more than BUSY_ROWS_PER_SECOND rows are
- * highlighted in a second, until a second with fewer. */
-export function flash(rows, now = performance.now()) {
+/** Highlight `rows` for FLASH_MS. The highlight is a still background, not a fade: a fading background
+ * is repainted on the main thread at every frame for as long as any row fades, which on the overview
+ * under churn (a few rows changing every second) meant a paint of the table at every frame, half of the
+ * main thread (docs/performance.md, B5). Only classes are written: no layout is read (a layout forced per
+ * row, or one a frame, costs a layout of the whole table each). A row still highlighted keeps its
+ * highlight; the class is removed by row id, so a row the server re-rendered meanwhile (it carries the
+ * class over) loses it too. */
+export function flash(rows) {
   const ids = [];
   for (const row of rows) {
     if (row.classList.contains("is-changed")) continue;
     row.classList.add("is-changed");
     ids.push(row.id);
   }
-  const second = Math.floor(now / 1000);
-  if (second !== flashed.second) {
-    const table = document.getElementById("pods");
-    const busy = second === flashed.second + 1 && flashed.rows > BUSY_ROWS_PER_SECOND;
-    if (table && table.hasAttribute("data-busy") !== busy) table.toggleAttribute("data-busy", busy);
-    Object.assign(flashed, { second, rows: 0 });
-  }
-  flashed.rows += ids.length;
   if (!ids.length) return;
   setTimeout(() => {
     for (const id of ids) document.getElementById(id)?.classList.remove("is-changed");

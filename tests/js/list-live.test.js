@@ -1,8 +1,9 @@
 import "./dom.js";
 import assert from "node:assert/strict";
-import { afterEach, test } from "node:test";
+import { readFileSync } from "node:fs";
+import { afterEach, mock, test } from "node:test";
 import {
-  BUSY_ROWS_PER_SECOND,
+  FLASH_MS,
   filtersOf,
   flash,
   LiveList,
@@ -480,19 +481,27 @@ test("when more rows differ than one request of rows takes, the check reads ever
   assert.equal(list.want.uids.size, 0);
 });
 
-test("while many rows change a second the table is busy: highlights stop fading, until a quieter second", () => {
-  const uids = Array.from({ length: BUSY_ROWS_PER_SECOND + 1 }, (_, i) => `p${i}`);
-  page(LIST(uids.map((uid) => rowOf(uid)).join(""), uids.length));
-  const table = document.getElementById("pods");
-  const rows = [...table.querySelectorAll("tr")];
-  const at = 1_000_000_000; // a second of the page's clock of its own
-  flash(rows.slice(0, BUSY_ROWS_PER_SECOND), at);
-  flash([], at + 1000);
-  assert.ok(!table.hasAttribute("data-busy"), "as many as BUSY_ROWS_PER_SECOND: still fading");
-  for (const row of rows) row.classList.remove("is-changed");
-  flash(rows, at + 1500);
-  flash([], at + 2000);
-  assert.ok(table.hasAttribute("data-busy"));
-  flash([], at + 3000);
-  assert.ok(!table.hasAttribute("data-busy"));
+test("a changed row is highlighted with a still background for FLASH_MS, then its highlight goes", () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    page(LIST(["p1", "p2"].map((uid) => rowOf(uid)).join(""), 2));
+    const [first, second] = document.querySelectorAll("#pods tbody tr");
+    flash([first]);
+    mock.timers.tick(FLASH_MS / 2);
+    flash([first, second]); // the first keeps its highlight (and its removal time); the second gets one
+    assert.ok(first.classList.contains("is-changed") && second.classList.contains("is-changed"));
+    mock.timers.tick(FLASH_MS / 2);
+    assert.ok(!first.classList.contains("is-changed"), "FLASH_MS after its first change");
+    assert.ok(second.classList.contains("is-changed"));
+    mock.timers.tick(FLASH_MS / 2);
+    assert.ok(!second.classList.contains("is-changed"));
+    const css = readFileSync(new URL("../../frontend/css/app.css", import.meta.url), "utf8");
+    const rule = css.match(/\.pods-table tr\.is-changed \{([^}]*)\}/);
+    assert.ok(
+      rule && /background:/.test(rule[1]) && !/animation|transition/.test(rule[1]),
+      "a still background",
+    );
+  } finally {
+    mock.timers.reset();
+  }
 });

@@ -8,7 +8,9 @@ from pods.timeline import times
 
 def test_the_cache_never_holds_more_than_its_bound_and_answers_stay_right_across_a_clear():
     base = datetime(2026, 1, 1, tzinfo=UTC)
-    stamps = [(base + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(times._CACHE_MAX * 2 + 7)]
+    stamps = [
+        (base + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(times._CACHE_MAX * 2 + 7)
+    ]
     seen_max = 0
     for i, text in enumerate(stamps):
         assert times.parse_time(text) == base + timedelta(seconds=i)
@@ -23,7 +25,9 @@ def test_a_full_cache_holds_a_few_megabytes_at_most():
     # a worker's memory must reach its plateau within minutes of churn (make soak judges its slope)
     times._CACHE.clear()
     base = datetime(2026, 2, 1, tzinfo=UTC)
-    stamps = [(base + timedelta(milliseconds=i)).isoformat().replace("+00:00", "Z") for i in range(times._CACHE_MAX)]
+    stamps = [
+        (base + timedelta(milliseconds=i)).isoformat().replace("+00:00", "Z") for i in range(times._CACHE_MAX)
+    ]
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]

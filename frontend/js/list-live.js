@@ -8,8 +8,10 @@
 // shown, or that the server renders as before, stays the same element. On resynchronisation and every
 // PERIODIC_CHECK_MS the page checks every row against the server's (`?part=digests`: the order and a
 // digest of what each row is rendered from) and reads again only the rows that differ or are missing,
-// so it converges after a missed message without reading every row. Everything from a message is written with textContent (the
-// status colour is the server's `tone`); fragments come from the server, autoescaped.
+// so it converges after a missed message without reading every row. A row off screen is read again
+// only when it comes into view (its patch from the message shows the change meanwhile). Everything from
+// a message is written with textContent (the status colour is the server's `tone`); fragments come from
+// the server, autoescaped.
 import { coalesce, connectLive, fetchFragment, patchStatus } from "./live.js";
 import { localizeTimes } from "./time.js";
 
@@ -106,28 +108,53 @@ function remember(rows) {
 /** Put `fresh` (the page's rows in order: the server's, or rows shown) into `tbody`, keyed by row id
  * (pod-<uid>): a row shown or rendered as before stays the same element, others are replaced, moved or
  * removed; one pass of writes and no layout read. A row listed twice is placed once (a page is read as of
- * one snapshot, but rows of two reads meet here), and every other element of `tbody` leaves. */
+ * one snapshot, but rows of two reads meet here), and every other element of `tbody` leaves.
+ * Only the fewest rows move: the rows kept in the longest run already in the new order stay where they
+ * are (a moved row is laid out and styled again from scratch: one Pod that drops 300 places must move one
+ * row, not the 300 it passes). */
 export function morphRows(tbody, fresh) {
   const current = new Map();
   for (const row of tbody.children) if (!current.has(row.id)) current.set(row.id, row);
-  const placedIds = new Set();
-  const kept = new Set();
-  let at = tbody.firstElementChild;
+  const placed = [];
+  const seen = new Set();
   for (const row of fresh) {
-    if (placedIds.has(row.id)) continue;
-    placedIds.add(row.id);
+    if (seen.has(row.id)) continue;
+    seen.add(row.id);
     const old = current.get(row.id);
     const keep = old && (old === row || old.serverMarkup === row.serverMarkup);
-    const placed = keep ? old : carryOver(old, row);
-    if (old && !keep) {
-      if (at === old) at = old.nextElementSibling;
-      old.remove();
-    }
-    if (placed === at) at = at.nextElementSibling;
-    else tbody.insertBefore(placed, at);
-    kept.add(placed);
+    placed.push(keep ? old : carryOver(old, row));
   }
+  const kept = new Set(placed);
   for (const row of [...tbody.children]) if (!kept.has(row)) row.remove();
+  const position = new Map([...tbody.children].map((row, i) => [row, i]));
+  const stay = inOrder(placed.map((row) => position.get(row) ?? -1));
+  let next = null;
+  for (let i = placed.length - 1; i >= 0; i--) {
+    if (!stay.has(i)) tbody.insertBefore(placed[i], next);
+    next = placed[i];
+  }
+}
+
+/** The indexes of a longest strictly increasing run of `positions` (−1, not placed yet, never in it):
+ * the rows that may stay where they are (patience sorting, O(n log n)). */
+export function inOrder(positions) {
+  const tails = []; // tails[k]: the index of the smallest last position of a run of length k + 1
+  const previous = new Array(positions.length).fill(-1);
+  positions.forEach((p, i) => {
+    if (p < 0) return;
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (positions[tails[mid]] < p) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) previous[i] = tails[lo - 1];
+    tails[lo] = i;
+  });
+  const stay = new Set();
+  for (let i = tails.length ? tails[tails.length - 1] : -1; i >= 0; i = previous[i]) stay.add(i);
+  return stay;
 }
 
 /** Replace the rows of `tbody` that `fresh` re-renders (by id) where they stand; the ids of the rows in
@@ -174,6 +201,60 @@ export class LiveList {
     this.socket = null;
     this.want = wanted(); // what the next request asks the server for
     this.sync = coalesce(() => this.fetchParts(), gapMs);
+    // Rows off screen are not read again while they are: their patch from the message shows the change,
+    // and the server's rendering (diagnosis, tags) is read when the row comes into view. Under churn the
+    // server re-rendered ~100 rows a read, most of them off screen, and laying out the new rows was the
+    // page's largest cost (docs/performance.md, B5). Without an IntersectionObserver every row is on
+    // screen. A Pod new to the page is always read (it must be placed).
+    this.offScreen = new Set(); // row ids last reported outside the viewport (and its margin)
+    this.deferred = new Set(); // uids to read once their row is on screen
+    this.watched = new Set();
+    this.viewer =
+      typeof IntersectionObserver === "function"
+        ? new IntersectionObserver((entries) => this.seen(entries), { rootMargin: "200px 0px" })
+        : null;
+  }
+
+  /** Read the server's rendering of a shown row now, or once it is on screen. */
+  reRead(uid) {
+    if (this.offScreen.has(`pod-${uid}`)) this.deferred.add(uid);
+    else this.want.uids.add(uid);
+  }
+
+  seen(entries) {
+    let wake = false;
+    for (const { target, isIntersecting } of entries) {
+      if (!target.isConnected) continue;
+      if (!isIntersecting) {
+        this.offScreen.add(target.id);
+        continue;
+      }
+      this.offScreen.delete(target.id);
+      if (this.deferred.delete(target.dataset.uid)) {
+        this.want.uids.add(target.dataset.uid);
+        wake = true;
+      }
+    }
+    if (wake) this.sync();
+  }
+
+  /** Observe the rows shown (after any change of them), and forget the rows that left. */
+  watchRows() {
+    if (!this.viewer) return;
+    for (const row of this.watched) {
+      if (row.isConnected) continue;
+      this.viewer.unobserve(row);
+      this.watched.delete(row);
+    }
+    const shown = new Set();
+    for (const row of this.root?.querySelectorAll("#pod-rows > tr[data-uid]") || []) {
+      shown.add(row.dataset.uid);
+      if (this.watched.has(row)) continue;
+      this.watched.add(row);
+      this.viewer.observe(row);
+    }
+    for (const uid of this.deferred) if (!shown.has(uid)) this.deferred.delete(uid);
+    for (const id of this.offScreen) if (!shown.has(id.slice(4))) this.offScreen.delete(id);
   }
 
   get root() {
@@ -213,6 +294,7 @@ export class LiveList {
     // The rows as the server rendered them with the page: a first read that renders them the same (the
     // resynchronisation on the socket's hello) writes nothing.
     remember([...(this.root?.querySelectorAll("#pod-rows > tr") || [])]);
+    this.watchRows();
     this.socket = this.connect({
       path: "/ws/pods/",
       onHello: () => {
@@ -249,7 +331,7 @@ export class LiveList {
       const { moved, counted } = patchRow(row, pod);
       if (moved) this.want.order = true;
       if (counted) this.want.head = true;
-      this.want.uids.add(pod.uid); // the server's whole row (diagnosis, tags)
+      this.reRead(pod.uid); // the server's whole row (diagnosis, tags)
       patched.push(row);
     }
     this.pending.clear();
@@ -320,6 +402,7 @@ export class LiveList {
       }
     }
     if (focused && !root.contains(document.activeElement)) restoreFocus(root, focused);
+    this.watchRows();
     this.subscribe({ always: false });
   }
 
@@ -331,7 +414,7 @@ export class LiveList {
     const fresh = new Map(rows.map((row) => [row.dataset.uid, row]));
     const placed = [];
     let missing = false;
-    const stale = [];
+    const stale = []; // read by the next request: rows missing, and differing rows on screen
     order.forEach((uid, i) => {
       const shown = document.getElementById(`pod-${uid}`);
       const row = fresh.get(uid) || (shown?.parentNode === tbody ? shown : null);
@@ -341,7 +424,9 @@ export class LiveList {
         return;
       }
       placed.push(row);
-      if (digests && row === shown && row.dataset.digest !== digests[i]) stale.push(uid);
+      if (!digests || row !== shown || row.dataset.digest === digests[i]) return;
+      if (this.offScreen.has(row.id)) this.deferred.add(uid);
+      else stale.push(uid);
     });
     morphRows(tbody, placed);
     if (stale.length > MAX_ROW_UIDS) return this.refresh();
@@ -371,6 +456,7 @@ export class LiveList {
     }
     root.replaceWith(fresh);
     restoreFocus(fresh, focused);
+    this.watchRows();
     this.subscribe({ always: false });
   }
 }

@@ -135,6 +135,51 @@ def test_the_list_keeps_every_column_and_whole_diagnoses(
         assert not page.errors
 
 
+# Each row of the list is laid out alone, as a grid of the table's one column template (app.css,
+# .pods-table): the cells must still line up under their headers, no value may spill into the next
+# column, and chromium's accessibility tree must still hold a table of rows and cells (rows off screen,
+# skipped by content-visibility, included).
+COLUMNS = """() => {
+  const heads = [...document.querySelectorAll('#pods thead th')].map((th) => th.getBoundingClientRect());
+  const rows = [...document.querySelectorAll('#pods tbody tr')].slice(0, 12);
+  return {
+    heads: heads.length,
+    rows: document.querySelectorAll('#pods tbody tr').length,
+    misaligned: rows.flatMap((tr) => [...tr.cells].map((td, i) => [td, i]))
+      .filter(([td, i]) => Math.abs(td.getBoundingClientRect().left - heads[i].left) > 1
+        || Math.abs(td.getBoundingClientRect().width - heads[i].width) > 1)
+      .map(([td, i]) => `${td.closest('tr').id} column ${i}`),
+    spilling: [...document.querySelectorAll('#pods td')]
+      .filter((td) => td.scrollWidth > td.clientWidth + 1)
+      .map((td) => `${td.closest('tr').id}: ${td.textContent.trim().slice(0, 40)}`),
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [1360, 1024])
+def test_the_list_rows_line_up_under_their_headers_and_stay_a_table_to_assistive_technology(
+    browser, login_state, server_url, samples_cluster, width
+):
+    with sized_page(browser, login_state, width, 600) as page:
+        page.goto(f"{server_url}/")
+        expect(page.locator("#pods")).to_contain_text("CreateContainerConfigError", timeout=TIMEOUT_MS)
+        layout = page.evaluate(COLUMNS)
+        assert layout["heads"] == 9 and layout["rows"] >= 5, layout
+        assert layout["misaligned"] == [], f"cells off their header's column: {layout['misaligned']}"
+        assert layout["spilling"] == [], f"values spill out of their cells: {layout['spilling']}"
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Accessibility.enable")
+        roles: dict[str, int] = {}
+        for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
+            role = (node.get("role") or {}).get("value", "")
+            roles[role] = roles.get(role, 0) + 1
+        assert roles.get("table") == 1, roles
+        assert roles.get("columnheader") == 9, roles
+        assert roles.get("row", 0) == layout["rows"] + 1, roles  # the header row and every Pod's
+        assert roles.get("cell", 0) == 9 * layout["rows"], roles
+        assert not page.errors
+
+
 def test_after_zooming_the_focused_bar_stays_inside_the_chart(browser, login_state, server_url, kubesim):
     uid = _uid_of(kubesim, "api-crashloop")
     with sized_page(browser, login_state, 1360) as page:

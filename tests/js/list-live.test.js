@@ -6,6 +6,7 @@ import {
   FLASH_MS,
   filtersOf,
   flash,
+  inOrder,
   LiveList,
   MAX_ROW_UIDS,
   morphRows,
@@ -318,6 +319,63 @@ test("morphing rows writes nothing for rows the server renders as before", () =>
     before,
   );
   return new Promise((resolve) => setTimeout(resolve, 0)).then(() => assert.equal(writes, 0));
+});
+
+test("a row that drops many places is the only row moved; any new order comes out exact", () => {
+  const uids = Array.from({ length: 30 }, (_, i) => `m${i}`);
+  const markup = (order) => order.map((uid) => rowOf(uid)).join("");
+  const fresh = (order) => {
+    const parsed = new DOMParser().parseFromString(
+      `<table><tbody>${markup(order)}</tbody></table>`,
+      "text/html",
+    );
+    const rows = [...parsed.querySelectorAll("tr")];
+    for (const row of rows) row.serverMarkup = row.outerHTML;
+    return rows;
+  };
+  page(LIST(markup(uids), uids.length));
+  const tbody = document.getElementById("pod-rows");
+  morphRows(tbody, fresh(uids)); // every row now carries its server markup
+  let moves = 0;
+  const insertBefore = tbody.insertBefore.bind(tbody);
+  tbody.insertBefore = (node, ref) => {
+    moves++;
+    return insertBefore(node, ref);
+  };
+  const dropped = [...uids.slice(1), uids[0]]; // the first Pod falls to the bottom
+  morphRows(tbody, fresh(dropped));
+  assert.deepEqual(
+    ids(),
+    dropped.map((uid) => `pod-${uid}`),
+  );
+  assert.equal(moves, 1);
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 48271) % 2147483647;
+    return seed / 2147483647;
+  };
+  for (let round = 0; round < 20; round++) {
+    const order = [...uids].sort(() => random() - 0.5).slice(0, 20 + Math.floor(random() * 10));
+    const before = new Map(ids().map((id, i) => [id, i]));
+    const positions = order.map((uid) => before.get(`pod-${uid}`) ?? -1);
+    moves = 0;
+    morphRows(tbody, fresh(order));
+    assert.deepEqual(
+      ids(),
+      order.map((uid) => `pod-${uid}`),
+    );
+    // the fewest moves: every row but a longest run already in order (inOrder, checked by brute force)
+    const longest = inOrder(positions).size;
+    const best = positions.reduce((acc, p, i) => {
+      if (p < 0) return acc;
+      let run = 1;
+      for (let j = 0; j < i; j++) if (positions[j] >= 0 && positions[j] < p) run = Math.max(run, acc[j] + 1);
+      acc[i] = run;
+      return acc;
+    }, new Array(positions.length).fill(0));
+    assert.equal(longest, Math.max(0, ...best));
+    assert.equal(moves, order.length - longest);
+  }
 });
 
 test("a change that arrives while the rows are fetched is patched into them: a row never steps back", async () => {

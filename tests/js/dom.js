@@ -28,3 +28,29 @@ export function fakeFetch(body, { status = 200, redirectedTo = null } = {}) {
   fetch.calls = calls;
   return fetch;
 }
+
+/** A viewport the test moves: install before importing the module under test; every
+ * IntersectionObserver it makes then reports what `report(el, isIntersecting)` says (to the observers
+ * that observe `el`). */
+export function fakeViewport() {
+  const observers = [];
+  globalThis.IntersectionObserver = class {
+    constructor(callback) {
+      this.callback = callback;
+      this.targets = new Set();
+      observers.push(this);
+    }
+    observe(el) {
+      this.targets.add(el);
+    }
+    unobserve(el) {
+      this.targets.delete(el);
+    }
+  };
+  const report = (el, isIntersecting) => {
+    for (const observer of observers) {
+      if (observer.targets.has(el)) observer.callback([{ target: el, isIntersecting }], observer);
+    }
+  };
+  return { observers, report };
+}

@@ -1,28 +1,10 @@
 import "./dom.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { page } from "./dom.js";
+import { fakeViewport, page } from "./dom.js";
 
-// A viewport the test moves: the IntersectionObserver that live.js makes reports what the test says.
-const observers = [];
-globalThis.IntersectionObserver = class {
-  constructor(callback) {
-    this.callback = callback;
-    this.targets = new Set();
-    observers.push(this);
-  }
-  observe(el) {
-    this.targets.add(el);
-  }
-  unobserve(el) {
-    this.targets.delete(el);
-  }
-};
+const { observers, report } = fakeViewport(); // before live.js makes its IntersectionObserver
 const { updateFreshDurations } = await import("../../frontend/js/live.js");
-
-const report = (el, isIntersecting) => {
-  for (const observer of observers) observer.callback([{ target: el, isIntersecting }], observer);
-};
 
 test("durations off screen are not ticked; one coming into view is ticked at once", () => {
   const since = Date.parse("2026-12-07T10:00:00Z");

@@ -1,23 +1,9 @@
 import "./dom.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { page } from "./dom.js";
+import { fakeViewport, page } from "./dom.js";
 
-// A viewport the test moves: the IntersectionObserver that list-live.js makes reports what the test says.
-const observers = [];
-globalThis.IntersectionObserver = class {
-  constructor(callback) {
-    this.callback = callback;
-    this.targets = new Set();
-    observers.push(this);
-  }
-  observe(el) {
-    this.targets.add(el);
-  }
-  unobserve(el) {
-    this.targets.delete(el);
-  }
-};
+const { observers, report: reportRow } = fakeViewport();
 const { LiveList } = await import("../../frontend/js/list-live.js");
 
 const row = (uid, digest = "d0") =>
@@ -29,12 +15,7 @@ const list = (uids) =>
     `<div id="pod-list-live"><table id="pods"><tbody id="pod-rows">${uids.map((u) => row(u)).join("")}` +
       `</tbody></table></div>`,
   );
-const report = (uid, isIntersecting) => {
-  for (const observer of observers) {
-    const target = document.getElementById(`pod-${uid}`);
-    if (observer.targets.has(target)) observer.callback([{ target, isIntersecting }], observer);
-  }
-};
+const report = (uid, isIntersecting) => reportRow(document.getElementById(`pod-${uid}`), isIntersecting);
 const summary = (uid) => ({
   uid,
   status: "Init:Error",

@@ -64,13 +64,27 @@ def kind_word(container: ContainerState) -> str:
     return {"init": "init container", "sidecar": "sidecar"}.get(container.kind, "container")
 
 
-@lru_cache(maxsize=1024)  # the same waiting message repeats in every object of a crash loop
+# The kubelet's back-off messages are short; a longer one (hostile or odd input) is read without being
+# cached, so 1,024 cached messages hold kilobytes, not up to the API's object size each.
+_CACHED_MESSAGE_MAX = 512
+
+
 def backoff_of(message: str) -> str:
     """The current crash-loop delay from the waiting message (`back-off 2m40s restarting failed ...`)."""
+    if len(message) > _CACHED_MESSAGE_MAX:
+        return _backoff_of(message)
+    return _cached_backoff_of(message)
+
+
+def _backoff_of(message: str) -> str:
     match = _BACKOFF.search(message)
     if match and parse_go_duration(match.group(1)) is not None:
         return match.group(1)
     return ""
+
+
+# the same waiting message repeats in every object of a crash loop
+_cached_backoff_of = lru_cache(maxsize=1024)(_backoff_of)
 
 
 def generic_message(message: str) -> bool:

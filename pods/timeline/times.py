@@ -25,6 +25,7 @@ UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # a leak (docs/performance.md "Endurance"), and hit no more often in B1.
 _CACHE: dict[str, datetime | None] = {}
 _CACHE_MAX = 8192
+_TEXT_MAX = 64  # longer than any RFC 3339 time with fractional seconds and an offset
 
 
 def parse_time(value: object) -> datetime | None:
@@ -34,6 +35,8 @@ def parse_time(value: object) -> datetime | None:
     because a watch stream repeats the same timestamps in every object of a Pod.
     """
     if type(value) is str:
+        if len(value) > _TEXT_MAX:  # not a time (or padded): parsed, not cached, so hostile input
+            return _parse(value)  # cannot pin megabytes of text in a long-lived process
         try:
             return _CACHE[value]
         except KeyError:
@@ -50,7 +53,7 @@ def parse_time(value: object) -> datetime | None:
 
 def _parse(value: str) -> datetime | None:
     text = value.strip()
-    if len(text) < 10 or len(text) > 64:
+    if len(text) < 10 or len(text) > _TEXT_MAX:
         return None
     if text[-1] in "zZ":
         text = text[:-1] + "+00:00"

@@ -38,3 +38,12 @@ def test_a_full_cache_holds_a_few_megabytes_at_most():
         tracemalloc.stop()
     assert len(times._CACHE) == times._CACHE_MAX
     assert held < 2 * 1024 * 1024, f"a full cache holds {held / 1e6:.1f} MB"
+
+
+def test_long_text_is_never_cached():
+    # a hostile object's "time" of a megabyte: answered (None), but not kept in the cache
+    times._CACHE.clear()
+    huge = "2026-01-01T00:00:00Z" + "x" * 1_000_000
+    assert times.parse_time(huge) is None
+    assert times.parse_time(" " * 100 + "2026-01-01T00:00:00Z") == datetime(2026, 1, 1, tzinfo=UTC)
+    assert len(times._CACHE) == 0

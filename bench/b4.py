@@ -432,6 +432,22 @@ def _before_ranked(h: History) -> str:
 # ------------------------------------------------------------------------------------------------ main
 
 
+def storage() -> dict[str, int]:
+    """The bytes on disk of each of the product's tables (`pods_*`: rows, TOAST and indexes), largest
+    first: what keeping this history costs (a table's partitions are counted with their parent)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(parent.relname, c.relname) AS name, sum(pg_total_relation_size(c.oid))::bigint"
+            " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'"
+            " LEFT JOIN pg_inherits i ON i.inhrelid = c.oid"
+            " LEFT JOIN pg_class parent ON parent.oid = i.inhparent"
+            " WHERE c.relkind = 'r' AND c.relname LIKE 'pods\\_%' GROUP BY 1 ORDER BY 2 DESC"
+        )
+        return {name: int(size) for name, size in cursor.fetchall()}
+
+
 def measure(
     *, explain_to: str = "", only: list[str] | None = None, log: Callable[[str], None] | None = None
 ) -> dict[str, Any]:
@@ -474,6 +490,7 @@ def measure(
             "until": h.meta["until"],
             "cluster": h.cluster,
             "pod": h.uid,
+            "bytes": storage(),
         },
         "figures": figures,
     }
@@ -549,6 +566,13 @@ def run(ctx: Any) -> Any:
     print(
         f"B4 history: {data['pods']:,} Pods, {data['attempts']:,} attempt rows (scale {data['scale']:g}; "
         f"generated in {data['generated_seconds']:.0f}s, cached)"
+    )
+    stored = sum(data["bytes"].values())
+    print(
+        f"B4 storage: {stored / 2**30:.2f} GiB in pods_* tables with their indexes "
+        f"({stored / data['pods'] / 1024:.1f} KiB a Pod, "
+        f"{stored / data['attempts']:.0f} bytes an attempt row): "
+        + ", ".join(f"{name} {size / 2**20:,.0f} MiB" for name, size in list(data["bytes"].items())[:5])
     )
     skipped = {name: f["skipped"] for name, f in result["figures"].items() if "skipped" in f}
     for name, why in skipped.items():

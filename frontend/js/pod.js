@@ -17,7 +17,11 @@ let waterfall = null;
 let refresh = null;
 let arrived = null; // the newest change that came while a fragment was on its way
 
+const isSetUp = new WeakSet(); // each #pod-live once: the first one's set-up may come after a reload's
+
 function setUp(live) {
+  if (isSetUp.has(live)) return;
+  isSetUp.add(live);
   localizeTimes(live);
   const root = live.querySelector("#waterfall");
   waterfall = root ? new Waterfall(root).init() : null;

@@ -27,8 +27,8 @@ from tests.strategies import FuzzLine, fuzz_lines
 pytestmark = pytest.mark.django_db
 
 FUZZ_OBJECTS = int(os.environ.get("FUZZ_OBJECTS", "1500"))
-OBJECTS_PER_EXAMPLE = 60  # at most; about 35 on average (a Pod's versions count one each)
-EXAMPLES = max(1, FUZZ_OBJECTS // 35)
+OBJECTS_PER_EXAMPLE = 60  # at most; about 33 on average (a Pod's versions count one each: 96,294 in 2,900)
+EXAMPLES = max(1, FUZZ_OBJECTS // 33)
 # The examples run as several Hypothesis runs of at most this many (a test case each, rolled back after
 # it): one run of 2,857 examples (make fuzz) kept every example's choices in Hypothesis's tree and every
 # imported row in one transaction, and slowed from 95 to 7 objects a second as it grew to 1.4 GB.

@@ -406,55 +406,42 @@ def waterfall_figures(ctx: Any) -> tuple[list[Any], dict[str, Any]]:
     small_new_tab = _summary(in_new_tabs[SMALL_UID], in_new_tabs[f"traced:{SMALL_UID}"])
     shape = f"{CONTAINERS} containers × {ATTEMPTS} attempts"
     fixed = "the same page for a Pod of 1 container × 1 attempt"
+
+    def pair(name: str, key: str, big: dict, small: dict, label: str, **extra: Any) -> Figure:
+        """A figure of the 20 × 50 page with the 1 × 1 page's as its baseline."""
+        target = extra.pop("target", None)
+        return Figure(
+            name, big[key], "ms", target, "lower", baseline=small[key], baseline_label=label, **extra
+        )
+
     figures = [
-        Figure(
+        pair(
             f"B5 waterfall drawn, {shape}",
-            big["drawn_ms"],
-            "ms",
-            TARGET_MS,
-            "lower",
-            baseline=small["drawn_ms"],
-            baseline_label=fixed + " (the page's fixed cost)",
+            "drawn_ms",
+            big,
+            small,
+            fixed + " (the page's fixed cost)",
+            target=TARGET_MS,
             details={k: v for k, v in big.items() if k != "drawn_ms"},
         ),
-        Figure(
+        pair(
             f"B5 waterfall drawn, main thread's CPU time, {shape}",
-            big["cpu_drawn_ms"],
-            "ms",
-            None,
-            "lower",
-            baseline=small["cpu_drawn_ms"],
-            baseline_label=fixed + " (CPU time, not the wait for a core)",
+            "cpu_drawn_ms",
+            big,
+            small,
+            fixed + " (CPU time, not the wait for a core)",
             details={"by_work": big["cpu_drawn_by_work_ms"], "baseline": small["cpu_drawn_by_work_ms"]},
         ),
-        Figure(
+        pair(
             f"B5 waterfall drawn in a new tab, {shape}",
-            big_new_tab["drawn_ms"],
-            "ms",
-            None,
-            "lower",
-            baseline=small_new_tab["drawn_ms"],
-            baseline_label=fixed + ", in a new tab (a new renderer's start is part of every load)",
+            "drawn_ms",
+            big_new_tab,
+            small_new_tab,
+            fixed + ", in a new tab (a new renderer's start is part of every load)",
             details={k: v for k, v in big_new_tab.items() if k != "drawn_ms"},
         ),
-        Figure(
-            f"B5 Pod page ready, {shape}",
-            big["ready_ms"],
-            "ms",
-            None,
-            "lower",
-            baseline=small["ready_ms"],
-            baseline_label=fixed,
-        ),
-        Figure(
-            f"B5 Pod page server time, {shape}",
-            big["server_ms"],
-            "ms",
-            None,
-            "lower",
-            baseline=small["server_ms"],
-            baseline_label=fixed,
-        ),
+        pair(f"B5 Pod page ready, {shape}", "ready_ms", big, small, fixed),
+        pair(f"B5 Pod page server time, {shape}", "server_ms", big, small, fixed),
         Figure(
             f"B5 waterfall layout (Python), {shape}",
             layout[BIG_UID]["layout_ms"],

@@ -94,7 +94,8 @@ const page = document.getElementById("pod");
 const live = document.getElementById("pod-live");
 // The server's page is drawn first, then set up: the chart's labels, ticks and tab stop and the local
 // times come one frame after the bars (setting a 20 × 50 waterfall up reads its layout: it held the
-// first frame back by ~30 ms, docs/performance.md, B5). A live update that comes sooner waits for it.
+// first frame back by ~30 ms, docs/performance.md, B5). A live reload that comes sooner sets its own
+// fragment up, and this one then finds it set up.
 if (live) requestAnimationFrame(() => setTimeout(() => setUp(document.getElementById("pod-live") || live)));
 if (page) {
   bindLogs(page);

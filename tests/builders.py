@@ -343,6 +343,9 @@ def watch(kind: str, obj: dict) -> dict:
     return {"type": kind, "object": obj}
 
 
+# Events are numbered across the whole run; the numbers are written at a fixed width, so an Event's
+# length never depends on how many came before (a Hypothesis strategy that draws an Event must draw the
+# same bytes whenever it replays the same choices: a truncated line's draw depends on the length).
 _EVENT_N = [0]
 
 
@@ -379,8 +382,8 @@ def event(
         "metadata": {
             "name": f"{pod_name}.18{_EVENT_N[0]:06x}",
             "namespace": namespace,
-            "uid": uid or f"ev-{reason}-{container}-{_EVENT_N[0]}",
-            "resourceVersion": str(900 + _EVENT_N[0]),
+            "uid": uid or f"ev-{reason}-{container}-{_EVENT_N[0]:08d}",
+            "resourceVersion": str(1_000_000 + _EVENT_N[0]),
             "creationTimestamp": ts(when),
         },
         "involvedObject": involved,

@@ -12,7 +12,7 @@
 // only when it comes into view (its patch from the message shows the change meanwhile). Everything from
 // a message is written with textContent (the status colour is the server's `tone`); fragments come from
 // the server, autoescaped.
-import { coalesce, connectLive, fetchFragment, patchStatus } from "./live.js";
+import { coalesce, connectLive, fetchFragment, patchStatus, Viewport } from "./live.js";
 import { localizeTimes } from "./time.js";
 
 const REFRESH_GAP_MS = 500;
@@ -206,55 +206,35 @@ export class LiveList {
     // server re-rendered ~100 rows a read, most of them off screen, and laying out the new rows was the
     // page's largest cost (docs/performance.md, B5). Without an IntersectionObserver every row is on
     // screen. A Pod new to the page is always read (it must be placed).
-    this.offScreen = new Set(); // row ids last reported outside the viewport (and its margin)
     this.deferred = new Set(); // uids to read once their row is on screen
-    this.watched = new Set();
-    this.viewer =
-      typeof IntersectionObserver === "function"
-        ? new IntersectionObserver((entries) => this.seen(entries), { rootMargin: "200px 0px" })
-        : null;
+    this.view = new Viewport((rows) => this.entered(rows), { rootMargin: "200px 0px" });
   }
 
   /** Read the server's rendering of a shown row now, or once it is on screen. */
-  reRead(uid) {
-    if (this.offScreen.has(`pod-${uid}`)) this.deferred.add(uid);
-    else this.want.uids.add(uid);
+  reRead(row) {
+    if (this.view.isOffScreen(row)) this.deferred.add(row.dataset.uid);
+    else this.want.uids.add(row.dataset.uid);
   }
 
-  seen(entries) {
+  entered(rows) {
     let wake = false;
-    for (const { target, isIntersecting } of entries) {
-      if (!target.isConnected) continue;
-      if (!isIntersecting) {
-        this.offScreen.add(target.id);
-        continue;
-      }
-      this.offScreen.delete(target.id);
-      if (this.deferred.delete(target.dataset.uid)) {
-        this.want.uids.add(target.dataset.uid);
-        wake = true;
-      }
+    for (const row of rows) {
+      if (!this.deferred.delete(row.dataset.uid)) continue;
+      this.want.uids.add(row.dataset.uid);
+      wake = true;
     }
     if (wake) this.sync();
   }
 
-  /** Observe the rows shown (after any change of them), and forget the rows that left. */
+  /** Watch the rows shown (after any change of them); forget the rows that left, and their reads. */
   watchRows() {
-    if (!this.viewer) return;
-    for (const row of this.watched) {
-      if (row.isConnected) continue;
-      this.viewer.unobserve(row);
-      this.watched.delete(row);
-    }
+    this.view.sweep();
     const shown = new Set();
     for (const row of this.root?.querySelectorAll("#pod-rows > tr[data-uid]") || []) {
       shown.add(row.dataset.uid);
-      if (this.watched.has(row)) continue;
-      this.watched.add(row);
-      this.viewer.observe(row);
+      this.view.watch(row);
     }
     for (const uid of this.deferred) if (!shown.has(uid)) this.deferred.delete(uid);
-    for (const id of this.offScreen) if (!shown.has(id.slice(4))) this.offScreen.delete(id);
   }
 
   get root() {
@@ -331,7 +311,7 @@ export class LiveList {
       const { moved, counted } = patchRow(row, pod);
       if (moved) this.want.order = true;
       if (counted) this.want.head = true;
-      this.reRead(pod.uid); // the server's whole row (diagnosis, tags)
+      this.reRead(row); // the server's whole row (diagnosis, tags)
       patched.push(row);
     }
     this.pending.clear();
@@ -425,7 +405,7 @@ export class LiveList {
       }
       placed.push(row);
       if (!digests || row !== shown || row.dataset.digest === digests[i]) return;
-      if (this.offScreen.has(row.id)) this.deferred.add(uid);
+      if (this.view.isOffScreen(row)) this.deferred.add(uid);
       else stale.push(uid);
     });
     morphRows(tbody, placed);

@@ -129,12 +129,11 @@ export function updateFreshDurations(root = document, now = Date.now(), freshnes
   for (const [name] of frozenAt) {
     if (freshness.clusters.get(name)?.state !== "stale") frozenAt.delete(name);
   }
-  for (const el of watched) {
-    if (!el.isConnected) unwatch(el);
-  }
+  const view = durationsView();
+  view.sweep();
   for (const el of root.querySelectorAll("[data-since]")) {
-    watch(el);
-    if (!offScreen.has(el)) tickDuration(el, freshness, now);
+    view.watch(el);
+    if (!view.isOffScreen(el)) tickDuration(el, freshness, now);
   }
 }
 
@@ -144,38 +143,67 @@ function tickDuration(el, freshness, now) {
   setText(el, formatDuration((clockFor(el, freshness, now) - since) / 1000));
 }
 
+/** Which of the elements it watches are off screen, from an IntersectionObserver (`options`: its root
+ * margin); `onEnter(elements)` runs with those that came into view. An element it has not reported on
+ * yet counts as on screen, and without an IntersectionObserver every element does. `sweep()` forgets the
+ * elements that left the page. The one home of "is it on screen" for the overview's durations (here)
+ * and its rows (list-live.js). */
+export class Viewport {
+  constructor(onEnter, options = {}) {
+    this.onEnter = onEnter;
+    this.offScreen = new WeakSet();
+    this.watched = new Set();
+    this.viewer =
+      typeof IntersectionObserver === "function"
+        ? new IntersectionObserver((entries) => this.seen(entries), options)
+        : null;
+  }
+
+  watch(el) {
+    if (!this.viewer || this.watched.has(el)) return;
+    this.watched.add(el);
+    this.viewer.observe(el);
+  }
+
+  isOffScreen(el) {
+    return this.offScreen.has(el);
+  }
+
+  sweep() {
+    for (const el of this.watched) if (!el.isConnected) this.forget(el);
+  }
+
+  forget(el) {
+    this.viewer?.unobserve(el);
+    this.watched.delete(el);
+    this.offScreen.delete(el);
+  }
+
+  seen(entries) {
+    const entered = [];
+    for (const { target, isIntersecting } of entries) {
+      if (!target.isConnected) this.forget(target);
+      else if (isIntersecting) {
+        this.offScreen.delete(target);
+        entered.push(target);
+      } else this.offScreen.add(target);
+    }
+    if (entered.length) this.onEnter(entered);
+  }
+}
+
 // Durations off screen are not ticked: the overview shows up to 1,000 of them, and each tick of a table's
-// cells lays the whole table out again (docs/performance.md, B5). An IntersectionObserver says which are
-// off screen; one coming into view is ticked at once; one it has not reported on yet is ticked.
-const offScreen = new WeakSet();
-const watched = new Set();
-let viewer;
+// cells lays the whole table out again (docs/performance.md, B5); one coming into view is ticked at once.
+// Made on first use (tests install their IntersectionObserver before).
+let durations;
 
-function watch(el) {
-  if (viewer === undefined) {
-    viewer = typeof IntersectionObserver === "function" ? new IntersectionObserver(onView) : null;
-  }
-  if (!viewer || watched.has(el)) return;
-  watched.add(el);
-  viewer.observe(el);
-}
-
-function unwatch(el) {
-  viewer?.unobserve(el);
-  watched.delete(el);
-  offScreen.delete(el);
-}
-
-function onView(entries) {
-  const now = Date.now();
-  const freshness = readFreshness();
-  for (const { target, isIntersecting } of entries) {
-    if (!target.isConnected) unwatch(target);
-    else if (isIntersecting) {
-      offScreen.delete(target);
-      tickDuration(target, freshness, now);
-    } else offScreen.add(target);
-  }
+function durationsView() {
+  durations ??= new Viewport((entered) => {
+    const now = Date.now();
+    const freshness = readFreshness();
+    for (const el of entered) tickDuration(el, freshness, now);
+  });
+  return durations;
 }
 
 /** Write `text` into `el`: into its one text node when it has one (no node replaced, so nothing to style

@@ -12,7 +12,7 @@
 // only when it comes into view (its patch from the message shows the change meanwhile). Everything from
 // a message is written with textContent (the status colour is the server's `tone`); fragments come from
 // the server, autoescaped.
-import { coalesce, connectLive, fetchFragment, patchStatus, Viewport } from "./live.js";
+import { coalesce, connectLive, fetchFragment, patchStatus, tickDurationsIn, Viewport } from "./live.js";
 import { localizeTimes } from "./time.js";
 
 const REFRESH_GAP_MS = 500;
@@ -361,6 +361,7 @@ export class LiveList {
     const digests = orderPart?.dataset.digests?.split(" ") ?? null;
     if ((want.all && !rows.length) || (order && !order.length)) return this.reload(); // the list is empty
     localizeTimes(fresh);
+    for (const row of rows) tickDurationsIn(row);
     // The fragment may have been rendered before those changes: they are patched in again, so a row never
     // steps back to an older status (the read they asked for follows).
     for (const row of rows) {
@@ -430,6 +431,7 @@ export class LiveList {
     const focused = focusKey(root);
     const rows = remember([...fresh.querySelectorAll("tr[data-uid]")]);
     localizeTimes(fresh);
+    tickDurationsIn(fresh);
     for (const row of rows) {
       const pod = arrived.get(row.dataset.uid);
       if (pod) patchRow(row, pod);

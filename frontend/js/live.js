@@ -106,11 +106,15 @@ function renderIndicator(root = document) {
   }
 }
 
-/** The time (ms) the durations of `el` count to: a stale cluster's known-at time, else `now`. */
+/** The time (ms) the durations of `el` count to: for a stale cluster, the time the server drew its part of
+ * the page at (`data-clock`, rendered while stale: the server's rule, e.g. never before the Pod's own
+ * newest news), else the cluster's known-at time; `now` for a current one. */
 export function clockFor(el, freshness, now = Date.now()) {
   const holder = el.closest("[data-cluster]");
   const entry = holder ? freshness.clusters.get(holder.dataset.cluster) : null;
   if (entry?.state !== "stale") return now;
+  const drawnAt = Date.parse(el.closest("[data-clock]")?.dataset.clock ?? "");
+  if (!Number.isNaN(drawnAt)) return Math.min(now, drawnAt);
   if (entry.knownAt != null) return Math.min(now, entry.knownAt);
   if (!frozenAt.has(entry.name)) frozenAt.set(entry.name, now);
   return frozenAt.get(entry.name);
@@ -135,6 +139,12 @@ export function updateFreshDurations(root = document, now = Date.now(), freshnes
     view.watch(el);
     if (!view.isOffScreen(el)) tickDuration(el, freshness, now);
   }
+}
+
+/** Tick the durations of a part of the page just swapped in (rendered by the server at its own "now"), so
+ * they never show the server's figure for up to a second before the next tick. */
+export function tickDurationsIn(root, now = Date.now(), freshness = readFreshness()) {
+  for (const el of root.querySelectorAll("[data-since]")) tickDuration(el, freshness, now);
 }
 
 function tickDuration(el, freshness, now) {

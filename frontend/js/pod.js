@@ -4,7 +4,14 @@
 // swapped in (also on every reconnect), keeping the zoom, the waterfall's current bar, the open sections
 // (the attempts of each open container written out: `?open=`) and the focus. A container's attempts that
 // the page leaves out are fetched when opened (pod-live.js).
-import { coalesce, connectLive, dataIsCurrent, fetchFragment, startFreshness } from "./live.js";
+import {
+  coalesce,
+  connectLive,
+  dataIsCurrent,
+  fetchFragment,
+  startFreshness,
+  tickDurationsIn,
+} from "./live.js";
 import { bindLogs } from "./logs.js";
 import { bindAttempts, loadOpenAttempts, patchPod, summaryFor, withOpenAttempts } from "./pod-live.js";
 import { localizeTimes } from "./time.js";
@@ -51,6 +58,7 @@ async function reload(url) {
     if (open.has(details.id)) details.open = open.get(details.id);
   }
   current.replaceWith(fresh);
+  tickDurationsIn(fresh);
   setUp(fresh);
   waterfall?.showSeconds(zoom);
   if (bar) waterfall?.rove(document.getElementById(bar));

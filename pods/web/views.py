@@ -212,6 +212,7 @@ def _detail_context(request: HttpRequest, uid: str) -> dict:
     return {
         "nav": "pods",
         "now": now,
+        "stale_clock": now if known_at is not None else None,  # the clock pod.js ticks to while stale
         "doc": document,
         "layout": layout,
         "open_attempts": _open_attempts(layout, document, request.GET.getlist("open")),

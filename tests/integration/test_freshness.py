@@ -287,6 +287,27 @@ def test_a_stale_pod_page_is_drawn_as_of_when_its_data_was_last_known(logged_in_
 
 
 @pytest.mark.django_db
+def test_a_stale_pod_page_with_newer_news_of_its_own_says_which_clock_its_durations_tick_to(logged_in_client):
+    """The Pod was heard from after the stalest stream's last success: the page is drawn as of the Pod's
+    own news, and its live part carries that time (`data-clock`), which pod.js ticks to while stale (its
+    durations would otherwise jump between the server's figure and the known-at time at each reload)."""
+    ingest("prod", live_pod("uid-n"))
+    cluster = Cluster.objects.get(name="prod")
+    Cluster.objects.filter(pk=cluster.pk).update(watched=True, watch_heartbeat_at=_now())
+    cursor(cluster, "pods", ok_age=5, error_age=1)
+    cursor(cluster, "events", ok_age=20)
+    observed = _now() - timedelta(seconds=4)
+    Pod.objects.filter(uid="uid-n").update(observed_at=observed)
+    fragment = logged_in_client.get("/pods/uid-n/fragment/?cluster=prod")
+    assert fragment.context["now"] == observed
+    drawn_at = observed.isoformat().replace("+00:00", "Z")[:19]
+    assert f'<div id="pod-live" data-live="1" data-clock="{drawn_at}' in fragment.content.decode()
+    # live again: no drawn clock, the durations run on
+    WatchCursor.objects.filter(cluster=cluster).update(last_ok_at=_now(), last_error="", last_error_at=None)
+    assert "data-clock" not in logged_in_client.get("/pods/uid-n/fragment/?cluster=prod").content.decode()
+
+
+@pytest.mark.django_db
 def test_the_freshness_fragment_needs_a_login(client):
     response = client.get("/fragments/freshness/")
     assert response.status_code == 302 and "/login/" in response["Location"]

@@ -12,6 +12,7 @@ import {
   liveState,
   readFreshness,
   startFreshness,
+  tickDurationsIn,
   updateFreshDurations,
 } from "../../frontend/js/live.js";
 import { fakeFetch, page } from "./dom.js";
@@ -139,6 +140,34 @@ test("durations of a stale cluster stop at its known-at time; others run on", ()
   updateFreshDurations(body, now + 60000);
   assert.equal(prod.textContent, "5m", "stopped");
   assert.equal(dev.textContent, "21m");
+});
+
+test("a part the server drew while stale ticks to the server's clock, not the cluster's known-at time", () => {
+  // The Pod page of a stale cluster is drawn at its known-at time but never before the Pod's own newest
+  // news (pods/web/views.py); the fragment says which clock it used, and ticking keeps to it.
+  const body = page(`
+    ${freshness("stale", [["prod", "stale", "2025-06-01T10:05:00Z"]])}
+    <article data-cluster="prod"><div id="pod-live" data-clock="2025-06-01T10:05:04Z">
+      <span data-since="2025-06-01T10:00:00Z">4m 4s</span></div>
+      <p><span data-since="2025-06-01T10:00:00Z"></span></p></article>`);
+  const [drawn, outside] = body.querySelectorAll("[data-since]");
+  const now = Date.parse("2025-06-01T10:20:00Z");
+  updateFreshDurations(body, now);
+  assert.equal(drawn.textContent, "5m4s");
+  assert.equal(outside.textContent, "5m", "outside the drawn part: the known-at time");
+  // live again: the drawn clock no longer holds
+  body.querySelector('[data-cluster-freshness="prod"]').dataset.state = "live";
+  updateFreshDurations(body, now);
+  assert.equal(drawn.textContent, "20m");
+});
+
+test("durations of a part just swapped in are ticked at once, to the page's clock", () => {
+  page(`${freshness("stale", [["prod", "stale", "2025-06-01T10:05:00Z"]])}`);
+  const row = document.createElement("tr");
+  row.dataset.cluster = "prod";
+  row.innerHTML = '<td><span data-since="2025-06-01T10:00:00Z">20m</span></td>'; // the server's wall clock
+  tickDurationsIn(row, Date.parse("2025-06-01T10:20:00Z"));
+  assert.equal(row.querySelector("[data-since]").textContent, "5m");
 });
 
 test("a stale cluster with no known time stops where it was first seen stale", () => {

@@ -78,6 +78,11 @@ class IngestPipeline:
         """A batch is being written (it has not been handed back yet)."""
         return self._writing is not None
 
+    @property
+    def write_in_progress(self) -> bool:
+        """True while the batch handed to the writer has not finished its write (committed or failed)."""
+        return self._writing is not None and not self._writing.written.done()
+
     def submit(
         self, items: Sequence[WatchItem], token: Any = None, now: datetime | None = None
     ) -> list[Done]:

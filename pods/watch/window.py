@@ -357,9 +357,12 @@ class Window:
             if time.monotonic() - self.saved_at >= CURSOR_SAVE_SECONDS:
                 self._save()
             return
-        # A batch is written when it is full, when its oldest event has waited flush_ms, or as soon as the
-        # streams have been quiet for flush_idle_ms: a lone status change goes out at once (live latency),
-        # while under load the queue never runs dry and batches grow to flush_events on their own.
+        # A batch is written when it is full, when its oldest event has waited flush_ms, as soon as the
+        # streams have been quiet for flush_idle_ms (a lone status change goes out at once), or when ingest
+        # has caught up: every queued line handled and no write in progress (group commit: what arrived
+        # while the last batch was written is the next batch). Under a steady stream the streams are never
+        # quiet, and without the last rule every change waited out flush_ms (docs/performance.md, B3);
+        # with it a batch grows only while ingest is busy, up to flush_events when it cannot keep up.
         now = time.monotonic()
         age_ms, quiet_ms = (now - self.first_pending_at) * 1000, (now - self.last_pending_at) * 1000
         settings_ = self.w.settings
@@ -367,6 +370,7 @@ class Window:
             len(self.pending) >= settings_.flush_events
             or age_ms >= settings_.flush_ms
             or quiet_ms >= settings_.flush_idle_ms
+            or (self.queue.empty() and not self.pipeline.write_in_progress)
         ):
             self.flush()
 

@@ -177,6 +177,7 @@ def test_a_window_saves_no_cursor_ahead_of_the_batches_committed(batches, monkey
     try:
         state.resource_version, window.pending = "10", list(batches[0])
         window.flush()  # batch 0 is being written
+        assert window.pipeline.write_in_progress  # held at the permit: its write has not ended
         state.resource_version = "20"  # lines received since
         assert saved() is None  # nothing committed yet
 
@@ -190,6 +191,7 @@ def test_a_window_saves_no_cursor_ahead_of_the_batches_committed(batches, monkey
 
         permits.release()
         window.settle()
+        assert not window.pipeline.write_in_progress
         assert saved() == "30"
     finally:
         permits.release()

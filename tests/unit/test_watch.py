@@ -352,7 +352,10 @@ def test_batches_flush_every_n_events(ingested):
     w = make_watch(kube, flush_events=2, flush_ms=10_000)
     w.state[PODS].resource_version = "99"
     watch.watch_window(w, seconds=0.3)
-    assert [len(b) for b in ingested] == [2, 2, 1]
+    # At most flush_events a batch, every event once and in order (a batch may also go out smaller, as
+    # soon as ingest has caught up with the stream).
+    assert max(len(b) for b in ingested) == 2
+    assert [rv for _, rv in objects(ingested)] == [str(rv) for rv in range(100, 105)]
 
 
 def test_pods_and_events_are_watched_side_by_side(ingested):
@@ -737,6 +740,38 @@ def test_an_event_about_a_replicaset_shares_the_pods_owner_cache():
 def test_decode_hands_on_an_event_about_a_node():
     decoded = watch.decode_line(EVENTS, line("ADDED", event_about("Node", "v1", "n1", "NodeNotReady", 5)))
     assert decoded.action == "object" and decoded.item is not None and decoded.item.kind == "event"
+
+
+def test_a_change_goes_out_once_ingest_has_caught_up_without_waiting_for_a_timer(ingested, monkeypatch):
+    """Group commit: with flush_ms and flush_idle_ms both longer than the window, a lone change is still
+    written as soon as every queued line is handled and no write is in progress (under a steady stream the
+    streams are never quiet: each change waited out flush_ms)."""
+    written_before_close: list[int] = []
+    close = watch.Window.close
+    monkeypatch.setattr(
+        watch.Window, "close", lambda self: (written_before_close.append(len(ingested)), close(self))
+    )
+    kube = FakeKube(watches={"pods": [[line("MODIFIED", pod("q", 100))]]})
+    w = make_watch(kube, flush_events=500, flush_ms=10_000, flush_idle_ms=10_000)
+    w.state[PODS].resource_version = "99"
+    watch.watch_window(w, seconds=0.5)
+    assert written_before_close == [1] and [len(b) for b in ingested] == [1]
+
+
+def test_while_a_batch_is_being_written_the_next_one_grows_instead_of_going_out(ingested, monkeypatch):
+    """What arrives while a write is in progress waits for it (and for flush_ms, flush_idle_ms, a full
+    batch), then goes out as one batch: batches grow while ingest is busy instead of one per line."""
+    in_progress = [True]
+    monkeypatch.setattr(pipeline.IngestPipeline, "write_in_progress", property(lambda self: in_progress[0]))
+    w = make_watch(FakeKube(), flush_events=500, flush_ms=10_000, flush_idle_ms=10_000)
+    window = watch.Window(w, 5)
+    for rv in (100, 101):
+        window._handle(("line", PODS, w.state[PODS].generation, line("MODIFIED", pod("g", rv))))
+        window._flush_if_due()
+    assert ingested == [] and len(window.pending) == 2
+    in_progress[0] = False
+    window._flush_if_due()
+    assert [len(b) for b in ingested] == [2] and window.pending == []
 
 
 def test_a_lone_change_is_flushed_once_the_streams_go_quiet(ingested, monkeypatch):

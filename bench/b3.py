@@ -155,6 +155,10 @@ def running_stack(ctx: Context, scenario: dict, *, suffix: str) -> Iterator[Stac
     run left in Redis (until they expire) never hold this run's watch back."""
     from kubesim.testing import running_kubesim
 
+    if not ctx.env.get("REDIS_URL", "").startswith(("redis://", "rediss://")):
+        # Without it each process falls back to its own in-memory broker and channel layer: beat's tasks
+        # and the worker's change messages would never reach the others, and every change would "miss".
+        raise SystemExit("B3/B5 run web, worker and beat as processes of their own: set REDIS_URL (redis://)")
     cluster = f"{suffix}-{os.getpid()}"
     logs = ROOT / "var" / "bench" / f"{suffix}-logs"
     logs.mkdir(parents=True, exist_ok=True)

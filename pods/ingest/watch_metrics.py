@@ -8,7 +8,7 @@ lock), and any web process answers `GET /metrics` with the same totals (docs/sig
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import ParamSpec
 
@@ -36,13 +36,16 @@ def _never_fails(record: Callable[P, None]) -> Callable[P, None]:
 
 
 @_never_fails
-def watch_batch_record(*, cluster: Cluster, events: int, seconds: float, lag: float | None) -> None:
-    """One committed batch of `events` watch events that took `seconds` to ingest; `lag`: the longest time
-    from receiving one of them to the commit."""
+def watch_batch_record(*, cluster: Cluster, batches: Sequence[tuple[int, float]], lag: float | None) -> None:
+    """Committed batches, each `(events, seconds)`: its watch events and how long it took to ingest; `lag`:
+    the longest time from receiving one of their events to its batch's commit (the gauge), None if unknown.
+    The watcher adds its batches up and stores them every second or so (`pods.watch.batch.BatchNumbers`)."""
     cells: mc.Cells = {}
-    mc.add(cells, (mc.INGEST_EVENTS.name, "", "", "", "", "", ""), events)
-    mc.observe(cells, mc.INGEST_BATCH, ("", "", "", "", ""), seconds)
-    metric_store.add_cells(cluster.pk, cells)
+    for events, seconds in batches:
+        mc.add(cells, (mc.INGEST_EVENTS.name, "", "", "", "", "", ""), events)
+        mc.observe(cells, mc.INGEST_BATCH, ("", "", "", "", ""), seconds)
+    if cells:
+        metric_store.add_cells(cluster.pk, cells)
     if lag is not None:
         metric_store.set_gauges(cluster.pk, {(mc.INGEST_LAG.name, "", "", "", "", "", ""): max(lag, 0.0)})
 

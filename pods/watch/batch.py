@@ -31,6 +31,7 @@ log = logging.getLogger("pods.watch")
 LOG_FETCHES_PER_BATCH = 20
 LOG_TAIL_LINES = 100
 LOGS_TRIED_MAX = 50_000
+BATCH_NUMBERS_SECONDS = 1.0  # the batches' numbers are stored at most this often (store_batch_numbers)
 
 
 def apply_batch(w: ClusterWatch, items: list[WatchItem]) -> IngestResult:
@@ -122,10 +123,22 @@ def _failed(status: object) -> bool:
 
 def _record_batch(w: ClusterWatch, items: Sequence[WatchItem], seconds: float) -> None:
     """The batch's Prometheus numbers: its events, how long it took, and the watch lag (from receiving
-    its oldest item to the commit)."""
+    its oldest item to the commit), added to the watch's `BatchNumbers` (stored when due)."""
     received = [item.observed_at for item in items if item.observed_at is not None]
     lag = (datetime.now(UTC) - min(received)).total_seconds() if received else None
-    watch_batch_record(cluster=w.cluster, events=len(items), seconds=seconds, lag=lag)
+    w.batch_numbers.add(len(items), seconds, lag)
+    store_batch_numbers(w)
+
+
+def store_batch_numbers(w: ClusterWatch, *, force: bool = False) -> None:
+    """Store the batches' numbers added up since they were last stored: when `force`d (a window's end, a
+    list's), or once BATCH_NUMBERS_SECONDS have passed since then. Stored per batch they were two
+    transactions in the watch's own thread after every commit, and batches are small when a change goes
+    out as soon as ingest has caught up (pods/watch/window.py)."""
+    numbers = w.batch_numbers
+    if numbers.batches and (force or time.monotonic() - numbers.stored_at >= BATCH_NUMBERS_SECONDS):
+        batches, lag = numbers.take()
+        watch_batch_record(cluster=w.cluster, batches=batches, lag=lag)
 
 
 def _with_owner(w: ClusterWatch, item: WatchItem) -> WatchItem:

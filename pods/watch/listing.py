@@ -12,7 +12,7 @@ from pods import kube, selectors
 from pods.ingest import WatchItem, pods_mark_vanished, watch_list_record
 from pods.timeline import MalformedObject, pod_identity
 from pods.timeline.raw import RawList, RawPod
-from pods.watch.batch import apply_batch
+from pods.watch.batch import apply_batch, store_batch_numbers
 from pods.watch.state import ClusterWatch, Stream, save_cursors
 
 log = logging.getLogger("pods.watch")
@@ -45,6 +45,7 @@ def list_once(w: ClusterWatch, stream: Stream) -> str:
     state = w.state[stream]
     state.resource_version, state.relist, state.listed_at = rv, False, taken_at
     w.stats["lists"] += 1
+    store_batch_numbers(w, force=True)
     watch_list_record(cluster=w.cluster, resource=stream.resource)
     w.heartbeat()
     save_cursors(w, force=True)

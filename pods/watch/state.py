@@ -171,6 +171,27 @@ class StreamState:
 
 
 @dataclass
+class BatchNumbers:
+    """The watch's committed batches, `(events, seconds)` each, and the longest lag among them, since they
+    were last stored (`pods.watch.batch.store_batch_numbers`)."""
+
+    batches: list[tuple[int, float]] = field(default_factory=list)
+    lag: float | None = None
+    stored_at: float = 0.0  # time.monotonic() of the last store; 0: never (the first batch goes at once)
+
+    def add(self, events: int, seconds: float, lag: float | None) -> None:
+        self.batches.append((events, seconds))
+        if lag is not None:
+            self.lag = lag if self.lag is None else max(self.lag, lag)
+
+    def take(self) -> tuple[list[tuple[int, float]], float | None]:
+        """The batches and lag to store; starts again, empty, from now."""
+        taken = self.batches, self.lag
+        self.batches, self.lag, self.stored_at = [], None, time.monotonic()
+        return taken
+
+
+@dataclass
 class ClusterWatch:
     """One cluster's watch in this process: the seams (`kube`, `lock`) and every stream's state. `group`:
     the namespace group it watches when the cluster is split (INITSCOPE_CLUSTER_NAMESPACE_GROUPS; its
@@ -196,6 +217,8 @@ class ClusterWatch:
     # The health last announced to the live pages: (failing streams, every stream connected); None: not yet.
     health_published: tuple[frozenset[Stream], bool] | None = None
     group: str = ""
+    # Committed batches' numbers not stored yet (pods.watch.batch.store_batch_numbers).
+    batch_numbers: BatchNumbers = field(default_factory=BatchNumbers)
     _beat_at: float = 0.0
 
     def __post_init__(self) -> None:

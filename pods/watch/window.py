@@ -27,7 +27,7 @@ from typing import Literal
 from pods import kube
 from pods.ingest import IngestPipeline, WatchItem
 from pods.ingest.pipeline import Done
-from pods.watch.batch import finish_batches, submit_batch
+from pods.watch.batch import finish_batches, store_batch_numbers, submit_batch
 from pods.watch.decode import Decoded, decode_line
 from pods.watch.listing import list_once
 from pods.watch.state import (
@@ -215,6 +215,7 @@ class Window:
         stop_readers(self.w)
         self.flush()
         self.settle()
+        store_batch_numbers(self.w, force=True)
         save_cursors(self.w, force=True)
 
     # -- readers
@@ -354,6 +355,7 @@ class Window:
     def _flush_if_due(self) -> None:
         if not self.pending:
             self.settle()  # nothing to fold meanwhile: the batch being written may as well be waited for
+            store_batch_numbers(self.w)  # when due
             if time.monotonic() - self.saved_at >= CURSOR_SAVE_SECONDS:
                 self._save()
             return

@@ -211,8 +211,8 @@ def test_ingested_pods_are_counted_by_the_rollup_task_and_stuck_now(metrics_on, 
 
 def test_the_watchers_numbers(metrics_on, client):
     cluster = Cluster.objects.create(name="w1", watched=True)
-    watch_batch_record(cluster=cluster, events=40, seconds=0.3, lag=1.5)
-    watch_batch_record(cluster=cluster, events=2, seconds=0.05, lag=0.2)
+    watch_batch_record(cluster=cluster, batches=[(40, 0.3)], lag=1.5)
+    watch_batch_record(cluster=cluster, batches=[(2, 0.05)], lag=0.2)
     watch_list_record(cluster=cluster, resource="pods")
     watch_stream_error_record(cluster=cluster, resource="events")
     s = scrape(client)
@@ -241,7 +241,7 @@ def _deploy_metric_names() -> set[str]:
 
 def test_every_metric_the_deploy_examples_use_is_in_a_real_scrape(stored, client):
     cluster = Cluster.objects.get(name="c1")
-    watch_batch_record(cluster=cluster, events=1, seconds=0.1, lag=0.1)
+    watch_batch_record(cluster=cluster, batches=[(1, 0.1)], lag=0.1)
     watch_list_record(cluster=cluster, resource="pods")
     watch_stream_error_record(cluster=cluster, resource="pods")
     response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")

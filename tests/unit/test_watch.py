@@ -248,8 +248,27 @@ def test_the_watcher_stores_its_metrics(ingested, monkeypatch):
     watch.list_once(w, PODS)
     state.record_error(w, PODS, "boom")
     (_, page), listed, (_, error) = recorded
-    assert page["events"] == 2 and 0 <= page["seconds"] < 5 and 0 <= page["lag"] < 5
+    ((events, seconds),) = page["batches"]
+    assert events == 2 and 0 <= seconds < 5 and 0 <= page["lag"] < 5
     assert listed == ("list", "pods") and error["resource"] == "pods"
+
+
+def test_the_batches_numbers_are_added_up_and_stored_about_once_a_second_and_at_the_windows_end(
+    ingested, monkeypatch
+):
+    """Not two transactions after every batch in the watch's thread: the first batch is stored at once,
+    the next ones within a second added up (each batch one observation, the longest lag), and what is left
+    when the window ends is stored then."""
+    recorded = []
+    monkeypatch.setattr(batch, "watch_batch_record", lambda **kw: recorded.append(kw))
+    stream = [line("MODIFIED", pod("m", rv)) for rv in range(100, 107)]
+    w = make_watch(FakeKube(watches={"pods": [stream]}), flush_events=2, flush_ms=10_000)
+    w.state[PODS].resource_version = "99"
+    watch.watch_window(w, seconds=0.3)
+    assert 2 <= len(recorded) < len(ingested), "fewer stores than batches"
+    assert [b for r in recorded for b, _ in r["batches"]] == [len(b) for b in ingested]
+    assert all(r["lag"] is not None and r["lag"] >= 0 for r in recorded)
+    assert w.batch_numbers.batches == [], "nothing left unstored after the window"
 
 
 def test_list_once_reconciles_with_every_listed_uid(ingested, monkeypatch):

@@ -13,12 +13,14 @@ Event's count, nor a workload's times.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import models
 from django.db.models import Q
 
 from pods.ingest.items import WatchItem
+from pods.ingest.prepared import fetch_prepared
 from pods.ingest.rows import _max_lengths, newer_than_stored
 from pods.ingest.upsert import upsert
 from pods.models import Cluster, RelatedEvent, Workload
@@ -177,14 +179,37 @@ def _write_events(
     return len(rows)
 
 
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """What `_project_failures` reads of a `FailedCreate` RelatedEvent (its columns: `_FAILURE_READ`)."""
+
+    workload_id: int | None
+    message: str
+    count: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+_FAILURE_READ = ("workload_id", "message", "count", "first_at", "last_at")
+
+
 def _project_failures(workload_ids: set[int], now: datetime) -> int:
     """Each workload's current run of FailedCreate Events onto its row: the newest one's message and last
     time, the first time and the summed count of those newer than the workload's `created_last_at` (all of
     them when none is: the rule then clears the diagnosis anyway)."""
     if not workload_ids:
         return 0
-    failures: dict[int, list[RelatedEvent]] = {}
-    for event in RelatedEvent.objects.filter(workload_id__in=workload_ids, reason="FailedCreate"):
+    failures: dict[int, list[_Failure]] = {}
+    ids = sorted(workload_ids)
+    for found in fetch_prepared(
+        f'SELECT {", ".join(_FAILURE_READ)} FROM "{RelatedEvent._meta.db_table}" '  # noqa: S608 - model constants
+        "WHERE workload_id = ANY(%s) AND reason = 'FailedCreate'",
+        [ids],
+        lambda: RelatedEvent.objects.filter(workload_id__in=ids, reason="FailedCreate").values_list(
+            *_FAILURE_READ
+        ),
+    ):
+        event = _Failure(*found)
         failures.setdefault(event.workload_id or 0, []).append(event)
     changed = []
     for row in Workload.objects.filter(pk__in=failures):

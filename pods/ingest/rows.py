@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import OuterRef, Subquery
 
 from pods.history.keys import UNKNOWN_TIME, partition_time
+from pods.ingest.prepared import fetch_prepared
 from pods.ingest.summary import change_summary
 from pods.ingest.upsert import upsert
 from pods.models import Attempt as AttemptRow
@@ -404,11 +405,17 @@ def newer_than_stored(
     """The records that are newer (`event_recency`) than the copy of their Event stored in `model`'s table,
     or that it does not hold, each with the partition key to write it with: the stored copy's (a key
     never changes), else its first time (`pods.history.keys`). One query."""
+    uids = [r.uid for r in records]
+    found_rows = fetch_prepared(
+        f'SELECT uid, count, last_at, partition_at FROM "{model._meta.db_table}" '  # noqa: S608 - a model's table
+        "WHERE cluster_id = %s AND uid = ANY(%s)",
+        [cluster.pk, uids],
+        lambda: model.objects.filter(cluster=cluster, uid__in=uids).values_list(
+            "uid", "count", "last_at", "partition_at"
+        ),
+    )
     stored = {
-        uid: (event_recency(count, last_at), partition_at)
-        for uid, count, last_at, partition_at in model.objects.filter(
-            cluster=cluster, uid__in=[r.uid for r in records]
-        ).values_list("uid", "count", "last_at", "partition_at")
+        uid: (event_recency(count, last_at), partition_at) for uid, count, last_at, partition_at in found_rows
     }
     out = []
     for r in records:

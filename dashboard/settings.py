@@ -98,6 +98,11 @@ else:
     # costed high enough to be compiled, and compiling took minutes where running takes milliseconds
     # (docs/performance.md, B4).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # Ingest's lookups on the partitioned history tables run as prepared statements (pods/ingest/prepared.py;
+    # Django's own queries bind on the client and are never prepared). Off behind a pooler that cannot keep
+    # them (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,7 +5,8 @@ more): planning one took ~5 ms, ten times what running it took, and ingest asks 
 (batches are small when the watcher has caught up). Django binds parameters on the client, so every such
 query was planned again. Here the query is bound on the server and prepared (psycopg prepares it on its
 first run: `prepare=True`), and a list goes as one array parameter (`= ANY(%s)`), so the statement is the
-same whatever the list's length: each session plans it once. Other databases (SQLite, the all-in-one
+same whatever the list's length: each session plans it once (DATABASE_PREPARED_STATEMENTS=0 turns the
+preparing off, for poolers that cannot keep prepared statements). Other databases (SQLite, the all-in-one
 mode) run the ORM query the caller gives instead.
 """
 
@@ -24,6 +25,8 @@ def fetch_prepared(sql: str, params: Sequence[Any], orm: Callable[[], Iterable[t
     if connection.vendor != "postgresql":
         return list(orm())
     connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=True)
+    raw = connection.connection
+    with psycopg.Cursor(raw) as cursor:
+        # Unprepared (planned each time) where DATABASE_PREPARED_STATEMENTS=0 left the threshold unset.
+        cursor.execute(sql, params, prepare=raw.prepare_threshold is not None)
         return cursor.fetchall()

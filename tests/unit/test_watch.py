@@ -761,22 +761,6 @@ def test_decode_hands_on_an_event_about_a_node():
     assert decoded.action == "object" and decoded.item is not None and decoded.item.kind == "event"
 
 
-def test_a_change_goes_out_once_ingest_has_caught_up_without_waiting_for_a_timer(ingested, monkeypatch):
-    """Group commit: with flush_ms and flush_idle_ms both longer than the window, a lone change is still
-    written as soon as every queued line is handled and no write is in progress (under a steady stream the
-    streams are never quiet: each change waited out flush_ms)."""
-    written_before_close: list[int] = []
-    close = watch.Window.close
-    monkeypatch.setattr(
-        watch.Window, "close", lambda self: (written_before_close.append(len(ingested)), close(self))
-    )
-    kube = FakeKube(watches={"pods": [[line("MODIFIED", pod("q", 100))]]})
-    w = make_watch(kube, flush_events=500, flush_ms=10_000, flush_idle_ms=10_000)
-    w.state[PODS].resource_version = "99"
-    watch.watch_window(w, seconds=0.5)
-    assert written_before_close == [1] and [len(b) for b in ingested] == [1]
-
-
 def test_while_a_batch_is_being_written_the_next_one_grows_instead_of_going_out(ingested, monkeypatch):
     """What arrives while a write is in progress waits for it (and for flush_ms, flush_idle_ms, a full
     batch), then goes out as one batch: batches grow while ingest is busy instead of one per line."""
@@ -793,17 +777,25 @@ def test_while_a_batch_is_being_written_the_next_one_grows_instead_of_going_out(
     assert [len(b) for b in ingested] == [2] and window.pending == []
 
 
-def test_a_lone_change_is_flushed_once_the_streams_go_quiet(ingested, monkeypatch):
-    """A status change must not wait out flush_ms when nothing else comes: the batch goes when the streams
-    have been quiet for flush_idle_ms (live latency), before the window ends; with flush_ms alone (10 s
-    here, longer than the window) it would only be written by the window's closing flush."""
+@pytest.mark.parametrize(
+    ("writing", "idle_ms"),
+    [(False, 10_000), (True, 10)],
+    ids=["once-ingest-has-caught-up", "once-the-streams-go-quiet"],
+)
+def test_a_lone_change_is_flushed_without_waiting_out_flush_ms(ingested, monkeypatch, writing, idle_ms):
+    """A status change must not wait out flush_ms (10 s here, longer than the window: only the window's
+    closing flush would write it). It goes as soon as ingest has caught up (every queued line handled, no
+    write in progress: group commit), and else (a write in progress the whole time) once the streams have
+    been quiet for flush_idle_ms."""
+    if writing:
+        monkeypatch.setattr(pipeline.IngestPipeline, "write_in_progress", property(lambda self: True))
     written_before_close: list[int] = []
     close = watch.Window.close
     monkeypatch.setattr(
         watch.Window, "close", lambda self: (written_before_close.append(len(ingested)), close(self))
     )
     kube = FakeKube(watches={"pods": [[line("MODIFIED", pod("q", 100))]]})
-    w = make_watch(kube, flush_events=500, flush_ms=10_000, flush_idle_ms=10)
+    w = make_watch(kube, flush_events=500, flush_ms=10_000, flush_idle_ms=idle_ms)
     w.state[PODS].resource_version = "99"
     watch.watch_window(w, seconds=0.5)
     assert written_before_close == [1] and [len(b) for b in ingested] == [1]

@@ -407,9 +407,10 @@ def waterfall_figures(ctx: Any) -> tuple[list[Any], dict[str, Any]]:
     shape = f"{CONTAINERS} containers × {ATTEMPTS} attempts"
     fixed = "the same page for a Pod of 1 container × 1 attempt"
 
-    def pair(name: str, key: str, big: dict, small: dict, label: str, **extra: Any) -> Figure:
+    def pair(
+        name: str, key: str, big: dict, small: dict, label: str, *, target: float | None = None, **extra: Any
+    ) -> Figure:
         """A figure of the 20 × 50 page with the 1 × 1 page's as its baseline."""
-        target = extra.pop("target", None)
         return Figure(
             name, big[key], "ms", target, "lower", baseline=small[key], baseline_label=label, **extra
         )

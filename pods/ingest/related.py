@@ -13,7 +13,7 @@ Event's count, nor a workload's times.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from django.db import models
@@ -181,7 +181,7 @@ def _write_events(
 
 @dataclass(frozen=True, slots=True)
 class _Failure:
-    """What `_project_failures` reads of a `FailedCreate` RelatedEvent (its columns: `_FAILURE_READ`)."""
+    """What `_project_failures` reads of a `FailedCreate` RelatedEvent: these columns (`_FAILURE_READ`)."""
 
     workload_id: int | None
     message: str
@@ -190,7 +190,7 @@ class _Failure:
     last_at: datetime | None
 
 
-_FAILURE_READ = ("workload_id", "message", "count", "first_at", "last_at")
+_FAILURE_READ = tuple(f.name for f in fields(_Failure))
 
 
 def _project_failures(workload_ids: set[int], now: datetime) -> int:

@@ -90,10 +90,8 @@ def _reason_kind(reason: str) -> str:
 
 @pytest.mark.parametrize("run", range(RUNS))
 @settings(
-    max_examples=EXAMPLES_A_RUN,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+    max_examples=EXAMPLES_A_RUN, suppress_health_check=list(HealthCheck)
+)  # no deadline: tests/conftest.py
 @given(lines=fuzz_lines(max_objects=OBJECTS_PER_EXAMPLE), batch_size=st.sampled_from([5, 50, 500]))
 def test_hostile_lines_never_lose_a_good_object(tmp_path_factory, run, lines, batch_size):
     check_recording(tmp_path_factory.mktemp("fuzz"), lines, batch_size)

@@ -104,10 +104,9 @@ def clean_import(name: str, stream: str, lines: list[FuzzLine]):
     return clean
 
 
-# One kubesim per example; no shrinking (it would take too long).
+# One kubesim per example; no shrinking (it would take too long). No deadline: tests/conftest.py.
 watch_examples = settings(
     max_examples=WATCH_EXAMPLES,
-    deadline=None,
     suppress_health_check=list(HealthCheck),
     phases=[Phase.explicit, Phase.generate],
 )
